@@ -1,0 +1,107 @@
+# gort -- the only build entry point. See README.md.
+#
+#   make            build/libgort.a and build/libgort.so
+#   make check      build and run the Criterion suite (what CI runs)
+#   make bench      benchmarks, with the Go twins and gort/Go ratios
+#   make run        build and run the demonstration program
+#   make install    PREFIX=/usr/local: headers, libraries, gort.pc
+#   make deps       install the Debian packages the build needs
+
+PREFIX  ?= /usr/local
+CC      ?= cc
+BUILD   := build
+DEPS    := libcriterion-dev libunwind-dev libjemalloc-dev pkg-config
+
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+ALLCFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -fPIC -pthread -D_GNU_SOURCE \
+            -fno-omit-frame-pointer -fvisibility=hidden -Iruntime
+LIBS    := -ljemalloc -lunwind -lunwind-x86_64 -lpthread -ldl
+
+SUBDIRS := runtime sched gc chan sync
+SRCS    := $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c))
+ASRCS   := $(wildcard runtime/arch/*.S)
+OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS)) \
+           $(patsubst %.S,$(BUILD)/obj/%.o,$(ASRCS))
+HDRS    := $(wildcard runtime/*.h sched/*.h gc/*.h chan/*.h sync/*.h)
+
+# Every runtime object's code is moved to section gort_text, so the linker
+# brackets it with __start_gort_text/__stop_gort_text in any program that
+# links libgort statically: async preemption never lands inside it.
+RENAME  := --rename-section .text=gort_text,alloc,load,readonly,code,contents \
+           --rename-section .text.unlikely=gort_text,alloc,load,readonly,code,contents \
+           --rename-section .text.hot=gort_text,alloc,load,readonly,code,contents \
+           --rename-section .text.startup=gort_text,alloc,load,readonly,code,contents
+
+TEST_SRCS := $(wildcard test/test_*.c test/go/test_*.c)
+TESTS     := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
+BENCH_SRCS := $(wildcard test/bench/bench_*.c)
+BENCHES   := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
+
+.PHONY: all lib check bench run install deps clean tests
+all: lib
+lib: $(BUILD)/libgort.a $(BUILD)/libgort.so
+
+deps:
+	@missing=""; for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/.deps:
+	@$(MAKE) --no-print-directory deps
+	@mkdir -p $(BUILD) && touch $@
+
+$(BUILD)/obj/%.o: %.c $(HDRS) | $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -c $< -o $@.tmp.o
+	objcopy $(RENAME) $@.tmp.o $@ && rm -f $@.tmp.o
+
+$(BUILD)/obj/%.o: %.S | $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -c $< -o $@.tmp.o
+	objcopy $(RENAME) $@.tmp.o $@ && rm -f $@.tmp.o
+
+$(BUILD)/libgort.a: $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libgort.so: $(OBJS)
+	$(CC) -shared -o $@ $^ $(LIBS) -Wl,-soname,libgort.so.0 -Wl,-z,noexecstack
+
+# Tests link libgort statically (the common case for gort programs).
+TCFLAGS = -std=gnu11 -O2 -g $(WARN) -pthread -D_GNU_SOURCE -Iruntime -Itest
+$(BUILD)/test/%: test/%.c test/helpers.h $(BUILD)/libgort.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TCFLAGS) $< -o $@ $(BUILD)/libgort.a $(LIBS) -lcriterion -lm
+
+tests: $(TESTS)
+
+check: lib $(TESTS)
+	@sh tools/run-tests.sh $(TESTS)
+
+$(BUILD)/test/bench/%: test/bench/%.c test/bench/bench.h $(BUILD)/libgort.a
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g $(WARN) -pthread -D_GNU_SOURCE -Iruntime -Itest/bench $< -o $@ $(BUILD)/libgort.a $(LIBS) -lm
+
+bench: lib $(BENCHES)
+	@sh tools/run-bench.sh $(BENCHES)
+
+$(BUILD)/examples/%: docs/examples/%.c $(BUILD)/libgort.so
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime $< -o $@ -L$(BUILD) -lgort -Wl,-rpath,$(abspath $(BUILD))
+
+run: $(BUILD)/examples/primes
+	$(BUILD)/examples/primes
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 runtime/gort.h $(DESTDIR)$(PREFIX)/include/gort.h
+	install -m 644 $(BUILD)/libgort.a $(DESTDIR)$(PREFIX)/lib/libgort.a
+	install -m 755 $(BUILD)/libgort.so $(DESTDIR)$(PREFIX)/lib/libgort.so.0
+	ln -sf libgort.so.0 $(DESTDIR)$(PREFIX)/lib/libgort.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' tools/gort.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/gort.pc
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,186 @@
+/*
+ * runtime/env.c -- environment knobs, GODEBUG, the clock and fastrand.
+ *
+ * Read once at boot by runtime_main. A malformed value is reported on
+ * stderr ("gort: ...") and the default is kept, as Go ignores bad GODEBUG
+ * settings but rejects a bad GOGC/GOMEMLIMIT loudly.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+#include "../sched/internal.h"
+
+runtime_debug_t runtime__debug = {
+    .gogc = 100,
+    .gomemlimit = INT64_MAX,
+    .traceback = TRACEBACK_SINGLE,
+    .stack_size = SCHED_DEFAULT_STACK,
+};
+
+/* Parses a decimal int in [lo, hi]; returns false if malformed. */
+static bool parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Parses a byte size with an optional k/m/g (or KiB/MiB/GiB) suffix. */
+static bool parse_size(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || v < 0)
+        return false;
+    int64_t mul = 1;
+    if (*end) {
+        switch (tolower((unsigned char)*end)) {
+        case 'b': mul = 1; break;
+        case 'k': mul = 1LL << 10; break;
+        case 'm': mul = 1LL << 20; break;
+        case 'g': mul = 1LL << 30; break;
+        case 't': mul = 1LL << 40; break;
+        default: return false;
+        }
+        const char *rest = end + 1;
+        if (*rest && strcasecmp(rest, "ib") && strcasecmp(rest, "b"))
+            return false;
+    }
+    if (v > INT64_MAX / mul)
+        return false;
+    *out = v * mul;
+    return true;
+}
+
+/* One GODEBUG key=value pair. Unknown keys are ignored, as Go does. */
+static void godebug_pair(const char *key, const char *val)
+{
+    static const struct { const char *name; int *dst; long max; } knobs[] = {
+        {"schedtrace", &runtime__debug.schedtrace, INT_MAX},
+        {"scheddetail", &runtime__debug.scheddetail, 1},
+        {"gctrace", &runtime__debug.gctrace, 2},
+        {"gccheckmark", &runtime__debug.gccheckmark, 1},
+        {"asyncpreemptoff", &runtime__debug.asyncpreemptoff, 1},
+        {"gcstoptheworld", &runtime__debug.gcstoptheworld, 2},
+    };
+    for (size_t i = 0; i < sizeof knobs / sizeof knobs[0]; i++) {
+        if (strcmp(key, knobs[i].name) != 0)
+            continue;
+        long v;
+        if (parse_int(val, 0, knobs[i].max, &v))
+            *knobs[i].dst = (int)v;
+        else
+            runtime__printf("gort: GODEBUG: bad value %s=%s, ignored\n", key, val);
+        return;
+    }
+}
+
+/* Splits GODEBUG ("a=1,b=2") into pairs. */
+static void parse_godebug(const char *s)
+{
+    char buf[512];
+    size_t n = strlen(s);
+    if (n >= sizeof buf) {
+        runtime__printf("gort: GODEBUG too long, ignored\n");
+        return;
+    }
+    memcpy(buf, s, n + 1);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq)
+            continue;
+        *eq = 0;
+        godebug_pair(tok, eq + 1);
+    }
+}
+
+static void parse_traceback(const char *s)
+{
+    static const struct { const char *name; int level; } levels[] = {
+        {"none", TRACEBACK_NONE}, {"0", TRACEBACK_NONE},
+        {"single", TRACEBACK_SINGLE}, {"", TRACEBACK_SINGLE},
+        {"all", TRACEBACK_ALL}, {"1", TRACEBACK_ALL},
+        {"system", TRACEBACK_SYSTEM}, {"2", TRACEBACK_SYSTEM},
+        {"crash", TRACEBACK_CRASH},
+    };
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+        if (strcmp(s, levels[i].name) == 0) {
+            runtime__debug.traceback = levels[i].level;
+            return;
+        }
+    runtime__printf("gort: GOTRACEBACK: unknown value %s, using single\n", s);
+}
+
+void runtime__parse_env(void)
+{
+    const char *s;
+    long v;
+    int64_t sz;
+    if ((s = getenv("GOMAXPROCS")) && *s) {
+        if (parse_int(s, 1, 1 << 20, &v))
+            runtime__debug.gomaxprocs_env = (int)v;
+        else
+            runtime__printf("gort: GOMAXPROCS=%s: not a positive integer, ignored\n", s);
+    }
+    if ((s = getenv("GOGC")) && *s) {
+        if (strcmp(s, "off") == 0)
+            runtime__debug.gogc = -1;
+        else if (parse_int(s, INT_MIN, INT_MAX, &v))
+            runtime__debug.gogc = v < 0 ? -1 : (int)v;
+        else
+            runtime__printf("gort: GOGC=%s: not an integer or off, using 100\n", s);
+    }
+    if ((s = getenv("GOMEMLIMIT")) && *s) {
+        if (strcmp(s, "off") == 0)
+            runtime__debug.gomemlimit = INT64_MAX;
+        else if (parse_size(s, &sz))
+            runtime__debug.gomemlimit = sz;
+        else
+            runtime__printf("gort: GOMEMLIMIT=%s: malformed size, ignored\n", s);
+    }
+    if ((s = getenv("GODEBUG")) && *s)
+        parse_godebug(s);
+    if ((s = getenv("GOTRACEBACK")))
+        parse_traceback(s);
+    if ((s = getenv("GORT_STACK_SIZE")) && *s) {
+        if (parse_size(s, &sz) && sz >= SCHED_MIN_STACK && sz <= (1LL << 30))
+            runtime__debug.stack_size = (size_t)sz;
+        else
+            runtime__printf("gort: GORT_STACK_SIZE=%s: want a size in [16k, 1g], ignored\n", s);
+    }
+}
+
+int64_t runtime__nanotime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static __thread uint64_t rand_state;
+
+/* wyrand: one multiply per number, good enough for scheduling choices. */
+uint32_t runtime__fastrand(void)
+{
+    if (unlikely(rand_state == 0))
+        rand_state = (uint64_t)runtime__nanotime() ^ (uint64_t)(uintptr_t)&rand_state;
+    rand_state += 0xa0761d6478bd642fULL;
+    __uint128_t r = (__uint128_t)rand_state * (rand_state ^ 0xe7037ed1a0b428dbULL);
+    return (uint32_t)((uint64_t)(r >> 64) ^ (uint64_t)r);
+}
+
+uint32_t runtime__fastrandn(uint32_t n)
+{
+    return (uint32_t)(((uint64_t)runtime__fastrand() * n) >> 32);
+}

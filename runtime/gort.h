@@ -1,0 +1,266 @@
+/*
+ * gort.h -- the public API of gort, a Go-semantics runtime for C.
+ *
+ * The first part of this file is the API contract, verbatim. The project's own public
+ * header (installed as <gort.h>) must declare every name below with exactly
+ * this signature and meaning. The project may add more API, but must not
+ * rename or re-type what is here: programs written against this contract
+ * must compile and behave as described. Where a comment says "as Go", the
+ * behaviour of the Go 1.19 runtime and standard library is the reference.
+ *
+ * Naming rule for everything the project adds: Go package name, underscore,
+ * Go identifier in snake_case (sync.WaitGroup.Add -> sync_waitgroup_add,
+ * runtime.NumGoroutine -> runtime_num_goroutine). Types end in _t.
+ */
+#ifndef GORT_H
+#define GORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct chan chan_t;      /* a channel; see "channels and select" */
+
+/* ------------------------------------------------------------------ */
+/* runtime: boot, goroutines, scheduler                                */
+/* ------------------------------------------------------------------ */
+
+/* Boots the runtime (reads GOMAXPROCS, GOGC, GOMEMLIMIT, GODEBUG,
+ * GOTRACEBACK from the environment), runs main_fn(argc, argv) as goroutine 1,
+ * and when main_fn returns, stops every other goroutine (they never run
+ * again, as when a Go main returns) and returns main_fn's value.
+ * Called at most once per process; typical use:
+ *     int main(int argc, char **argv) { return runtime_main(app_main, argc, argv); }
+ */
+int runtime_main(int (*main_fn)(int argc, char **argv), int argc, char **argv);
+
+/* The go statement: starts fn(arg) as a new goroutine. Never blocks. */
+void go(void (*fn)(void *arg), void *arg);
+
+void    runtime_gosched(void);          /* runtime.Gosched */
+int     runtime_gomaxprocs(int n);      /* runtime.GOMAXPROCS: n < 1 only queries; returns previous */
+int     runtime_num_goroutine(void);    /* runtime.NumGoroutine */
+int     runtime_num_cpu(void);          /* runtime.NumCPU */
+int64_t runtime_goid(void);             /* id of the calling goroutine; main is 1 */
+void    runtime_goexit(void);           /* runtime.Goexit: runs pending defers, ends the goroutine */
+void    runtime_lock_os_thread(void);   /* runtime.LockOSThread */
+void    runtime_unlock_os_thread(void); /* runtime.UnlockOSThread */
+
+/* Bracket a call that may block in the kernel (read, write, sleep, a
+ * blocking C library call) so the scheduler can hand this M's P to another
+ * M meanwhile ("hand off"), as Go does around system calls. */
+void runtime_entersyscall(void);
+void runtime_exitsyscall(void);
+
+/* ------------------------------------------------------------------ */
+/* panic, defer, recover                                               */
+/* ------------------------------------------------------------------ */
+
+/* Calls fn(arg) as one Go function frame: go_defer() calls made while it
+ * runs (and not inside a nested go_call) run in LIFO order when fn returns
+ * or panics. A goroutine's entry function is such a frame implicitly. */
+void go_call(void (*fn)(void *arg), void *arg);
+void go_defer(void (*fn)(void *arg), void *arg);
+
+/* Panics with a message (copied). Unwinds go_call frames, running their
+ * defers. If no deferred call recovers, prints "panic: <msg>" and the
+ * goroutine traceback(s) to stderr and exits the process with status 2,
+ * as Go does. Runtime errors panic with Go's own texts, e.g.
+ * "send on closed channel", "close of closed channel",
+ * "close of nil channel", "sync: negative WaitGroup counter". */
+_Noreturn void go_panic(const char *msg);
+
+/* Called directly by a deferred function while panicking: stops the panic
+ * and returns its message; the go_call whose defer recovered returns
+ * normally. Otherwise returns NULL and does nothing. */
+const char *go_recover(void);
+
+/* ------------------------------------------------------------------ */
+/* time                                                                */
+/* ------------------------------------------------------------------ */
+
+#define TIME_NANOSECOND  ((int64_t)1)
+#define TIME_MICROSECOND ((int64_t)1000)
+#define TIME_MILLISECOND ((int64_t)1000000)
+#define TIME_SECOND      ((int64_t)1000000000)
+
+int64_t time_now(void);              /* monotonic clock, nanoseconds */
+void    time_sleep(int64_t ns);      /* time.Sleep: parks only the goroutine */
+
+/* time.After: a channel (element int64_t, capacity 1) that receives the
+ * time_now() value once, ns from now. */
+chan_t *time_after(int64_t ns);
+
+/* ------------------------------------------------------------------ */
+/* channels and select                                                  */
+/* ------------------------------------------------------------------ */
+
+/* make(chan T, cap) with sizeof(T) == elem_size (0 allowed). The channel is
+ * a garbage-collected object; elements are copied by value and may hold GC
+ * pointers. Out-of-range sizes panic "makechan: size out of range". */
+chan_t *chan_make(size_t elem_size, size_t cap);
+
+/* c <- *elem. Blocks as Go; a nil c blocks forever; a closed c panics
+ * "send on closed channel". */
+void chan_send(chan_t *c, const void *elem);
+
+/* *elem = <-c (elem may be NULL to discard). */
+void chan_recv(chan_t *c, void *elem);
+
+/* v, ok := <-c. Returns false (and zeroes *elem) when c is closed and
+ * drained. */
+bool chan_recv2(chan_t *c, void *elem);
+
+/* close(c): panics "close of nil channel" / "close of closed channel". */
+void chan_close(chan_t *c);
+
+size_t chan_len(chan_t *c);          /* len(c); 0 for nil */
+size_t chan_cap(chan_t *c);          /* cap(c); 0 for nil */
+
+typedef enum { SELECT_SEND = 1, SELECT_RECV = 2 } select_dir_t;
+
+typedef struct {
+    chan_t      *c;      /* may be NULL: such a case is never ready */
+    select_dir_t dir;
+    void        *elem;   /* value to send, or where to receive (NULL: discard) */
+    bool         ok;     /* out, receive cases: false if received because closed */
+} select_case_t;
+
+/* The select statement. Returns the index of the case that proceeded.
+ * When several are ready one is chosen uniformly at random, as Go. With
+ * block == false and none ready, returns -1 (the default case). With
+ * block == true and n == 0 (or only nil channels), blocks forever. */
+int chan_select(select_case_t *cases, int n, bool block);
+
+/* ------------------------------------------------------------------ */
+/* sync: every type is ready to use when zero-initialised, as in Go     */
+/* ------------------------------------------------------------------ */
+
+typedef struct { int32_t state; uint32_t sema; } sync_mutex_t;
+void sync_mutex_lock(sync_mutex_t *m);
+void sync_mutex_unlock(sync_mutex_t *m);   /* fatal "sync: unlock of unlocked mutex" */
+bool sync_mutex_trylock(sync_mutex_t *m);
+
+typedef struct {
+    sync_mutex_t w;
+    uint32_t writer_sem, reader_sem;
+    int32_t  reader_count, reader_wait;
+} sync_rwmutex_t;
+void sync_rwmutex_lock(sync_rwmutex_t *rw);
+void sync_rwmutex_unlock(sync_rwmutex_t *rw);
+void sync_rwmutex_rlock(sync_rwmutex_t *rw);
+void sync_rwmutex_runlock(sync_rwmutex_t *rw);
+
+typedef struct { uint64_t state; uint32_t sema; } sync_waitgroup_t;
+void sync_waitgroup_add(sync_waitgroup_t *wg, int delta);
+void sync_waitgroup_done(sync_waitgroup_t *wg);
+void sync_waitgroup_wait(sync_waitgroup_t *wg);
+
+typedef struct { uint32_t done; sync_mutex_t m; } sync_once_t;
+void sync_once_do(sync_once_t *o, void (*fn)(void *arg), void *arg);
+
+/* sync.Cond with its Locker fixed to a sync_mutex_t: set .l before first
+ * use (as sync.NewCond); the rest may be zero. */
+typedef struct {
+    sync_mutex_t *l;
+    uint32_t wait, notify;   /* ticket counters of the notify list */
+    uintptr_t checker;       /* gort: own address after first use (copy check) */
+} sync_cond_t;
+void sync_cond_wait(sync_cond_t *c);       /* c->l must be held */
+void sync_cond_signal(sync_cond_t *c);
+void sync_cond_broadcast(sync_cond_t *c);
+
+/* The struct members above are the contract's suggestion; the project may
+ * change members and sizes, as long as zero-initialised values work. */
+
+/* ------------------------------------------------------------------ */
+/* garbage-collected memory                                             */
+/* ------------------------------------------------------------------ */
+
+/* new(T): zeroed memory owned by the collector. Every word is treated as a
+ * possible pointer (conservative scan); a pointer anywhere inside an object
+ * keeps it alive. Never returns NULL (out of memory is a fatal error). */
+void *gc_alloc(size_t size);
+/* Zeroed memory that holds no GC pointers: never scanned. */
+void *gc_alloc_noscan(size_t size);
+#define gc_new(T) ((T *)gc_alloc(sizeof(T)))
+
+/* The write barrier. Every store of a pointer value into memory that is not
+ * the storing goroutine's own stack frame -- GC objects, global and static
+ * variables, registered roots -- must be written through gc_store (or the
+ * bulk forms), also when the new value is NULL. Stores into local
+ * variables need nothing. */
+void gc_store(void *slot, const void *ptr);  /* *(void **)slot = ptr */
+#define GC_STORE(lvalue, value) gc_store((void *)&(lvalue), (value))
+/* memmove / memset(0) for memory that may hold GC pointers. */
+void gc_memmove(void *dst, const void *src, size_t n);
+void gc_memclr(void *dst, size_t n);
+
+/* Extra roots: memory outside the GC heap (e.g. malloc'd) that holds GC
+ * pointers. Data and bss of the program and of the shared libraries it was
+ * started with are roots already. */
+void gc_add_roots(void *lo, void *hi);
+void gc_remove_roots(void *lo, void *hi);
+
+void runtime_gc(void);                              /* runtime.GC: a full cycle, blocking */
+int  runtime_set_gc_percent(int percent);           /* debug.SetGCPercent; <0 disables */
+void runtime_set_finalizer(void *obj, void (*fn)(void *obj)); /* fn NULL clears */
+void runtime_keep_alive(const void *obj);           /* runtime.KeepAlive */
+
+typedef struct {
+    uint64_t heap_alloc;      /* bytes of allocated heap objects (live + not yet swept) */
+    uint64_t heap_sys;        /* bytes of heap memory obtained from the OS */
+    uint64_t heap_objects;
+    uint64_t total_alloc;     /* cumulative bytes allocated */
+    uint64_t mallocs, frees;  /* cumulative object counts */
+    uint64_t next_gc;         /* heap size goal of the next cycle */
+    uint64_t last_gc;         /* time_now() at the end of the last cycle */
+    uint64_t pause_total_ns;  /* total stop-the-world time */
+    uint64_t pause_ns[256];   /* recent pauses, circular, as Go */
+    uint32_t num_gc;
+    uint32_t num_forced_gc;
+    double   gc_cpu_fraction;
+    uint64_t stack_inuse;     /* bytes of goroutine stacks in use (resident) */
+} runtime_mem_stats_t;
+void runtime_read_mem_stats(runtime_mem_stats_t *ms);
+
+
+/* ================================================================== */
+/* Additions beyond the core contract (same naming rule).              */
+/* ================================================================== */
+
+/* debug.SetMaxStack: sets the stack size, in bytes, of goroutines created
+ * from now on (stacks do not grow in gort; see docs/scheduler.md). Rounded
+ * up to the page size; minimum 16 KiB. Returns the previous size. The
+ * default is 64 KiB, or GORT_STACK_SIZE from the environment. */
+int debug_set_max_stack(int bytes);
+
+/* debug.SetMaxThreads: thread cap (default 10000); returns previous. */
+int debug_set_max_threads(int n);
+
+/* time.Timer and time.Ticker: channel-based, as Go. The channel c has
+ * element type int64_t (a time_now() value) and capacity 1. */
+typedef struct time_timer time_timer_t;
+typedef struct time_ticker time_ticker_t;
+time_timer_t  *time_new_timer(int64_t ns);                 /* time.NewTimer */
+chan_t        *time_timer_c(time_timer_t *t);              /* t.C */
+bool           time_timer_stop(time_timer_t *t);           /* t.Stop */
+bool           time_timer_reset(time_timer_t *t, int64_t ns); /* t.Reset */
+time_timer_t  *time_after_func(int64_t ns, void (*fn)(void *arg), void *arg); /* time.AfterFunc */
+time_ticker_t *time_new_ticker(int64_t ns);                /* time.NewTicker; ns <= 0 panics */
+chan_t        *time_ticker_c(time_ticker_t *t);            /* t.C */
+void           time_ticker_stop(time_ticker_t *t);         /* t.Stop */
+void           time_ticker_reset(time_ticker_t *t, int64_t ns); /* t.Reset */
+
+/* runtime.Stack: formats the calling goroutine's traceback (all: every
+ * goroutine's) into buf; returns the number of bytes written. */
+size_t runtime_stack(char *buf, size_t len, bool all);
+/* debug.PrintStack: the calling goroutine's traceback to stderr. */
+void   debug_print_stack(void);
+
+/* sync.RWMutex.TryLock / TryRLock (named like the contract's
+ * sync_mutex_trylock): take the lock only if that needs no waiting. */
+bool sync_rwmutex_trylock(sync_rwmutex_t *rw);
+bool sync_rwmutex_tryrlock(sync_rwmutex_t *rw);
+
+#endif /* GORT_H */

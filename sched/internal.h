@@ -1,0 +1,427 @@
+/*
+ * sched/internal.h -- the G/M/P scheduler's structures and internal API.
+ *
+ * Owns: G (goroutine), M (OS thread), P (processor), run queues, park and
+ * ready, stop-the-world, syscalls, sysmon, preemption, timers, schedtrace,
+ * deadlock detection. Other subsystems (chan, sync, gc, runtime/panic) use
+ * the functions below; they never touch run queues directly.
+ *
+ * Context rules (as Go's HACKING.md):
+ *  - "G" functions run on a user goroutine's stack and may park it.
+ *  - "g0" functions run on the M's scheduler stack (inside sched__mcall or
+ *    on an M's own thread stack) and must never park.
+ *  - A G, M or P descriptor is never freed (reuse lists), so a stale
+ *    pointer to one is always safe to read.
+ *  - The current M must be re-read (sched__getm) after anything that may
+ *    switch: a goroutine may resume on another thread. The current G may be
+ *    cached: a goroutine is always the same G.
+ */
+#ifndef GORT_SCHED_INTERNAL_H
+#define GORT_SCHED_INTERNAL_H
+
+#include <pthread.h>
+#include <signal.h>
+
+#include "../runtime/internal.h"
+
+typedef struct g g_t;
+typedef struct m m_t;
+typedef struct p p_t;
+struct sudog;
+struct runtime_frame;
+struct runtime_panic;
+struct sched_timer;
+
+/* ------------------------------------------------------------------ */
+/* tuning constants                                                    */
+/* ------------------------------------------------------------------ */
+
+#define SCHED_RUNQ_SIZE        256          /* per-P local run queue */
+#define SCHED_GLOBAL_TICK      61           /* schedticks between global checks */
+#define SCHED_MAX_THREADS      10000        /* default thread cap */
+#define SCHED_DEFAULT_STACK    (64 * 1024)  /* default goroutine stack */
+#define SCHED_MIN_STACK        (16 * 1024)
+#define SCHED_PREEMPT_NS       (10 * 1000 * 1000)  /* forcePreemptNS */
+#define SCHED_SYSMON_MIN_US    20
+#define SCHED_SYSMON_MAX_US    10000
+#define SCHED_FORCEGC_NS       (120LL * 1000 * 1000 * 1000)  /* 2 minutes */
+
+/* ------------------------------------------------------------------ */
+/* G                                                                   */
+/* ------------------------------------------------------------------ */
+
+enum {
+    G_IDLE = 0,     /* just allocated, not yet initialised */
+    G_RUNNABLE,     /* on a run queue */
+    G_RUNNING,      /* owns an M and a P */
+    G_SYSCALL,      /* between entersyscall and exitsyscall; owns an M */
+    G_WAITING,      /* parked; waitreason says why */
+    G_DEAD = 6,     /* exited, on a free list (Go's number) */
+};
+
+/* The layout of the first field is known to arch/amd64.S: sp at offset 0. */
+struct g {
+    uintptr_t sp;                  /* saved stack pointer while switched out */
+    uintptr_t stack_lo, stack_hi;  /* usable stack [lo, hi) */
+    uintptr_t stack_base;          /* mapping base of the stack (guard below lo) */
+    size_t stacksize;              /* requested size: reuse only for the same size */
+    bool system;                   /* runtime goroutine: not counted, not in checkdead */
+    _Atomic uint32_t status;
+    int64_t goid;
+    m_t *m;                        /* M running this G, or NULL */
+    m_t *lockedm;                  /* LockOSThread */
+    g_t *schedlink;                /* run queue / free list link */
+    void (*fn)(void *);            /* entry */
+    void *arg;
+    uintptr_t gopc;                /* PC of the go() caller (traceback) */
+    const char *waitreason;        /* Go's wait-reason string while parked */
+    int64_t waitsince;             /* nanotime when it parked */
+    _Atomic bool preempt;          /* cooperative preemption request */
+    bool asyncsafe;                /* parked by async preemption */
+    int64_t syscallwhen;
+
+    /* channels and semaphores */
+    struct sudog *waiting;         /* sudogs this G waits on (select) */
+    void *param;                   /* wake-up parameter */
+    _Atomic uint32_t selectdone;
+    bool wakeok;                   /* woken by a successful operation */
+
+    /* panic/defer (runtime/panic.c) */
+    struct runtime_frame *frame;   /* innermost go_call frame */
+    struct runtime_panic *panic;   /* innermost active panic */
+    bool goexiting;
+
+    /* timers (sched/timer.c): time_sleep's timer, allocated on first use */
+    struct sched_timer *sleeptimer;
+
+    /* GC (gc/) */
+    uint32_t gcscandone;           /* cycle number whose stack scan is done */
+    int64_t gcassistbytes;
+
+    /* registers saved at entersyscall, for conservative scanning */
+    uintptr_t syscallregs[8];
+    uintptr_t syscallsp;
+};
+
+/* ------------------------------------------------------------------ */
+/* M                                                                   */
+/* ------------------------------------------------------------------ */
+
+struct m {
+    g_t *g0;                       /* scheduler "goroutine" of this M */
+    uintptr_t g0sp;                /* top of the g0 stack mcall switches to */
+    g_t *curg;                     /* running user G, or NULL on g0 */
+    p_t *p;                        /* attached P, or NULL */
+    p_t *nextp;                    /* P handed over at wake-up */
+    p_t *oldp;                     /* P held before a syscall */
+    int64_t id;
+    int32_t locks;                 /* runtime locks held (> 0: no preemption) */
+    bool spinning;                 /* looking for work */
+    bool blocked;                  /* parked on park note */
+    bool dying;
+    bool incgo;
+    bool isextra;                  /* foreign thread */
+    _Atomic bool signalpending;    /* preemption signal sent, not handled */
+    g_t *lockedg;                  /* LockOSThread */
+    runtime_note_t park;           /* sleeps here when idle */
+    m_t *schedlink;                /* idle M list */
+    m_t *alllink;                  /* all Ms */
+    pthread_t thread;
+    int tid;
+    uint64_t rand[2];
+    uintptr_t gsignal_stack;       /* sigaltstack */
+    void (*mstartfn)(void);
+    uint32_t fastrand;
+    /* unlockf handed from park to g0 */
+    bool (*waitunlockf)(g_t *, void *);
+    void *waitlock;
+    const char *waitreason;
+    /* for stop the world / GC */
+    void *gcwork;                  /* owned by gc/ */
+};
+
+/* ------------------------------------------------------------------ */
+/* P                                                                   */
+/* ------------------------------------------------------------------ */
+
+enum {
+    P_IDLE = 0,
+    P_RUNNING,
+    P_SYSCALL,
+    P_GCSTOP,
+    P_DEAD,
+};
+
+struct p {
+    int32_t id;
+    _Atomic uint32_t status;
+    p_t *link;                     /* idle P list */
+    uint32_t schedtick;            /* incremented on every schedule */
+    _Atomic uint32_t syscalltick;  /* incremented on every syscall */
+    int64_t schedwhen;             /* sysmon: when schedtick last changed */
+    uint32_t sysmontick_sched;
+    uint32_t sysmontick_syscall;
+    int64_t syscallwhen;
+    m_t *m;                        /* back-link to M (NULL if idle) */
+
+    /* local run queue: lock-free single producer, multi-consumer */
+    _Atomic uint32_t runqhead;
+    _Atomic uint32_t runqtail;
+    g_t *runq[SCHED_RUNQ_SIZE];
+    _Atomic(g_t *) runnext;
+
+    /* free Gs of this P */
+    g_t *gfree;
+    int32_t gfreecnt;
+
+    /* timers (sched/timer.c) */
+    runtime_lock_t timerslock;
+    struct sched_timer **timers;   /* 4-ary min-heap by when */
+    int32_t ntimers, timerscap;
+    _Atomic int64_t timer0when;    /* when of timers[0], 0 if none */
+
+    /* GC (gc/) */
+    void *mcache;
+    void *gcw;                     /* grey work buffer */
+    void *wbbuf;                   /* write-barrier buffer */
+    int64_t gcAssistTime;
+
+    _Atomic bool runSafePointFn;
+};
+
+/* ------------------------------------------------------------------ */
+/* global scheduler state (sched/proc.c)                               */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    runtime_lock_t lock;
+    m_t *midle;                    /* idle Ms */
+    int32_t nmidle;
+    int32_t nmidlelocked;
+    int64_t mnext;                 /* number of Ms created; next id */
+    int32_t maxmcount;
+    int32_t nmsys;                 /* system Ms (sysmon) */
+    int32_t nmfreed;
+    _Atomic int32_t ngsys;         /* system goroutines (finalizer, bg GC) */
+
+    p_t *pidle;
+    _Atomic int32_t npidle;
+    _Atomic int32_t nmspinning;
+
+    g_t *runqhead, *runqtail;      /* global run queue */
+    int32_t runqsize;
+
+    runtime_lock_t gflock;         /* global free Gs */
+    g_t *gfree;
+    int32_t ngfree;
+
+    _Atomic uint32_t gcwaiting;    /* stop-the-world pending */
+    int32_t stopwait;
+    runtime_note_t stopnote;
+    _Atomic uint32_t sysmonwait;
+    runtime_note_t sysmonnote;
+
+    int64_t lastpoll;
+    int64_t totaltime;
+    int64_t procresizetime;
+
+    _Atomic bool exiting;          /* main returned */
+    _Atomic int32_t nforeign;      /* foreign threads that used the API */
+} sched_t;
+
+GORT_HIDDEN extern sched_t sched__sched;
+GORT_HIDDEN extern p_t **sched__allp;   /* [gomaxprocs] */
+GORT_HIDDEN extern _Atomic int32_t sched__gomaxprocs;
+GORT_HIDDEN extern _Atomic(m_t *) sched__allm;
+GORT_HIDDEN extern m_t sched__m0;
+GORT_HIDDEN extern _Atomic bool sched__started;  /* runtime_main running */
+
+/* all Gs ever created (never freed); guarded by sched__allglock */
+GORT_HIDDEN extern runtime_lock_t sched__allglock;
+GORT_HIDDEN extern g_t **sched__allgs;
+GORT_HIDDEN extern _Atomic size_t sched__allglen;
+
+/* ------------------------------------------------------------------ */
+/* current M and G                                                     */
+/* ------------------------------------------------------------------ */
+
+GORT_HIDDEN extern __thread m_t *sched__tls_m
+    __attribute__((tls_model("initial-exec")));
+
+/* The current M, read in a way the compiler cannot cache across calls. */
+static inline m_t *sched__getm(void)
+{
+    m_t *m;
+    __asm__ volatile("movq sched__tls_m@gottpoff(%%rip), %0\n\t"
+                     "movq %%fs:(%0), %0"
+                     : "=r"(m));
+    return m;
+}
+
+/* The current user G, or NULL on g0 / a foreign thread. */
+static inline g_t *sched__getg(void)
+{
+    m_t *m = sched__getm();
+    return m ? m->curg : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* context switch (runtime/arch/amd64.S)                               */
+/* ------------------------------------------------------------------ */
+
+/* Saves the callee-saved state of the calling G into g->sp, switches to
+ * stack g0sp and calls fn(g) there. fn must not return. From G to g0. */
+GORT_HIDDEN void sched__mcall(g_t *g, uintptr_t g0sp, void (*fn)(g_t *));
+/* Resumes a context saved by sched__mcall (or a fresh G). Never returns. */
+GORT_HIDDEN _Noreturn void sched__gogo(uintptr_t sp);
+/* Entry trampoline of a fresh G: calls sched__goentry. */
+GORT_HIDDEN void sched__gostart(void);
+/* Async preemption trampoline (see sched/preempt.c). */
+GORT_HIDDEN void sched__asyncpreempt(void);
+GORT_HIDDEN extern uint32_t sched__xsave_size;
+
+/* ------------------------------------------------------------------ */
+/* park / ready (sched/park.c): the one way to block a goroutine       */
+/* ------------------------------------------------------------------ */
+
+/* G. Parks the current goroutine with Go's wait reason. After the G is
+ * switched out, unlockf(g, arg) runs on g0; if it returns false the G is
+ * made runnable again at once. unlockf may be NULL. */
+GORT_HIDDEN void sched__park(bool (*unlockf)(g_t *, void *), void *arg,
+                             const char *reason);
+/* unlockf for a runtime lock (arg is the runtime_lock_t *). */
+GORT_HIDDEN bool sched__parkunlock_f(g_t *gp, void *lock);
+/* G. Parks and releases runtime lock l once switched out. */
+GORT_HIDDEN void sched__parkunlock(runtime_lock_t *l, const char *reason);
+/* Any context. Makes a parked G runnable; with next, it goes to the
+ * current P's runnext slot (it runs next, inheriting the time slice). */
+GORT_HIDDEN void sched__ready(g_t *gp, bool next);
+/* G. Yields: the G goes to the global queue (as Gosched). */
+GORT_HIDDEN void sched__gosched(void);
+/* G. Cooperative preemption point: yields if preemption was requested. */
+static inline void sched__checkpreempt(void)
+{
+    g_t *g = sched__getg();
+    if (g && unlikely(atomic_load_explicit(&g->preempt, memory_order_relaxed)))
+        sched__gosched();
+}
+/* G. Ends the calling goroutine (after its defers ran). */
+GORT_HIDDEN _Noreturn void sched__goexit1(void);
+/* Called by the G entry trampoline; never returns. */
+GORT_HIDDEN _Noreturn void sched__goentry(void);
+/* G or foreign thread. Throws a clear misuse message if the caller is not
+ * a goroutine (it would have nothing to park). */
+GORT_HIDDEN g_t *sched__needg(const char *what);
+
+/* ------------------------------------------------------------------ */
+/* run queues (sched/runq.c)                                           */
+/* ------------------------------------------------------------------ */
+
+GORT_HIDDEN void sched__runqput(p_t *p, g_t *gp, bool next);
+GORT_HIDDEN g_t *sched__runqget(p_t *p, bool *inherit);
+GORT_HIDDEN bool sched__runqempty(p_t *p);
+GORT_HIDDEN uint32_t sched__runqsteal(p_t *p, p_t *victim, bool stealnext, g_t **out);
+/* sched.lock held. */
+GORT_HIDDEN void sched__globrunqput(g_t *gp);
+GORT_HIDDEN void sched__globrunqputbatch(g_t *head, g_t *tail, int32_t n);
+GORT_HIDDEN g_t *sched__globrunqget(p_t *p, int32_t max);
+
+/* ------------------------------------------------------------------ */
+/* Ms and Ps (sched/proc.c)                                            */
+/* ------------------------------------------------------------------ */
+
+GORT_HIDDEN void sched__wakep(void);
+GORT_HIDDEN void sched__startm(p_t *p, bool spinning);
+GORT_HIDDEN void sched__handoffp(p_t *p);
+GORT_HIDDEN void sched__stopm(void);
+GORT_HIDDEN p_t *sched__pidleget(void);       /* sched.lock held */
+GORT_HIDDEN void sched__pidleput(p_t *p);     /* sched.lock held */
+GORT_HIDDEN void sched__acquirep(p_t *p);
+GORT_HIDDEN p_t *sched__releasep(void);
+GORT_HIDDEN _Noreturn void sched__schedule(void);   /* g0 */
+GORT_HIDDEN void sched__checkdead(void);      /* sched.lock held */
+GORT_HIDDEN void sched__newm_sysmon(void (*fn)(void));
+/* A timer due at when was added: wake the M sleeping for timers if it
+ * would sleep past it. */
+GORT_HIDDEN void sched__timer_wake(int64_t when);
+GORT_HIDDEN void sched__asyncpreempt2(void);
+
+/* Stop the world: every P stopped (no user G runs except the caller's).
+ * G context. Returns with the caller holding its P. */
+GORT_HIDDEN void sched__stop_the_world(const char *reason);
+GORT_HIDDEN void sched__start_the_world(void);
+/* Calls fn(g, arg) for every G ever created (dead ones included; check
+ * status). Takes sched__allglock. */
+GORT_HIDDEN void sched__for_each_g(void (*fn)(g_t *, void *), void *arg);
+
+/* Starts a system goroutine (not counted by NumGoroutine, not in
+ * deadlock detection). */
+GORT_HIDDEN void sched__go_system(void (*fn)(void *), void *arg);
+
+/* ------------------------------------------------------------------ */
+/* stacks (sched/stack.c)                                              */
+/* ------------------------------------------------------------------ */
+
+/* Allocates a G together with its stack: the descriptor lives at the top
+ * of the stack mapping, so a parked goroutine costs one touched page. */
+GORT_HIDDEN g_t *sched__stackalloc_g(size_t stack_size);
+/* Checks the canary at the stack's low end; throws on overflow. */
+GORT_HIDDEN void sched__stackcheck(g_t *gp);
+GORT_HIDDEN extern size_t sched__stack_size;       /* for new goroutines */
+GORT_HIDDEN extern _Atomic uint64_t sched__stack_inuse;
+/* If addr lies in a guard page or below a G's stack, returns that G. */
+GORT_HIDDEN g_t *sched__stack_guard_owner(uintptr_t addr);
+
+/* ------------------------------------------------------------------ */
+/* syscalls, sysmon, preemption                                        */
+/* ------------------------------------------------------------------ */
+
+GORT_HIDDEN void sched__sysmon_start(void);
+GORT_HIDDEN void sched__preemptone(p_t *p);
+GORT_HIDDEN void sched__preempt_init(void);   /* signal handler, text ranges */
+GORT_HIDDEN void sched__signal_init_m(m_t *m);  /* sigaltstack for this M */
+GORT_HIDDEN bool sched__pc_is_user(uintptr_t pc);
+GORT_HIDDEN void sched__schedtrace(bool detailed);
+
+/* ------------------------------------------------------------------ */
+/* timers (sched/timer.c): per-P 4-ary heaps                           */
+/* ------------------------------------------------------------------ */
+
+/* A runtime timer. f(arg, seq) runs on whatever M checks the P's timers,
+ * with no runtime lock held; it must not block (it may ready Gs and do
+ * non-blocking channel sends). period > 0 re-arms it. */
+typedef struct sched_timer {
+    int64_t when;
+    int64_t period;
+    void (*f)(void *arg, uintptr_t seq);
+    void *arg;
+    uintptr_t seq;
+    p_t *p;                       /* heap it is on, or NULL */
+    int32_t idx;                  /* index in p->timers */
+    _Atomic uint32_t status;
+} sched_timer_t;
+
+/* Arms t (t->when absolute nanotime) on the current P. */
+GORT_HIDDEN void sched__timer_add(sched_timer_t *t);
+/* Disarms t; returns true if it was pending (had not fired). */
+GORT_HIDDEN bool sched__timer_del(sched_timer_t *t);
+/* Re-arms t at when; returns true if it was pending. */
+GORT_HIDDEN bool sched__timer_mod(sched_timer_t *t, int64_t when);
+/* g0 or G, with a P. Runs p's expired timers; returns the when of the next
+ * one (0 if none). */
+GORT_HIDDEN int64_t sched__timers_run(p_t *p, int64_t now);
+/* Moves every timer of a dying P to the current P (procresize). */
+GORT_HIDDEN void sched__timers_move(p_t *from, p_t *to);
+/* Earliest timer over all Ps (0 if none), and its P. */
+GORT_HIDDEN int64_t sched__timers_next(p_t **pp);
+
+/* ------------------------------------------------------------------ */
+/* hooks into other subsystems, called by the scheduler                */
+/* ------------------------------------------------------------------ */
+
+GORT_HIDDEN void gc__init(void);              /* boot, before main G */
+GORT_HIDDEN void gc__p_init(p_t *p);          /* P created (world stopped or boot) */
+GORT_HIDDEN void gc__p_destroy(p_t *p);       /* P removed by procresize */
+GORT_HIDDEN void gc__sysmon(int64_t now);     /* sysmon tick: forced GC */
+
+#endif /* GORT_SCHED_INTERNAL_H */

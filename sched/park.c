@@ -1,0 +1,127 @@
+/*
+ * sched/park.c -- parking and readying goroutines, Gosched, preemption.
+ *
+ * The only way a goroutine blocks is sched__park: it switches to g0, marks
+ * the G waiting, and only then runs the caller's unlock function. Whoever
+ * readies the G must first see it waiting, and can only find it through
+ * the structure that unlock function released, so a wake-up can never
+ * overtake the park.
+ *
+ * Context: sched__park/gosched on a user G; sched__ready anywhere.
+ */
+#include <sched.h>
+
+#include "internal.h"
+
+/* g0: finishes parking gp (called through mcall). */
+static _Noreturn void park_m(g_t *gp)
+{
+    m_t *m = sched__getm();
+    sched__stackcheck(gp);
+    atomic_store(&gp->status, G_WAITING);
+    m->curg = NULL;
+    gp->m = NULL;
+    bool (*unlockf)(g_t *, void *) = m->waitunlockf;
+    void *lock = m->waitlock;
+    m->waitunlockf = NULL;
+    m->waitlock = NULL;
+    if (unlockf && !unlockf(gp, lock)) {
+        /* The wait was cancelled: run gp again right away. */
+        m->curg = gp;
+        gp->m = m;
+        atomic_store(&gp->status, G_RUNNING);
+        gp->waitreason = NULL;
+        sched__gogo(gp->sp);
+    }
+    sched__schedule();
+}
+
+void sched__park(bool (*unlockf)(g_t *, void *), void *arg, const char *reason)
+{
+    g_t *g = sched__needg(reason);
+    m_t *m = sched__getm();
+    m->waitunlockf = unlockf;
+    m->waitlock = arg;
+    g->waitreason = reason;
+    g->waitsince = runtime__nanotime();
+    sched__mcall(g, m->g0sp, (void (*)(g_t *))park_m);
+}
+
+/* unlockf that releases a runtime lock. */
+bool sched__parkunlock_f(g_t *gp, void *lock)
+{
+    (void)gp;
+    runtime__unlock(lock);
+    return true;
+}
+
+void sched__parkunlock(runtime_lock_t *l, const char *reason)
+{
+    sched__park(sched__parkunlock_f, l, reason);
+}
+
+void sched__ready(g_t *gp, bool next)
+{
+    uint32_t s = atomic_load(&gp->status);
+    if (unlikely(s != G_WAITING))
+        runtime__throwf("bad g->status in ready: goroutine %lld status %u",
+                        (long long)gp->goid, s);
+    atomic_store(&gp->status, G_RUNNABLE);
+    m_t *m = sched__getm();
+    if (m && m->p) {
+        m->locks++;
+        sched__runqput(m->p, gp, next);
+        m->locks--;
+    } else {
+        runtime__lock(&sched__sched.lock);
+        sched__globrunqput(gp);
+        runtime__unlock(&sched__sched.lock);
+    }
+    sched__wakep();
+}
+
+/* g0: puts gp on the global queue and schedules (Gosched, preemption). */
+static _Noreturn void gosched_m(g_t *gp)
+{
+    m_t *m = sched__getm();
+    sched__stackcheck(gp);
+    atomic_store(&gp->status, G_RUNNABLE);
+    m->curg = NULL;
+    gp->m = NULL;
+    runtime__lock(&sched__sched.lock);
+    sched__globrunqput(gp);
+    runtime__unlock(&sched__sched.lock);
+    sched__schedule();
+}
+
+void sched__gosched(void)
+{
+    g_t *g = sched__getg();
+    if (g == NULL)
+        return;
+    atomic_store_explicit(&g->preempt, false, memory_order_relaxed);
+    m_t *m = sched__getm();
+    if (m->locks != 0)
+        return;   /* not a safe point: the request stays for later */
+    sched__mcall(g, m->g0sp, (void (*)(g_t *))gosched_m);
+}
+
+void runtime_gosched(void)
+{
+    g_t *g = sched__getg();
+    if (g == NULL) {
+        sched_yield();
+        return;
+    }
+    sched__gosched();
+}
+
+/* Called by the async-preemption trampoline on the G's own stack, with
+ * every register of the interrupted code saved below us. */
+void sched__asyncpreempt2(void)
+{
+    g_t *g = sched__getg();
+    g->asyncsafe = true;
+    sched__gosched();
+    g->asyncsafe = false;
+}

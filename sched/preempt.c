@@ -1,0 +1,176 @@
+/*
+ * sched/preempt.c -- asynchronous preemption with SIGURG.
+ *
+ * sysmon marks a G that ran too long (g->preempt) and sends SIGURG to its
+ * thread. The handler never switches goroutines itself. If the interrupted
+ * PC is plain user code, on the G's stack, and the M holds no runtime
+ * lock, it rewrites the signal context so that on return the thread
+ * "calls" sched__asyncpreempt (runtime/arch/amd64.S): red zone skipped,
+ * old PC pushed. The trampoline saves all registers and the extended
+ * state on the G's stack and calls the scheduler like any function.
+ * Anywhere else, the handler does nothing: the flag stays set and the G
+ * yields at its next runtime call (cooperative preemption), or sysmon
+ * tries again next tick.
+ *
+ * "Plain user code" is the executable segments of the main program,
+ * minus libgort's own text (section gort_text when linked statically).
+ * Shared libraries (libc, jemalloc, libunwind, libgort.so, the vDSO) are
+ * never interrupted this way.
+ *
+ * Context: the handler runs on the M's signal stack, async-signal-safe.
+ */
+#include <cpuid.h>
+#include <link.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+#include "internal.h"
+
+#define PREEMPT_MAX_RANGES 16
+#define PREEMPT_MIN_ROOM   (8 * 1024)   /* stack the trampoline may need */
+#define SIGSTACK_SIZE      (64 * 1024)
+
+uint32_t sched__xsave_size;
+
+static struct { uintptr_t lo, hi; } user_text[PREEMPT_MAX_RANGES];
+static int nuser_text;
+static bool async_enabled;
+
+extern char __start_gort_text[] __attribute__((weak));
+extern char __stop_gort_text[] __attribute__((weak));
+
+/* Adds [lo, hi) minus libgort's own text to the preemptible ranges. */
+static void add_range(uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t glo = (uintptr_t)__start_gort_text, ghi = (uintptr_t)__stop_gort_text;
+    if (glo && ghi > glo && glo < hi && ghi > lo) {
+        if (glo > lo)
+            add_range(lo, glo);
+        if (ghi < hi)
+            add_range(ghi, hi);
+        return;
+    }
+    if (nuser_text < PREEMPT_MAX_RANGES && hi > lo) {
+        user_text[nuser_text].lo = lo;
+        user_text[nuser_text].hi = hi;
+        nuser_text++;
+    }
+}
+
+/* dl_iterate_phdr callback: the main program comes first, named "". */
+static int phdr_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    int *first = data;
+    if (!*first)
+        return 1;
+    *first = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X))
+            add_range(info->dlpi_addr + ph->p_vaddr,
+                      info->dlpi_addr + ph->p_vaddr + ph->p_memsz);
+    }
+    return 1;
+}
+
+bool sched__pc_is_user(uintptr_t pc)
+{
+    for (int i = 0; i < nuser_text; i++)
+        if (pc >= user_text[i].lo && pc < user_text[i].hi)
+            return true;
+    return false;
+}
+
+/* Is it safe to stop gp, interrupted at pc with stack pointer sp? */
+static bool async_safe(m_t *m, g_t *gp, uintptr_t pc, uintptr_t sp)
+{
+    return gp != NULL && atomic_load_explicit(&gp->preempt, memory_order_relaxed) &&
+           m->locks == 0 && m->p != NULL && !m->dying &&
+           atomic_load(&gp->status) == G_RUNNING &&
+           sp >= gp->stack_lo + PREEMPT_MIN_ROOM + sched__xsave_size && sp < gp->stack_hi &&
+           sched__pc_is_user(pc);
+}
+
+/* SIGURG handler: redirect the thread into the trampoline if safe. */
+static void sigurg_handler(int sig, siginfo_t *info, void *ctx)
+{
+    (void)sig;
+    (void)info;
+    m_t *m = sched__tls_m;
+    if (m == NULL)
+        return;
+    atomic_store(&m->signalpending, false);
+    ucontext_t *uc = ctx;
+    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    if (!async_safe(m, m->curg, pc, sp))
+        return;
+    sp -= 128;                      /* the interrupted frame's red zone */
+    sp -= sizeof(uintptr_t);
+    *(uintptr_t *)sp = pc;          /* "call" from pc */
+    uc->uc_mcontext.gregs[REG_RSP] = (greg_t)sp;
+    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)sched__asyncpreempt;
+}
+
+/* Requests that the G running on p stop soon. */
+void sched__preemptone(p_t *p)
+{
+    m_t *m = p->m;
+    if (m == NULL || m == sched__getm())
+        return;
+    g_t *gp = m->curg;
+    if (gp == NULL)
+        return;
+    atomic_store(&gp->preempt, true);
+    if (!async_enabled)
+        return;
+    bool z = false;
+    if (atomic_compare_exchange_strong(&m->signalpending, &z, true))
+        pthread_kill(m->thread, SIGURG);
+}
+
+/* Sizes the xsave area from CPUID leaf 0xD; false if xsave is missing. */
+static bool xsave_init(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE))
+        return false;
+    __cpuid_count(0xD, 0, a, b, c, d);
+    if (b < 576)
+        return false;
+    sched__xsave_size = b + 64;     /* room for 64-byte alignment */
+    return true;
+}
+
+void sched__preempt_init(void)
+{
+    int first = 1;
+    dl_iterate_phdr(phdr_cb, &first);
+    if (runtime__debug.asyncpreemptoff || !xsave_init())
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = sigurg_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    if (sigaction(SIGURG, &sa, NULL) != 0)
+        return;
+    async_enabled = true;
+}
+
+/* Gives the M an alternate signal stack, so that handlers (preemption,
+ * faults, stack overflow) never run on a goroutine stack. */
+void sched__signal_init_m(m_t *m)
+{
+    void *p = mmap(NULL, SIGSTACK_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        runtime__throw("cannot allocate signal stack");
+    stack_t ss = {.ss_sp = p, .ss_size = SIGSTACK_SIZE, .ss_flags = 0};
+    if (sigaltstack(&ss, NULL) != 0)
+        runtime__throw("sigaltstack failed");
+    m->gsignal_stack = (uintptr_t)p;
+}

@@ -1,0 +1,1261 @@
+/*
+ * sched/proc.c -- Ms, Ps, the schedule loop, work stealing, stop-the-world.
+ *
+ * Invariants (checked where cheap):
+ *  - A P is owned by at most one M; p->status is P_RUNNING exactly while an
+ *    M holds it outside a syscall.
+ *  - nmspinning counts Ms with m->spinning; spinning + running Ms never
+ *    exceed GOMAXPROCS: an M starts spinning only while
+ *    2 * nmspinning < GOMAXPROCS - npidle.
+ *  - A readied G wakes an idle P's M (wakep) only when no M spins: a
+ *    spinning M will find it. The last M to stop spinning re-checks every
+ *    queue after giving up its P, so no wake-up is lost.
+ *  - Ms park on their own note; an idle M is on sched.midle with its note
+ *    cleared before it sleeps, so a wake-up between "found nothing" and the
+ *    sleep is kept by the note.
+ *
+ * Lock order: sched.lock -> p->timerslock -> (nothing). allglock is a leaf.
+ * Context: functions named *_m and everything below schedule() run on g0.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/futex.h>
+
+#include "internal.h"
+
+#define SCHED_STEAL_TRIES    4
+#define SCHED_GFREE_LOCAL    64     /* per-P free G cache before spilling */
+#define SCHED_M_STACK        (1 << 20)
+
+sched_t sched__sched;
+p_t **sched__allp;
+_Atomic int32_t sched__gomaxprocs;
+_Atomic(m_t *) sched__allm;
+m_t sched__m0;
+_Atomic bool sched__started;
+__thread m_t *sched__tls_m __attribute__((tls_model("initial-exec")));
+
+runtime_lock_t sched__allglock;
+g_t **sched__allgs;
+_Atomic size_t sched__allglen;
+static size_t allgcap;
+
+static _Atomic int64_t goidgen;
+static int32_t allpcap;
+static int32_t newprocs;                /* procresize request, world stopped */
+static runtime_note_t timernote;        /* the timer sleeper's note */
+static _Atomic int64_t timersleepuntil; /* 0: no M sleeps for timers */
+static int32_t ntimersleep;             /* Ms asleep for timers (0 or 1) */
+static _Atomic int32_t ngsys;           /* live system goroutines */
+static _Atomic int32_t ngoroutines;     /* live user goroutines */
+
+static _Noreturn void mexit_forever(void);
+static void mstart1(void);
+
+/* ------------------------------------------------------------------ */
+/* G bookkeeping                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Adds a new G to allgs (for GC and tracebacks). */
+static void allgadd(g_t *gp)
+{
+    runtime__lock(&sched__allglock);
+    size_t n = atomic_load(&sched__allglen);
+    if (n == allgcap) {
+        size_t ncap = allgcap ? allgcap * 2 : 1024;
+        g_t **na = runtime__malloc(ncap * sizeof(g_t *));
+        if (n)
+            memcpy(na, sched__allgs, n * sizeof(g_t *));
+        /* The old array is kept: readers without the lock may hold it. */
+        sched__allgs = na;
+        allgcap = ncap;
+    }
+    sched__allgs[n] = gp;
+    atomic_store(&sched__allglen, n + 1);
+    runtime__unlock(&sched__allglock);
+}
+
+void sched__for_each_g(void (*fn)(g_t *, void *), void *arg)
+{
+    runtime__lock(&sched__allglock);
+    size_t n = atomic_load(&sched__allglen);
+    for (size_t i = 0; i < n; i++)
+        fn(sched__allgs[i], arg);
+    runtime__unlock(&sched__allglock);
+}
+
+/* Returns a dead G for reuse, from p's cache or the global list. */
+static g_t *gfget(p_t *p)
+{
+    if (p && p->gfree == NULL && sched__sched.gfree) {
+        runtime__lock(&sched__sched.gflock);
+        while (p->gfreecnt < SCHED_GFREE_LOCAL / 2 && sched__sched.gfree) {
+            g_t *gp = sched__sched.gfree;
+            sched__sched.gfree = gp->schedlink;
+            sched__sched.ngfree--;
+            gp->schedlink = p->gfree;
+            p->gfree = gp;
+            p->gfreecnt++;
+        }
+        runtime__unlock(&sched__sched.gflock);
+    }
+    g_t *gp = NULL;
+    if (p) {
+        gp = p->gfree;
+        if (gp) {
+            p->gfree = gp->schedlink;
+            p->gfreecnt--;
+        }
+    } else if (sched__sched.gfree) {
+        runtime__lock(&sched__sched.gflock);
+        gp = sched__sched.gfree;
+        if (gp) {
+            sched__sched.gfree = gp->schedlink;
+            sched__sched.ngfree--;
+        }
+        runtime__unlock(&sched__sched.gflock);
+    }
+    return gp;
+}
+
+/* Puts a dead G on p's free cache, spilling half when it grows. */
+static void gfput(p_t *p, g_t *gp)
+{
+    gp->schedlink = p->gfree;
+    p->gfree = gp;
+    p->gfreecnt++;
+    if (p->gfreecnt >= SCHED_GFREE_LOCAL) {
+        runtime__lock(&sched__sched.gflock);
+        while (p->gfreecnt > SCHED_GFREE_LOCAL / 2) {
+            g_t *g1 = p->gfree;
+            p->gfree = g1->schedlink;
+            p->gfreecnt--;
+            g1->schedlink = sched__sched.gfree;
+            sched__sched.gfree = g1;
+            sched__sched.ngfree++;
+        }
+        runtime__unlock(&sched__sched.gflock);
+    }
+}
+
+/* Lays out a fresh context on gp's stack so that gogo enters gostart. */
+static void gcontext_init(g_t *gp)
+{
+    uintptr_t *sp = (uintptr_t *)((gp->stack_hi - 80) & ~(uintptr_t)15);
+    sp[0] = 0x1F80 | ((uintptr_t)0x037F << 32);   /* MXCSR, x87 CW defaults */
+    for (int i = 1; i <= 6; i++)
+        sp[i] = 0;                                /* r15..rbp */
+    sp[7] = (uintptr_t)sched__gostart;            /* return address */
+    gp->sp = (uintptr_t)sp;
+}
+
+/* Creates a runnable G for fn(arg); does not queue it. */
+static g_t *newproc1(void (*fn)(void *), void *arg, bool system, uintptr_t pc)
+{
+    m_t *m = sched__getm();
+    p_t *p = m ? m->p : NULL;
+    g_t *gp = gfget(p);
+    if (gp && gp->stacksize != sched__stack_size)
+        gp = NULL;   /* stack size changed: the old G stays dead */
+    if (gp == NULL) {
+        gp = sched__stackalloc_g(sched__stack_size);
+        atomic_store(&gp->status, G_DEAD);
+        allgadd(gp);
+        atomic_fetch_add(&sched__stack_inuse, gp->stacksize);
+    }
+    gp->fn = fn;
+    gp->arg = arg;
+    gp->gopc = pc;
+    gp->system = system;
+    gp->goid = atomic_fetch_add_explicit(&goidgen, 1, memory_order_relaxed) + 1;
+    gp->waitreason = NULL;
+    gp->lockedm = NULL;
+    gp->frame = NULL;
+    gp->panic = NULL;
+    gp->goexiting = false;
+    gp->waiting = NULL;
+    gp->param = NULL;
+    atomic_store(&gp->preempt, false);
+    gcontext_init(gp);
+    if (system)
+        atomic_fetch_add(&ngsys, 1);
+    else
+        atomic_fetch_add(&ngoroutines, 1);
+    atomic_store(&gp->status, G_RUNNABLE);
+    return gp;
+}
+
+/* Queues a new G: runnext of this P, or the global queue off a P. */
+static void newproc(void (*fn)(void *), void *arg, bool system, uintptr_t pc)
+{
+    if (!atomic_load(&sched__started))
+        runtime__misuse("go() called before runtime_main started the runtime");
+    g_t *gp = newproc1(fn, arg, system, pc);
+    m_t *m = sched__getm();
+    if (m && m->p) {
+        m->locks++;   /* stay on this P while touching its queue */
+        sched__runqput(m->p, gp, true);
+        m->locks--;
+    } else {
+        if (!m)
+            atomic_store(&sched__sched.nforeign, 1);
+        runtime__lock(&sched__sched.lock);
+        sched__globrunqput(gp);
+        runtime__unlock(&sched__sched.lock);
+    }
+    sched__wakep();
+}
+
+void go(void (*fn)(void *arg), void *arg)
+{
+    if (unlikely(fn == NULL))
+        go_panic("go of nil func value");
+    newproc(fn, arg, false, (uintptr_t)__builtin_return_address(0));
+    sched__checkpreempt();
+}
+
+void sched__go_system(void (*fn)(void *), void *arg)
+{
+    newproc(fn, arg, true, (uintptr_t)__builtin_return_address(0));
+}
+
+/* First Go-level code of every goroutine (called by sched__gostart). */
+_Noreturn void sched__goentry(void)
+{
+    g_t *g = sched__getg();
+    runtime__goentry(g->fn, g->arg);
+    sched__goexit1();
+}
+
+g_t *sched__needg(const char *what)
+{
+    m_t *m = sched__getm();
+    g_t *g = m ? m->curg : NULL;
+    if (unlikely(g == NULL)) {
+        if (!atomic_load(&sched__started))
+            runtime__misuse("%s called before runtime_main started the runtime", what);
+        runtime__misuse("%s called from a thread that is not running a goroutine "
+                        "(a thread the runtime did not create, or a runtime thread)",
+                        what);
+    }
+    return g;
+}
+
+/* ------------------------------------------------------------------ */
+/* Ps                                                                  */
+/* ------------------------------------------------------------------ */
+
+/* sched.lock held. */
+void sched__pidleput(p_t *p)
+{
+    runtime__assert(sched__runqempty(p));
+    atomic_store(&p->status, P_IDLE);
+    p->m = NULL;
+    p->link = sched__sched.pidle;
+    sched__sched.pidle = p;
+    atomic_fetch_add(&sched__sched.npidle, 1);
+}
+
+/* sched.lock held. */
+p_t *sched__pidleget(void)
+{
+    p_t *p = sched__sched.pidle;
+    if (p) {
+        sched__sched.pidle = p->link;
+        atomic_fetch_sub(&sched__sched.npidle, 1);
+    }
+    return p;
+}
+
+/* Associates p with the current M. */
+void sched__acquirep(p_t *p)
+{
+    m_t *m = sched__getm();
+    runtime__assert(m->p == NULL);
+    runtime__assert(p->m == NULL && atomic_load(&p->status) == P_IDLE);
+    m->p = p;
+    p->m = m;
+    atomic_store(&p->status, P_RUNNING);
+}
+
+/* Disassociates the current M from its P (left P_IDLE for the caller). */
+p_t *sched__releasep(void)
+{
+    m_t *m = sched__getm();
+    p_t *p = m->p;
+    runtime__assert(p && p->m == m && atomic_load(&p->status) == P_RUNNING);
+    m->p = NULL;
+    p->m = NULL;
+    atomic_store(&p->status, P_IDLE);
+    return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Ms                                                                  */
+/* ------------------------------------------------------------------ */
+
+/* sched.lock held: puts the current M on the idle list. */
+static void mput(m_t *m)
+{
+    m->schedlink = sched__sched.midle;
+    sched__sched.midle = m;
+    sched__sched.nmidle++;
+    sched__checkdead();
+}
+
+/* sched.lock held. */
+static m_t *mget(void)
+{
+    m_t *m = sched__sched.midle;
+    if (m) {
+        sched__sched.midle = m->schedlink;
+        sched__sched.nmidle--;
+    }
+    return m;
+}
+
+/* Thread entry of every M but M0. */
+static void *mstart(void *arg)
+{
+    m_t *m = arg;
+    sched__tls_m = m;
+    m->tid = (int)syscall(SYS_gettid);
+    m->g0sp = ((uintptr_t)__builtin_frame_address(0) - 4096) & ~(uintptr_t)15;
+    sched__signal_init_m(m);
+    if (m->mstartfn) {
+        m->mstartfn();   /* sysmon: never returns */
+        return NULL;
+    }
+    mstart1();
+    return NULL;
+}
+
+/* Acquires the P handed over at creation and enters the schedule loop. */
+static void mstart1(void)
+{
+    m_t *m = sched__getm();
+    if (m->nextp) {
+        p_t *p = m->nextp;
+        m->nextp = NULL;
+        sched__acquirep(p);
+    }
+    sched__schedule();
+}
+
+/* Allocates an M descriptor and links it into allm. */
+static m_t *allocm(void)
+{
+    m_t *m = runtime__malloc(sizeof(m_t));
+    m->g0 = runtime__malloc(sizeof(g_t));
+    m->g0->system = true;
+    runtime__lock(&sched__sched.lock);
+    m->id = sched__sched.mnext++;
+    if (sched__sched.mnext - sched__sched.nmfreed > sched__sched.maxmcount)
+        runtime__throwf("program exceeds %d-thread limit", sched__sched.maxmcount);
+    runtime__unlock(&sched__sched.lock);
+    m_t *old = atomic_load(&sched__allm);
+    do {
+        m->alllink = old;
+    } while (!atomic_compare_exchange_weak(&sched__allm, &old, m));
+    return m;
+}
+
+/* Creates an OS thread for a new M that starts with p (may be NULL). */
+static void newm(void (*fn)(void), p_t *p, bool spinning)
+{
+    m_t *m = allocm();
+    m->mstartfn = fn;
+    m->nextp = p;
+    m->spinning = spinning;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, SCHED_M_STACK);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* The new thread must not take our signals mid-setup. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int err = pthread_create(&m->thread, &attr, mstart, m);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    if (err != 0)
+        runtime__throwf("newosproc: pthread_create failed: %s", strerror(err));
+}
+
+/* Starts an M for the sysmon thread (no P). */
+void sched__newm_sysmon(void (*fn)(void))
+{
+    runtime__lock(&sched__sched.lock);
+    sched__sched.nmsys++;
+    runtime__unlock(&sched__sched.lock);
+    newm(fn, NULL, false);
+}
+
+/* Parks the current M until another M hands it a P (m->nextp). */
+void sched__stopm(void)
+{
+    m_t *m = sched__getm();
+    runtime__assert(m->locks == 0 || m->curg == NULL);
+    runtime__assert(m->p == NULL);
+    runtime__assert(!m->spinning);
+    runtime__lock(&sched__sched.lock);
+    mput(m);
+    runtime__unlock(&sched__sched.lock);
+    runtime__notesleep(&m->park);
+    runtime__noteclear(&m->park);
+    if (atomic_load(&sched__sched.exiting) && m->nextp == NULL)
+        mexit_forever();
+    runtime__assert(m->nextp != NULL);
+    sched__acquirep(m->nextp);
+    m->nextp = NULL;
+}
+
+/* Runs p on an idle M, or a new one. With p NULL, takes an idle P (and
+ * gives up silently if there is none). spinning: the M starts spinning
+ * (the caller already counted it in nmspinning). */
+void sched__startm(p_t *p, bool spinning)
+{
+    runtime__lock(&sched__sched.lock);
+    if (p == NULL) {
+        p = sched__pidleget();
+        if (p == NULL) {
+            runtime__unlock(&sched__sched.lock);
+            if (spinning)
+                atomic_fetch_sub(&sched__sched.nmspinning, 1);
+            return;
+        }
+    }
+    m_t *nm = mget();
+    if (nm == NULL) {
+        runtime__unlock(&sched__sched.lock);
+        newm(NULL, p, spinning);
+        return;
+    }
+    runtime__unlock(&sched__sched.lock);
+    runtime__assert(!nm->spinning && nm->nextp == NULL);
+    nm->spinning = spinning;
+    nm->nextp = p;
+    runtime__notewakeup(&nm->park);
+}
+
+/* Gives away a P whose M is blocked (syscall) or leaving: to a new M if
+ * there is work for it, else to the idle list. */
+void sched__handoffp(p_t *p)
+{
+    if (!sched__runqempty(p) || sched__sched.runqsize != 0) {
+        sched__startm(p, false);
+        return;
+    }
+    /* No local work: a spinning M may still be useful to find some. */
+    if (atomic_load(&sched__sched.nmspinning) + atomic_load(&sched__sched.npidle) == 0) {
+        int32_t z = 0;
+        if (atomic_compare_exchange_strong(&sched__sched.nmspinning, &z, 1)) {
+            sched__startm(p, true);
+            return;
+        }
+    }
+    runtime__lock(&sched__sched.lock);
+    if (atomic_load(&sched__sched.gcwaiting)) {
+        atomic_store(&p->status, P_GCSTOP);
+        p->m = NULL;
+        if (--sched__sched.stopwait == 0)
+            runtime__notewakeup(&sched__sched.stopnote);
+        runtime__unlock(&sched__sched.lock);
+        return;
+    }
+    if (sched__sched.runqsize != 0) {
+        runtime__unlock(&sched__sched.lock);
+        sched__startm(p, false);
+        return;
+    }
+    /* Timers on this P need an M that can wait for them. */
+    if (atomic_load(&p->timer0when) != 0) {
+        runtime__unlock(&sched__sched.lock);
+        sched__startm(p, false);
+        return;
+    }
+    sched__pidleput(p);
+    runtime__unlock(&sched__sched.lock);
+}
+
+/* Wakes an idle P's M to run newly readied work, unless an M spins. */
+void sched__wakep(void)
+{
+    if (atomic_load(&sched__sched.npidle) == 0)
+        return;
+    int32_t z = 0;
+    if (atomic_load(&sched__sched.nmspinning) != 0 ||
+        !atomic_compare_exchange_strong(&sched__sched.nmspinning, &z, 1))
+        return;
+    sched__startm(NULL, true);
+}
+
+/* The M found work: stop spinning, and if it was the last spinner, wake
+ * another so that work readied meanwhile is not left waiting. */
+static void resetspinning(m_t *m)
+{
+    m->spinning = false;
+    int32_t n = atomic_fetch_sub(&sched__sched.nmspinning, 1) - 1;
+    runtime__assert(n >= 0);
+    sched__wakep();
+}
+
+/* The world is stopping: give up the P and sleep until restarted. */
+static void gcstopm(m_t *m)
+{
+    if (m->spinning) {
+        m->spinning = false;
+        atomic_fetch_sub(&sched__sched.nmspinning, 1);
+    }
+    p_t *p = sched__releasep();
+    runtime__lock(&sched__sched.lock);
+    atomic_store(&p->status, P_GCSTOP);
+    if (--sched__sched.stopwait == 0)
+        runtime__notewakeup(&sched__sched.stopnote);
+    runtime__unlock(&sched__sched.lock);
+    sched__stopm();
+}
+
+/* ------------------------------------------------------------------ */
+/* exit of the whole program                                           */
+/* ------------------------------------------------------------------ */
+
+#define MAIN_EXIT_WAIT_MS 1000  /* how long M0 may take to return */
+
+static g_t m0exit;              /* runtime_main's context, saved by mcall */
+static _Atomic bool m0returned;
+static int mainret;
+
+/* Leaves this M parked for good: the program is ending. M0 returns from
+ * runtime_main instead. If M0 cannot come back (blocked in a system call),
+ * the process exits with main's value after a grace period, as Go's exit
+ * would not wait for it at all. */
+static _Noreturn void mexit_forever(void)
+{
+    m_t *m = sched__getm();
+    if (m == &sched__m0)
+        sched__gogo(m0exit.sp);
+    m->dying = true;
+    if (m->curg == NULL && m->p && atomic_load(&sched__sched.exiting)) {
+        for (int i = 0; i < MAIN_EXIT_WAIT_MS && !atomic_load(&m0returned); i++)
+            usleep(1000);
+        if (!atomic_load(&m0returned)) {
+            fflush(NULL);
+            _exit(mainret);
+        }
+    }
+    for (;;)
+        pause();
+}
+
+/* ------------------------------------------------------------------ */
+/* schedule                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Runs gp on the current M and P. Never returns. */
+static _Noreturn void execute(g_t *gp, bool inherit)
+{
+    m_t *m = sched__getm();
+    m->curg = gp;
+    gp->m = m;
+    atomic_store(&gp->status, G_RUNNING);
+    gp->waitreason = NULL;
+    atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
+    if (!inherit)
+        m->p->schedtick++;
+    sched__gogo(gp->sp);
+}
+
+/* Runs the expired timers of every P; returns the earliest pending when. */
+static int64_t checktimers_all(int64_t now)
+{
+    int64_t next = 0;
+    int32_t n = atomic_load(&sched__gomaxprocs);
+    for (int32_t i = 0; i < n; i++) {
+        p_t *p = sched__allp[i];
+        int64_t w = atomic_load(&p->timer0when);
+        if (w == 0)
+            continue;
+        if (w <= now)
+            w = sched__timers_run(p, now);
+        if (w != 0 && (next == 0 || w < next))
+            next = w;
+    }
+    return next;
+}
+
+static uint32_t gcd(uint32_t a, uint32_t b)
+{
+    while (b) {
+        uint32_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Tries to steal from every other P, in random order, up to 4 rounds. */
+static g_t *stealwork(p_t *p, bool *inherit)
+{
+    int32_t n = atomic_load(&sched__gomaxprocs);
+    for (int round = 0; round < SCHED_STEAL_TRIES; round++) {
+        bool last = round == SCHED_STEAL_TRIES - 1;
+        uint32_t start = runtime__fastrandn((uint32_t)n);
+        /* A coprime stride visits every P once in a pseudo-random order. */
+        uint32_t stride = 1;
+        if (n > 2) {
+            do
+                stride = 1 + runtime__fastrandn((uint32_t)n - 1);
+            while (gcd(stride, (uint32_t)n) != 1);
+        }
+        for (int32_t k = 0; k < n; k++) {
+            p_t *victim = sched__allp[(start + (uint32_t)k * stride) % (uint32_t)n];
+            if (victim == p)
+                continue;
+            if (atomic_load(&sched__sched.gcwaiting))
+                return NULL;
+            g_t *gp = NULL;
+            if (sched__runqsteal(p, victim, last, &gp)) {
+                *inherit = false;
+                return gp;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Becomes the M that sleeps until the earliest timer (if no other M does),
+ * or parks idle. Returns true if it should look for work again (it holds a
+ * P then). Called without a P. */
+static bool sleep_for_timers(m_t *m, int64_t next)
+{
+    runtime__lock(&sched__sched.lock);
+    if (next == 0 || ntimersleep > 0 || atomic_load(&sched__sched.gcwaiting) ||
+        atomic_load(&sched__sched.exiting)) {
+        runtime__unlock(&sched__sched.lock);
+        sched__stopm();
+        return true;
+    }
+    ntimersleep++;
+    runtime__noteclear(&timernote);
+    runtime__unlock(&sched__sched.lock);
+    atomic_store(&timersleepuntil, next);
+    /* A timer added before the store above is seen here; one added after
+     * sees timersleepuntil and wakes us. */
+    p_t *tp;
+    int64_t w = sched__timers_next(&tp);
+    int64_t now = runtime__nanotime();
+    if (w != 0 && w < next)
+        next = w;
+    if (next > now)
+        runtime__notetsleep(&timernote, next - now);
+    atomic_store(&timersleepuntil, 0);
+    runtime__lock(&sched__sched.lock);
+    ntimersleep--;
+    p_t *p = NULL;
+    if (!atomic_load(&sched__sched.gcwaiting) && !atomic_load(&sched__sched.exiting))
+        p = sched__pidleget();
+    runtime__unlock(&sched__sched.lock);
+    if (atomic_load(&sched__sched.exiting))
+        mexit_forever();
+    if (p) {
+        sched__acquirep(p);
+        return true;
+    }
+    sched__stopm();
+    return true;
+}
+
+/* Wakes the timer sleeper if a timer due at when is earlier than its
+ * deadline; if nobody sleeps for timers, an idle P's M will look. */
+void sched__timer_wake(int64_t when)
+{
+    int64_t until = atomic_load(&timersleepuntil);
+    if (until != 0 && when < until) {
+        uint32_t z = 0;
+        if (atomic_compare_exchange_strong(&timernote.key, &z, 1))
+            syscall(SYS_futex, &timernote.key, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    }
+}
+
+/* Finds a runnable G, stealing if needed; blocks the M until there is one.
+ * Returns with the M holding a P. */
+static g_t *findrunnable(bool *inherit)
+{
+    m_t *m;
+top:
+    m = sched__getm();
+    p_t *p = m->p;
+    if (atomic_load(&sched__sched.gcwaiting)) {
+        gcstopm(m);
+        goto top;
+    }
+    if (atomic_load(&sched__sched.exiting))
+        mexit_forever();
+    int64_t now = runtime__nanotime();
+    int64_t next = checktimers_all(now);
+
+    g_t *gp = sched__runqget(p, inherit);
+    if (gp)
+        return gp;
+    if (sched__sched.runqsize != 0) {
+        runtime__lock(&sched__sched.lock);
+        gp = sched__globrunqget(p, 0);
+        runtime__unlock(&sched__sched.lock);
+        if (gp) {
+            *inherit = false;
+            return gp;
+        }
+    }
+
+    /* Spin only while spinning Ms are fewer than half the busy Ps. */
+    int32_t procs = atomic_load(&sched__gomaxprocs);
+    if (m->spinning ||
+        2 * atomic_load(&sched__sched.nmspinning) < procs - atomic_load(&sched__sched.npidle)) {
+        if (!m->spinning) {
+            m->spinning = true;
+            atomic_fetch_add(&sched__sched.nmspinning, 1);
+        }
+        gp = stealwork(p, inherit);
+        if (gp)
+            return gp;
+    }
+
+    /* Nothing found: give up the P. Re-check the global queue under the
+     * lock, since a G put there after our look would otherwise wait. */
+    runtime__lock(&sched__sched.lock);
+    if (atomic_load(&sched__sched.gcwaiting) || atomic_load(&sched__sched.exiting)) {
+        runtime__unlock(&sched__sched.lock);
+        goto top;
+    }
+    if (sched__sched.runqsize != 0) {
+        gp = sched__globrunqget(p, 0);
+        runtime__unlock(&sched__sched.lock);
+        *inherit = false;
+        return gp;
+    }
+    if (!sched__runqempty(p)) {
+        runtime__unlock(&sched__sched.lock);
+        goto top;
+    }
+    sched__releasep();
+    sched__pidleput(p);
+    runtime__unlock(&sched__sched.lock);
+
+    bool wasspinning = m->spinning;
+    if (m->spinning) {
+        m->spinning = false;
+        atomic_fetch_sub(&sched__sched.nmspinning, 1);
+        /* We were the last spinner: anything readied while we spun relied
+         * on us. Look at every queue once more now that we hold no P. */
+        int32_t n = atomic_load(&sched__gomaxprocs);
+        for (int32_t i = 0; i < n; i++) {
+            if (!sched__runqempty(sched__allp[i])) {
+                runtime__lock(&sched__sched.lock);
+                p_t *p2 = sched__pidleget();
+                runtime__unlock(&sched__sched.lock);
+                if (p2) {
+                    sched__acquirep(p2);
+                    m->spinning = true;
+                    atomic_fetch_add(&sched__sched.nmspinning, 1);
+                    goto top;
+                }
+                break;
+            }
+        }
+    }
+    (void)wasspinning;
+    next = checktimers_all(runtime__nanotime());
+    sleep_for_timers(m, next);
+    goto top;
+}
+
+/* One round of scheduling: find a G and run it. Never returns. g0. */
+_Noreturn void sched__schedule(void)
+{
+    m_t *m = sched__getm();
+    runtime__assert(m->locks == 0);
+    runtime__assert(m->curg == NULL);
+    if (m->lockedg) {
+        extern _Noreturn void sched__stoplockedm(void);
+        sched__stoplockedm();
+    }
+top:;
+    p_t *p = m->p;
+    if (atomic_load(&sched__sched.gcwaiting)) {
+        gcstopm(m);
+        goto top;
+    }
+    if (atomic_load(&sched__sched.exiting))
+        mexit_forever();
+    int64_t w = atomic_load(&p->timer0when);
+    if (w != 0 && w <= runtime__nanotime())
+        sched__timers_run(p, runtime__nanotime());
+
+    g_t *gp = NULL;
+    bool inherit = false;
+    /* Fairness: every 61st tick, take from the global queue first. */
+    if (p->schedtick % SCHED_GLOBAL_TICK == 0 && sched__sched.runqsize > 0) {
+        runtime__lock(&sched__sched.lock);
+        gp = sched__globrunqget(p, 1);
+        runtime__unlock(&sched__sched.lock);
+    }
+    if (gp == NULL)
+        gp = sched__runqget(p, &inherit);
+    if (gp == NULL)
+        gp = findrunnable(&inherit);
+    m = sched__getm();
+    if (m->spinning)
+        resetspinning(m);
+    if (gp->lockedm && gp->lockedm != m) {
+        extern void sched__startlockedm(g_t *gp);
+        sched__startlockedm(gp);
+        goto top;
+    }
+    execute(gp, inherit);
+}
+
+/* ------------------------------------------------------------------ */
+/* LockOSThread                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Hands our P to gp's locked M and parks until given a P again. */
+void sched__startlockedm(g_t *gp)
+{
+    m_t *lm = gp->lockedm;
+    p_t *p = sched__releasep();
+    lm->nextp = p;
+    runtime__notewakeup(&lm->park);
+    runtime__lock(&sched__sched.lock);
+    sched__sched.nmidlelocked--;   /* lm was counted while it waited */
+    runtime__unlock(&sched__sched.lock);
+    sched__stopm();
+}
+
+/* This M is locked to a G that is not runnable: give the P away and sleep
+ * until someone runs the G's turn on us. */
+_Noreturn void sched__stoplockedm(void)
+{
+    m_t *m = sched__getm();
+    if (m->p) {
+        p_t *p = sched__releasep();
+        sched__handoffp(p);
+    }
+    runtime__lock(&sched__sched.lock);
+    sched__sched.nmidlelocked++;
+    sched__checkdead();
+    runtime__unlock(&sched__sched.lock);
+    runtime__notesleep(&m->park);
+    runtime__noteclear(&m->park);
+    if (atomic_load(&sched__sched.exiting) && m->nextp == NULL)
+        mexit_forever();
+    sched__acquirep(m->nextp);
+    m->nextp = NULL;
+    g_t *gp = m->lockedg;
+    execute(gp, false);
+}
+
+void runtime_lock_os_thread(void)
+{
+    g_t *g = sched__needg("runtime_lock_os_thread");
+    m_t *m = sched__getm();
+    g->lockedm = m;
+    m->lockedg = g;
+}
+
+void runtime_unlock_os_thread(void)
+{
+    g_t *g = sched__needg("runtime_unlock_os_thread");
+    m_t *m = sched__getm();
+    g->lockedm = NULL;
+    m->lockedg = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* deadlock detection                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Called with sched.lock held whenever an M goes idle: if no M runs, no G
+ * is in a syscall, no timer is pending and no foreign thread may call in,
+ * nothing can ever wake a goroutine. */
+void sched__checkdead(void)
+{
+    if (!atomic_load(&sched__started) || atomic_load(&sched__sched.exiting))
+        return;
+    if (atomic_load(&sched__sched.nforeign))
+        return;
+    int32_t mcount = (int32_t)(sched__sched.mnext - sched__sched.nmfreed);
+    int32_t run = mcount - sched__sched.nmidle - sched__sched.nmidlelocked -
+                  sched__sched.nmsys - ntimersleep;
+    if (run > 0)
+        return;
+    if (run < 0)
+        runtime__throwf("checkdead: inconsistent counts mcount=%d nmidle=%d "
+                        "nmidlelocked=%d nmsys=%d", mcount, sched__sched.nmidle,
+                        sched__sched.nmidlelocked, sched__sched.nmsys);
+    int waiting = 0;
+    size_t n = atomic_load(&sched__allglen);
+    for (size_t i = 0; i < n; i++) {
+        g_t *gp = sched__allgs[i];
+        if (gp->system)
+            continue;
+        switch (atomic_load(&gp->status)) {
+        case G_WAITING:
+            waiting++;
+            break;
+        case G_RUNNABLE:
+        case G_RUNNING:
+        case G_SYSCALL:
+            runtime__throwf("checkdead: runnable g %lld (status %u)",
+                            (long long)gp->goid, atomic_load(&gp->status));
+        default:
+            break;
+        }
+    }
+    if (waiting == 0)
+        runtime__throw("no goroutines (main called runtime.Goexit) - deadlock!");
+    /* A pending timer will wake something. */
+    int32_t np = atomic_load(&sched__gomaxprocs);
+    for (int32_t i = 0; i < np; i++)
+        if (atomic_load(&sched__allp[i]->timer0when) != 0)
+            return;
+    runtime__unlock_raw(&sched__sched.lock);  /* tracebacks may need it */
+    runtime__throw("all goroutines are asleep - deadlock!");
+}
+
+/* ------------------------------------------------------------------ */
+/* stop the world, GOMAXPROCS                                          */
+/* ------------------------------------------------------------------ */
+
+/* Asks every running G to stop at its next safe point. */
+static void preemptall(void)
+{
+    int32_t n = atomic_load(&sched__gomaxprocs);
+    for (int32_t i = 0; i < n; i++) {
+        p_t *p = sched__allp[i];
+        if (atomic_load(&p->status) == P_RUNNING)
+            sched__preemptone(p);
+    }
+}
+
+static runtime_lock_t worldsema;   /* one stop-the-world at a time */
+
+void sched__stop_the_world(const char *reason)
+{
+    (void)reason;
+    g_t *g = sched__needg("stop the world");
+    (void)g;
+    runtime__lock_raw(&worldsema);
+    m_t *m = sched__getm();
+    m->locks++;
+    runtime__lock(&sched__sched.lock);
+    int32_t n = atomic_load(&sched__gomaxprocs);
+    sched__sched.stopwait = n;
+    atomic_store(&sched__sched.gcwaiting, 1);
+    preemptall();
+    atomic_store(&m->p->status, P_GCSTOP);
+    sched__sched.stopwait--;
+    for (int32_t i = 0; i < n; i++) {
+        p_t *p = sched__allp[i];
+        uint32_t s = P_SYSCALL;
+        if (atomic_compare_exchange_strong(&p->status, &s, P_GCSTOP)) {
+            atomic_fetch_add(&p->syscalltick, 1);
+            sched__sched.stopwait--;
+        }
+    }
+    p_t *p;
+    while ((p = sched__pidleget()) != NULL) {
+        atomic_store(&p->status, P_GCSTOP);
+        sched__sched.stopwait--;
+    }
+    bool wait = sched__sched.stopwait > 0;
+    runtime__unlock(&sched__sched.lock);
+    if (wait) {
+        while (!runtime__notetsleep(&sched__sched.stopnote, 100 * 1000))
+            preemptall();
+        runtime__noteclear(&sched__sched.stopnote);
+    }
+    for (int32_t i = 0; i < n; i++)
+        runtime__assert(atomic_load(&sched__allp[i]->status) == P_GCSTOP);
+}
+
+/* Creates/destroys Ps to match nprocs. World stopped, sched.lock held.
+ * Returns the list of Ps with local work (to be started). */
+static p_t *procresize(int32_t nprocs)
+{
+    int32_t old = atomic_load(&sched__gomaxprocs);
+    if (nprocs > allpcap) {
+        p_t **na = runtime__malloc((size_t)nprocs * sizeof(p_t *));
+        if (old)
+            memcpy(na, sched__allp, (size_t)old * sizeof(p_t *));
+        sched__allp = na;   /* old array kept: lock-free readers */
+        allpcap = nprocs;
+    }
+    for (int32_t i = 0; i < nprocs; i++) {
+        if (sched__allp[i] == NULL) {
+            p_t *p = runtime__malloc(sizeof(p_t));
+            p->id = i;
+            atomic_store(&p->status, P_GCSTOP);
+            sched__allp[i] = p;
+            gc__p_init(p);
+        } else if (atomic_load(&sched__allp[i]->status) == P_DEAD) {
+            atomic_store(&sched__allp[i]->status, P_GCSTOP);
+            gc__p_init(sched__allp[i]);
+        }
+    }
+    m_t *m = sched__getm();
+    /* Keep our P if it survives; else switch to P0. */
+    if (m->p && m->p->id >= nprocs) {
+        m->p->m = NULL;
+        m->p = NULL;
+    }
+    if (m->p == NULL) {
+        p_t *p0 = sched__allp[0];
+        m->p = p0;
+        p0->m = m;
+    }
+    atomic_store(&m->p->status, P_RUNNING);
+    /* Ps beyond nprocs die: their Gs go global, timers to us. */
+    for (int32_t i = nprocs; i < old; i++) {
+        p_t *p = sched__allp[i];
+        bool inh;
+        g_t *gp;
+        while ((gp = sched__runqget(p, &inh)) != NULL)
+            sched__globrunqput(gp);
+        sched__timers_move(p, m->p);
+        while (p->gfree) {
+            g_t *g1 = p->gfree;
+            p->gfree = g1->schedlink;
+            p->gfreecnt--;
+            runtime__lock(&sched__sched.gflock);
+            g1->schedlink = sched__sched.gfree;
+            sched__sched.gfree = g1;
+            sched__sched.ngfree++;
+            runtime__unlock(&sched__sched.gflock);
+        }
+        gc__p_destroy(p);
+        atomic_store(&p->status, P_DEAD);
+        p->m = NULL;
+    }
+    atomic_store(&sched__gomaxprocs, nprocs);
+    /* Rebuild the idle list. */
+    sched__sched.pidle = NULL;
+    atomic_store(&sched__sched.npidle, 0);
+    p_t *runnable = NULL;
+    for (int32_t i = nprocs - 1; i >= 0; i--) {
+        p_t *p = sched__allp[i];
+        if (p == m->p)
+            continue;
+        atomic_store(&p->status, P_IDLE);
+        p->m = NULL;
+        if (sched__runqempty(p)) {
+            sched__pidleput(p);
+        } else {
+            p->link = runnable;
+            runnable = p;
+        }
+    }
+    return runnable;
+}
+
+void sched__start_the_world(void)
+{
+    m_t *m = sched__getm();
+    runtime__lock(&sched__sched.lock);
+    int32_t n = newprocs ? newprocs : atomic_load(&sched__gomaxprocs);
+    newprocs = 0;
+    p_t *runnable = procresize(n);
+    atomic_store(&sched__sched.gcwaiting, 0);
+    runtime__unlock(&sched__sched.lock);
+    while (runnable) {
+        p_t *p = runnable;
+        runnable = p->link;
+        sched__startm(p, false);
+    }
+    m->locks--;
+    runtime__unlock_raw(&worldsema);
+    sched__wakep();
+    sched__checkpreempt();
+}
+
+int runtime_gomaxprocs(int n)
+{
+    int old = atomic_load(&sched__gomaxprocs);
+    if (n < 1 || n == old || !atomic_load(&sched__started))
+        return old;
+    sched__stop_the_world("GOMAXPROCS");
+    newprocs = n;
+    sched__start_the_world();
+    return old;
+}
+
+int runtime_num_goroutine(void)
+{
+    return atomic_load(&ngoroutines);
+}
+
+int runtime_num_cpu(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int64_t runtime_goid(void)
+{
+    g_t *g = sched__getg();
+    return g ? g->goid : 0;
+}
+
+int debug_set_max_threads(int n)
+{
+    runtime__lock(&sched__sched.lock);
+    int old = sched__sched.maxmcount;
+    if (n > 0)
+        sched__sched.maxmcount = n;
+    runtime__unlock(&sched__sched.lock);
+    return old;
+}
+
+/* ------------------------------------------------------------------ */
+/* goroutine exit                                                      */
+/* ------------------------------------------------------------------ */
+
+/* g0: the G is finished; recycle it and schedule. */
+static _Noreturn void goexit0(g_t *gp)
+{
+    m_t *m = sched__getm();
+    sched__stackcheck(gp);
+    atomic_store(&gp->status, G_DEAD);
+    if (gp->system)
+        atomic_fetch_sub(&ngsys, 1);
+    else
+        atomic_fetch_sub(&ngoroutines, 1);
+    m->curg = NULL;
+    gp->m = NULL;
+    if (gp->lockedm) {
+        gp->lockedm = NULL;
+        m->lockedg = NULL;
+    }
+    gp->fn = NULL;
+    gp->arg = NULL;
+    gfput(m->p, gp);
+    sched__schedule();
+}
+
+_Noreturn void sched__goexit1(void)
+{
+    g_t *g = sched__getg();
+    m_t *m = sched__getm();
+    sched__mcall(g, m->g0sp, (void (*)(g_t *))goexit0);
+    __builtin_unreachable();
+}
+
+/* ------------------------------------------------------------------ */
+/* boot                                                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    int (*fn)(int, char **);
+    int argc;
+    char **argv;
+    int ret;
+} mainarg_t;
+
+/* g0 of whichever M ran main's last step: end the program. */
+static _Noreturn void mainexit_m(g_t *gp)
+{
+    m_t *m = sched__getm();
+    m->curg = NULL;
+    atomic_store(&gp->status, G_DEAD);
+    atomic_fetch_sub(&ngoroutines, 1);
+    /* Wake M0 wherever it sleeps so it can return from runtime_main. */
+    if (m != &sched__m0) {
+        runtime__lock(&sched__sched.lock);
+        for (m_t **pm = &sched__sched.midle; *pm; pm = &(*pm)->schedlink) {
+            if (*pm == &sched__m0) {
+                *pm = sched__m0.schedlink;
+                sched__sched.nmidle--;
+                runtime__notewakeup(&sched__m0.park);
+                break;
+            }
+        }
+        runtime__unlock(&sched__sched.lock);
+        sched__timer_wake(1);
+        preemptall();
+    }
+    mexit_forever();
+}
+
+/* The main goroutine's body. */
+static void main_entry(void *arg)
+{
+    mainarg_t *ma = arg;
+    ma->ret = ma->fn(ma->argc, ma->argv);
+    mainret = ma->ret;
+    atomic_store(&sched__sched.exiting, true);
+    g_t *g = sched__getg();
+    m_t *m = sched__getm();
+    sched__mcall(g, m->g0sp, mainexit_m);
+}
+
+/* g0 of M0: queue main and schedule. */
+static _Noreturn void m0start_m(g_t *unused)
+{
+    (void)unused;
+    sched__schedule();
+}
+
+int runtime_main(int (*main_fn)(int argc, char **argv), int argc, char **argv)
+{
+    static _Atomic int once;
+    if (atomic_fetch_add(&once, 1) != 0)
+        runtime__misuse("runtime_main called more than once");
+    if (main_fn == NULL)
+        runtime__misuse("runtime_main called with a NULL main function");
+    runtime__parse_env();
+    sched__stack_size = runtime__debug.stack_size;
+    sched__sched.maxmcount = SCHED_MAX_THREADS;
+
+    m_t *m0 = &sched__m0;
+    m0->g0 = runtime__malloc(sizeof(g_t));
+    m0->g0->system = true;
+    m0->id = sched__sched.mnext++;
+    m0->tid = (int)syscall(SYS_gettid);
+    m0->thread = pthread_self();
+    atomic_store(&sched__allm, m0);
+    sched__tls_m = m0;
+    sched__signal_init_m(m0);
+
+    int32_t procs = runtime_num_cpu();
+    if (runtime__debug.gomaxprocs_env > 0)
+        procs = runtime__debug.gomaxprocs_env;
+    runtime__lock(&sched__sched.lock);
+    p_t *runnable = procresize(procs);
+    runtime__unlock(&sched__sched.lock);
+    runtime__assert(runnable == NULL);
+
+    gc__init();
+    sched__preempt_init();
+    atomic_store(&sched__started, true);
+
+    mainarg_t ma = {main_fn, argc, argv, 0};
+    newproc(main_entry, &ma, false, (uintptr_t)__builtin_return_address(0));
+    sched__sysmon_start();
+
+    /* Run the scheduler on this thread's stack, below this frame; when
+     * main returns, M0 comes back here through m0exit_sp. */
+    m0->g0sp = ((uintptr_t)__builtin_frame_address(0) - 8192) & ~(uintptr_t)15;
+    sched__mcall(&m0exit, m0->g0sp, m0start_m);
+    atomic_store(&m0returned, true);
+    fflush(NULL);
+    return ma.ret;
+}

@@ -1,0 +1,200 @@
+/*
+ * sched/runq.c -- per-P local run queues and the global run queue.
+ *
+ * A P's local queue is a 256-slot ring: only the owner P adds (at tail)
+ * and takes from its own head with a CAS; thieves take half at once from
+ * the head with the same CAS. runnext is a one-G fast lane: a G readied by
+ * the running G (a channel partner, a new goroutine) runs next and
+ * inherits the time slice. When the ring is full, half of it plus the new
+ * G move to the global queue in one locked batch, shuffled order kept.
+ *
+ * The global queue is a linked list under sched.lock.
+ */
+#include "internal.h"
+
+/* Moves half the local queue plus gp to the global queue. Owner only.
+ * Returns false if a thief raced us (the caller retries the fast path). */
+static bool runqputslow(p_t *p, g_t *gp, uint32_t h, uint32_t t)
+{
+    g_t *batch[SCHED_RUNQ_SIZE / 2 + 1];
+    uint32_t n = (t - h) / 2;
+    runtime__assert(n == SCHED_RUNQ_SIZE / 2);
+    for (uint32_t i = 0; i < n; i++)
+        batch[i] = p->runq[(h + i) % SCHED_RUNQ_SIZE];
+    if (!atomic_compare_exchange_strong_explicit(&p->runqhead, &h, h + n,
+            memory_order_release, memory_order_relaxed))
+        return false;
+    batch[n] = gp;
+    /* Shuffle so that the global queue does not keep one P's order. */
+    for (uint32_t i = 1; i <= n; i++) {
+        uint32_t j = runtime__fastrandn(i + 1);
+        g_t *tmp = batch[i]; batch[i] = batch[j]; batch[j] = tmp;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        batch[i]->schedlink = batch[i + 1];
+    runtime__lock(&sched__sched.lock);
+    sched__globrunqputbatch(batch[0], batch[n], (int32_t)(n + 1));
+    runtime__unlock(&sched__sched.lock);
+    return true;
+}
+
+/* Puts gp on p's local queue (owner only). With next, gp takes runnext
+ * and the G that held it is queued instead. */
+void sched__runqput(p_t *p, g_t *gp, bool next)
+{
+    if (next) {
+        g_t *old = atomic_exchange_explicit(&p->runnext, gp, memory_order_acq_rel);
+        if (old == NULL)
+            return;
+        gp = old;
+    }
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+        if (t - h < SCHED_RUNQ_SIZE) {
+            p->runq[t % SCHED_RUNQ_SIZE] = gp;
+            atomic_store_explicit(&p->runqtail, t + 1, memory_order_release);
+            return;
+        }
+        if (runqputslow(p, gp, h, t))
+            return;
+    }
+}
+
+/* Takes a G from p's local queue (owner only); runnext first, and a G
+ * from runnext inherits the current time slice. */
+g_t *sched__runqget(p_t *p, bool *inherit)
+{
+    g_t *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+    if (next && atomic_compare_exchange_strong_explicit(&p->runnext, &next, NULL,
+                    memory_order_acq_rel, memory_order_relaxed)) {
+        *inherit = true;
+        return next;
+    }
+    *inherit = false;
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+        if (t == h)
+            return NULL;
+        g_t *gp = p->runq[h % SCHED_RUNQ_SIZE];
+        if (atomic_compare_exchange_weak_explicit(&p->runqhead, &h, h + 1,
+                memory_order_release, memory_order_relaxed))
+            return gp;
+    }
+}
+
+bool sched__runqempty(p_t *p)
+{
+    /* Read head, tail, runnext, then tail again to get a consistent view
+     * while the owner moves runnext into the ring. */
+    for (;;) {
+        uint32_t h = atomic_load(&p->runqhead);
+        uint32_t t = atomic_load(&p->runqtail);
+        g_t *next = atomic_load(&p->runnext);
+        if (t == atomic_load(&p->runqtail))
+            return h == t && next == NULL;
+    }
+}
+
+/* Grabs half of victim's queue into out[]; returns the count. */
+static uint32_t runqgrab(p_t *victim, g_t **out, bool stealnext)
+{
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&victim->runqhead, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&victim->runqtail, memory_order_acquire);
+        uint32_t n = t - h;
+        n -= n / 2;
+        if (n == 0) {
+            if (stealnext) {
+                g_t *next = atomic_load(&victim->runnext);
+                if (next && atomic_compare_exchange_strong(&victim->runnext, &next, NULL)) {
+                    out[0] = next;
+                    return 1;
+                }
+            }
+            return 0;
+        }
+        if (n > SCHED_RUNQ_SIZE / 2)   /* inconsistent h/t read: retry */
+            continue;
+        for (uint32_t i = 0; i < n; i++)
+            out[i] = victim->runq[(h + i) % SCHED_RUNQ_SIZE];
+        if (atomic_compare_exchange_strong_explicit(&victim->runqhead, &h, h + n,
+                memory_order_release, memory_order_relaxed))
+            return n;
+    }
+}
+
+/* Steals half of victim's queue into p's (empty) queue; returns one G to
+ * run now in *out and the number stolen. */
+uint32_t sched__runqsteal(p_t *p, p_t *victim, bool stealnext, g_t **out)
+{
+    g_t *batch[SCHED_RUNQ_SIZE / 2 + 1];
+    uint32_t n = runqgrab(victim, batch, stealnext);
+    if (n == 0)
+        return 0;
+    *out = batch[n - 1];
+    if (n > 1) {
+        uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+        for (uint32_t i = 0; i < n - 1; i++)
+            p->runq[(t + i) % SCHED_RUNQ_SIZE] = batch[i];
+        atomic_store_explicit(&p->runqtail, t + n - 1, memory_order_release);
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* global queue (sched.lock held)                                      */
+/* ------------------------------------------------------------------ */
+
+void sched__globrunqput(g_t *gp)
+{
+    gp->schedlink = NULL;
+    if (sched__sched.runqtail)
+        sched__sched.runqtail->schedlink = gp;
+    else
+        sched__sched.runqhead = gp;
+    sched__sched.runqtail = gp;
+    sched__sched.runqsize++;
+}
+
+void sched__globrunqputbatch(g_t *head, g_t *tail, int32_t n)
+{
+    tail->schedlink = NULL;
+    if (sched__sched.runqtail)
+        sched__sched.runqtail->schedlink = head;
+    else
+        sched__sched.runqhead = head;
+    sched__sched.runqtail = tail;
+    sched__sched.runqsize += n;
+}
+
+/* Takes a batch from the global queue for p: returns one G and puts the
+ * rest on p's local queue. n = min(len/GOMAXPROCS + 1, len, local/2), and
+ * at most max when max > 0. */
+g_t *sched__globrunqget(p_t *p, int32_t max)
+{
+    int32_t size = sched__sched.runqsize;
+    if (size == 0)
+        return NULL;
+    int32_t n = size / atomic_load(&sched__gomaxprocs) + 1;
+    if (n > size)
+        n = size;
+    if (max > 0 && n > max)
+        n = max;
+    if (n > SCHED_RUNQ_SIZE / 2)
+        n = SCHED_RUNQ_SIZE / 2;
+    sched__sched.runqsize -= n;
+    g_t *gp = sched__sched.runqhead;
+    sched__sched.runqhead = gp->schedlink;
+    if (sched__sched.runqhead == NULL)
+        sched__sched.runqtail = NULL;
+    while (--n > 0) {
+        g_t *g1 = sched__sched.runqhead;
+        sched__sched.runqhead = g1->schedlink;
+        if (sched__sched.runqhead == NULL)
+            sched__sched.runqtail = NULL;
+        sched__runqput(p, g1, false);
+    }
+    return gp;
+}

@@ -1,0 +1,160 @@
+/*
+ * sched/stack.c -- goroutine stacks and the G descriptors that live on them.
+ *
+ * Each goroutine gets one fixed-size slot carved from a large mmap'd chunk:
+ *
+ *     [guard page?][canary][ ... stack grows down ... ][g_t]
+ *     ^slot base    ^stack_lo                stack_hi ^
+ *
+ * The G descriptor sits at the very top of its own stack, so a parked
+ * goroutine costs the one page that holds its descriptor and its few top
+ * frames, and nothing else. Pages are committed by the kernel on first
+ * touch (MAP_NORESERVE): a 64 KiB stack that uses 3 KiB costs one page.
+ *
+ * Guard pages split a mapping and so cost two of the kernel's
+ * vm.max_map_count mappings each. Stacks get a guard page while the
+ * budget (a quarter of max_map_count) lasts; later ones come unguarded
+ * from big chunks and rely on the canary, a magic word at stack_lo that is
+ * checked on every switch away from the G and by stack scans.
+ *
+ * Stacks are never unmapped: a dead G keeps its stack for reuse (G
+ * descriptors are never freed, which the scheduler relies on).
+ */
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define STACK_PAGE            4096
+#define STACK_CANARY          0x676f72747374616bULL  /* "gortstak" */
+#define STACK_GUARDED_CHUNK   64      /* slots per guarded chunk */
+#define STACK_UNGUARDED_CHUNK 1024    /* slots per unguarded chunk */
+#define STACK_MAX_CHUNKS      65536
+
+typedef struct {
+    uintptr_t base, end;   /* [base, end) */
+    size_t stride;         /* bytes per slot */
+    bool guarded;
+} stack_chunk_t;
+
+size_t sched__stack_size = SCHED_DEFAULT_STACK;
+_Atomic uint64_t sched__stack_inuse;
+
+static runtime_lock_t stacklock;
+static stack_chunk_t *chunks;          /* sorted by base (mmap grows down or up: we sort) */
+static int nchunks;
+static uintptr_t cur, curend;          /* free slots of the newest chunk */
+static size_t curstride;
+static bool curguarded;
+static long guard_budget = -1;         /* guarded slots left */
+
+/* Reads vm.max_map_count once; a quarter of it goes to guard pages. */
+static long initial_guard_budget(void)
+{
+    long max = 65530;
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    if (f) {
+        if (fscanf(f, "%ld", &max) != 1)
+            max = 65530;
+        fclose(f);
+    }
+    return max / 8;   /* each guard costs ~2 mappings: a quarter of the map */
+}
+
+/* Records a chunk so that a faulting address can be mapped to its G. */
+static void chunk_add(uintptr_t base, uintptr_t end, size_t stride, bool guarded)
+{
+    if (chunks == NULL)
+        chunks = runtime__malloc(sizeof(stack_chunk_t) * STACK_MAX_CHUNKS);
+    if (nchunks == STACK_MAX_CHUNKS)
+        runtime__throw("too many goroutine stack chunks");
+    int i = nchunks++;
+    while (i > 0 && chunks[i - 1].base > base) {
+        chunks[i] = chunks[i - 1];
+        i--;
+    }
+    chunks[i] = (stack_chunk_t){base, end, stride, guarded};
+}
+
+/* Maps a new chunk of slots of the current stack size. stacklock held. */
+static void chunk_new(size_t size)
+{
+    if (guard_budget < 0)
+        guard_budget = initial_guard_budget();
+    bool guarded = guard_budget >= STACK_GUARDED_CHUNK;
+    size_t stride = size + (guarded ? STACK_PAGE : 0);
+    size_t n = guarded ? STACK_GUARDED_CHUNK : STACK_UNGUARDED_CHUNK;
+    size_t len = stride * n;
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        runtime__throw("out of memory allocating goroutine stack");
+    uintptr_t base = (uintptr_t)p;
+    if (guarded) {
+        guard_budget -= (long)n;
+        for (size_t i = 0; i < n; i++)
+            if (mprotect((void *)(base + i * stride), STACK_PAGE, PROT_NONE) != 0)
+                runtime__throw("mprotect of stack guard page failed");
+    }
+    chunk_add(base, base + len, stride, guarded);
+    cur = base;
+    curend = base + len;
+    curstride = stride;
+    curguarded = guarded;
+}
+
+/* Allocates a fresh, zeroed G at the top of a fresh stack slot. */
+g_t *sched__stackalloc_g(size_t size)
+{
+    runtime__lock(&stacklock);
+    if (cur == curend || curstride != size + (curguarded ? STACK_PAGE : 0))
+        chunk_new(size);
+    uintptr_t slot = cur;
+    bool guarded = curguarded;
+    cur += curstride;
+    runtime__unlock(&stacklock);
+
+    uintptr_t top = slot + curstride;
+    g_t *g = (g_t *)((top - sizeof(g_t)) & ~(uintptr_t)63);
+    g->stack_base = slot;
+    g->stacksize = size;
+    uintptr_t lo = slot + (guarded ? STACK_PAGE : 0);
+    *(uint64_t *)lo = STACK_CANARY;
+    g->stack_lo = lo + 16;
+    g->stack_hi = (uintptr_t)g & ~(uintptr_t)15;
+    return g;
+}
+
+/* Throws if the G's canary word was overwritten: its stack overflowed. */
+void sched__stackcheck(g_t *gp)
+{
+    if (unlikely(*(uint64_t *)(gp->stack_lo - 16) != STACK_CANARY))
+        runtime__throwf("stack overflow: goroutine %lld overran its %zu-byte stack",
+                        (long long)gp->goid, (size_t)(gp->stack_hi - gp->stack_lo));
+}
+
+/* Maps an address to the G whose guard page or canary area holds it. */
+g_t *sched__stack_guard_owner(uintptr_t addr)
+{
+    for (int i = 0; i < nchunks; i++) {
+        stack_chunk_t *c = &chunks[i];
+        if (addr < c->base || addr >= c->end)
+            continue;
+        uintptr_t slot = c->base + (addr - c->base) / c->stride * c->stride;
+        g_t *g = (g_t *)(((slot + c->stride) - sizeof(g_t)) & ~(uintptr_t)63);
+        if (addr < g->stack_lo)
+            return g;
+        return NULL;
+    }
+    return NULL;
+}
+
+int debug_set_max_stack(int bytes)
+{
+    int old = (int)sched__stack_size;
+    if (bytes < SCHED_MIN_STACK)
+        bytes = SCHED_MIN_STACK;
+    sched__stack_size = ((size_t)bytes + STACK_PAGE - 1) & ~(size_t)(STACK_PAGE - 1);
+    return old;
+}

@@ -1,0 +1,93 @@
+/*
+ * sched/sysmon.c -- the system monitor thread.
+ *
+ * sysmon runs on its own M without a P, so it works even when every P is
+ * busy or stuck. Each tick it: retakes Ps blocked in syscalls for a whole
+ * tick (hand-off), asks Gs that ran for over 10 ms to yield (preemption),
+ * prints schedtrace lines, and lets the collector force a cycle.
+ * It sleeps 20 us while it finds work to do, then backs off by doubling
+ * up to 10 ms once it has been idle for 50 ticks.
+ *
+ * Context: its own thread; takes sched.lock only through handoffp.
+ */
+#include <unistd.h>
+
+#include "internal.h"
+
+#define SYSMON_IDLE_TICKS 50
+
+/* Hands off Ps in long syscalls and preempts long-running Gs. Returns the
+ * number of Ps retaken. */
+static int retake(int64_t now)
+{
+    int n = 0;
+    int32_t np = atomic_load(&sched__gomaxprocs);
+    for (int32_t i = 0; i < np; i++) {
+        p_t *p = sched__allp[i];
+        uint32_t s = atomic_load(&p->status);
+        if (s == P_RUNNING) {
+            if (p->sysmontick_sched != p->schedtick) {
+                p->sysmontick_sched = p->schedtick;
+                p->schedwhen = now;
+            } else if (p->schedwhen + SCHED_PREEMPT_NS <= now) {
+                sched__preemptone(p);
+            }
+            continue;
+        }
+        if (s != P_SYSCALL)
+            continue;
+        uint32_t t = atomic_load(&p->syscalltick);
+        if (p->sysmontick_syscall != t) {
+            p->sysmontick_syscall = t;
+            p->syscallwhen = now;
+            continue;
+        }
+        /* In the same syscall for a whole tick. Leave it alone only if
+         * there is nothing else to run and other Ms are looking anyway. */
+        if (sched__runqempty(p) &&
+            atomic_load(&sched__sched.nmspinning) + atomic_load(&sched__sched.npidle) > 0 &&
+            p->syscallwhen + SCHED_PREEMPT_NS > now)
+            continue;
+        if (atomic_compare_exchange_strong(&p->status, &s, P_IDLE)) {
+            atomic_fetch_add(&p->syscalltick, 1);
+            n++;
+            sched__handoffp(p);
+        }
+    }
+    return n;
+}
+
+/* sysmon's loop. Never returns. */
+static void sysmon(void)
+{
+    int idle = 0;
+    useconds_t delay = 0;
+    int64_t lasttrace = 0;
+    for (;;) {
+        if (idle == 0)
+            delay = SCHED_SYSMON_MIN_US;
+        else if (idle > SYSMON_IDLE_TICKS)
+            delay *= 2;
+        if (delay > SCHED_SYSMON_MAX_US)
+            delay = SCHED_SYSMON_MAX_US;
+        usleep(delay);
+        if (atomic_load(&sched__sched.exiting))
+            continue;
+        int64_t now = runtime__nanotime();
+        if (retake(now) > 0)
+            idle = 0;
+        else
+            idle++;
+        gc__sysmon(now);
+        if (runtime__debug.schedtrace > 0 &&
+            now - lasttrace >= (int64_t)runtime__debug.schedtrace * 1000000) {
+            lasttrace = now;
+            sched__schedtrace(runtime__debug.scheddetail > 0);
+        }
+    }
+}
+
+void sched__sysmon_start(void)
+{
+    sched__newm_sysmon(sysmon);
+}

@@ -1,0 +1,109 @@
+/*
+ * test/helpers.h -- shared helpers for gort's Criterion tests.
+ *
+ * Criterion's cr_assert may not be called from a goroutine (it may run on
+ * another thread). Goroutine code records failures with GT_CHECK instead,
+ * and the Test body asserts that none were recorded:
+ *
+ *     static int body(int argc, char **argv) { GT_CHECK(1 + 1 == 2); return 0; }
+ *     Test(sched, example) { gt_run(body); }
+ *
+ * gt_child runs a runtime program in a forked child with extra environment
+ * variables and captures its stdout+stderr and exit status, for tests of
+ * fatal errors, panics and trace output.
+ */
+#ifndef GORT_TEST_HELPERS_H
+#define GORT_TEST_HELPERS_H
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gort.h"
+
+static _Atomic int gt_failures;
+
+#define GT_CHECK(cond, ...)                                                     \
+    do {                                                                        \
+        if (!(cond)) {                                                          \
+            atomic_fetch_add(&gt_failures, 1);                                  \
+            fprintf(stderr, "%s:%d: check failed: %s ", __FILE__, __LINE__,     \
+                    #cond);                                                     \
+            fprintf(stderr, " " __VA_ARGS__);                                   \
+            fputc('\n', stderr);                                                \
+        }                                                                       \
+    } while (0)
+
+/* Runs fn as the runtime's main goroutine and asserts that it returned 0
+ * and that no GT_CHECK failed. */
+static inline void gt_run(int (*fn)(int, char **))
+{
+    char *argv[] = {(char *)"gort-test", NULL};
+    int rc = runtime_main(fn, 1, argv);
+    cr_assert_eq(atomic_load(&gt_failures), 0, "%d GT_CHECK failures",
+                 atomic_load(&gt_failures));
+    cr_assert_eq(rc, 0, "main goroutine returned %d", rc);
+}
+
+typedef struct {
+    int  status;       /* exit status, or 128+signal */
+    char out[1 << 16]; /* stdout and stderr, NUL-terminated */
+    size_t len;
+} gt_result_t;
+
+/* Forks; the child sets env ("NAME=value" strings, NULL-terminated), runs
+ * fn under runtime_main and exits with its value. Waits at most timeout_ms
+ * (then kills the child: status 128+SIGKILL). */
+static inline void gt_child(gt_result_t *r, int (*fn)(int, char **),
+                            const char *const *env, int timeout_ms)
+{
+    int pfd[2];
+    cr_assert(pipe(pfd) == 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        close(pfd[0]);
+        dup2(pfd[1], 1);
+        dup2(pfd[1], 2);
+        for (int i = 0; env && env[i]; i++)
+            putenv((char *)env[i]);
+        char *argv[] = {(char *)"gort-child", NULL};
+        int rc = runtime_main(fn, 1, argv);
+        fflush(NULL);
+        _exit(rc);
+    }
+    close(pfd[1]);
+    r->len = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long el = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        if (el >= timeout_ms) { kill(pid, SIGKILL); break; }
+        struct pollfd p = {pfd[0], POLLIN, 0};
+        int n = poll(&p, 1, (int)(timeout_ms - el));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) continue;
+        ssize_t k = read(pfd[0], r->out + r->len, sizeof r->out - 1 - r->len);
+        if (k <= 0) break;
+        r->len += (size_t)k;
+        if (r->len == sizeof r->out - 1) break;
+    }
+    r->out[r->len] = 0;
+    close(pfd[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+#endif

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Runs every Criterion test binary given, prints each one's synthesis, and
+# closes with one "N passed, N failed" line over the whole suite.
+# Exit status: 0 only if every binary passed.
+pass=0; fail=0; status=0
+for t in "$@"; do
+    out=$(timeout 240 "$t" --jobs=2 2>&1); rc=$?
+    syn=$(printf '%s\n' "$out" | grep 'Synthesis:' | tail -n 1)
+    if [ $rc -ne 0 ] || [ -z "$syn" ]; then
+        printf '%s\n' "$out" | grep -v '^\[----\]   \|^$' | tail -n 40
+        status=1
+    fi
+    tested=$(printf '%s' "$syn" | sed -n 's/.*Tested: \([0-9]*\).*/\1/p')
+    passing=$(printf '%s' "$syn" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
+    tested=${tested:-0}; passing=${passing:-0}
+    [ -z "$syn" ] && tested=$((tested + 1))
+    pass=$((pass + passing)); fail=$((fail + tested - passing))
+    printf '%-40s %s\n' "$(basename "$t")" "${syn:-CRASHED (exit $rc)}"
+done
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ] && exit $status
+exit 1
