@@ -1,0 +1,319 @@
+/*
+ * chan/chan.c -- make, send, receive, close, len and cap of channels.
+ *
+ * Owns: the channel operations outside select (Go's runtime/chan.go).
+ * May call: runtime locks, gc_alloc and the bulk barriers (gc_memmove,
+ * gc_memclr), go_panic/throw, and sched__park/parkunlock/ready/needg.
+ *
+ * Invariants: see chan/internal.h. In addition:
+ *  - c->lock is a runtime lock: it blocks the M, never parks the G; a
+ *    goroutine parks on a channel only through sched__parkunlock, which
+ *    drops the lock after the switch, so no wake-up can be lost.
+ *  - A waiting goroutine is readied only after every channel lock is
+ *    released, and always with next = true (it runs next on this P).
+ *  - Every element copy goes through gc_memmove, including the direct copy
+ *    into a waiting goroutine's stack: that stack may already have been
+ *    scanned in this GC cycle, and it is never rescanned.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------------ */
+/* creation, len, cap                                                  */
+/* ------------------------------------------------------------------ */
+
+/* make(chan T, size): header and ring in one scanned GC object. */
+chan_t *chan_make(size_t elem_size, size_t cap)
+{
+    if (elem_size >= CHAN_MAX_ELEM)
+        runtime__throw("makechan: invalid channel element type");
+    size_t mem;
+    if (__builtin_mul_overflow(elem_size, cap, &mem) ||
+        mem > CHAN_MAX_ALLOC - sizeof(chan_t) || cap > (size_t)INT64_MAX)
+        go_panic("makechan: size out of range");
+    chan_t *c = gc_alloc(sizeof(chan_t) + mem);
+    c->elemsize = (uint32_t)elem_size;
+    c->dataqsiz = cap;
+    return c;
+}
+
+size_t chan_len(chan_t *c)
+{
+    return c ? chan__load(&c->qcount) : 0;
+}
+
+size_t chan_cap(chan_t *c)
+{
+    return c ? c->dataqsiz : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* element moves (c->lock held)                                        */
+/* ------------------------------------------------------------------ */
+
+void chan__bufput(chan_t *c, const void *ep)
+{
+    if (c->elemsize)
+        gc_memmove(chan__buf(c, c->sendx), ep, c->elemsize);
+    if (++c->sendx == c->dataqsiz)
+        c->sendx = 0;
+    __atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
+}
+
+void chan__bufget(chan_t *c, void *ep)
+{
+    char *slot = chan__buf(c, c->recvx);
+    if (c->elemsize) {
+        if (ep)
+            gc_memmove(ep, slot, c->elemsize);
+        gc_memclr(slot, c->elemsize);    /* do not keep the value alive */
+    }
+    if (++c->recvx == c->dataqsiz)
+        c->recvx = 0;
+    __atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
+}
+
+g_t *chan__sendto(chan_t *c, sudog_t *sg, const void *ep)
+{
+    if (sg->elem && c->elemsize)
+        gc_memmove(sg->elem, ep, c->elemsize);
+    g_t *gp = sg->g;
+    gp->param = sg;
+    sg->success = true;
+    return gp;
+}
+
+g_t *chan__recvfrom(chan_t *c, sudog_t *sg, void *ep)
+{
+    if (c->dataqsiz == 0) {
+        if (ep && c->elemsize)
+            gc_memmove(ep, sg->elem, c->elemsize);
+    } else {
+        /* The ring is full: take its head, the sender's value becomes the
+         * tail (same slot, since sendx == recvx when full). */
+        char *slot = chan__buf(c, c->recvx);
+        if (c->elemsize) {
+            if (ep)
+                gc_memmove(ep, slot, c->elemsize);
+            gc_memmove(slot, sg->elem, c->elemsize);
+        }
+        if (++c->recvx == c->dataqsiz)
+            c->recvx = 0;
+        c->sendx = c->recvx;
+    }
+    g_t *gp = sg->g;
+    gp->param = sg;
+    sg->success = true;
+    return gp;
+}
+
+_Noreturn void chan__block(const char *reason)
+{
+    sched__needg(reason);
+    sched__park(NULL, NULL, reason);
+    runtime__throw("unreachable");
+}
+
+/* ------------------------------------------------------------------ */
+/* send                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Slow path: nil channel, closed channel, or the caller must park. */
+static GORT_NOINLINE bool send_slow(chan_t *c, const void *ep, bool block)
+{
+    if (c == NULL) {
+        if (!block)
+            return false;
+        chan__block(WAIT_CHAN_SEND_NIL);
+    }
+    if (c->closed) {
+        runtime__unlock(&c->lock);
+        go_panic("send on closed channel");
+    }
+    if (!block) {
+        runtime__unlock(&c->lock);
+        return false;
+    }
+    g_t *gp = sched__needg(WAIT_CHAN_SEND);
+    sudog_t mysg = {.g = gp, .elem = (void *)ep, .c = c};
+    gp->param = NULL;
+    waitq_enqueue(&c->sendq, &mysg);
+    sched__parkunlock(&c->lock, WAIT_CHAN_SEND);
+    gp->param = NULL;
+    if (!__atomic_load_n(&mysg.success, __ATOMIC_ACQUIRE)) {
+        if (!c->closed)
+            runtime__throw("chansend: spurious wakeup");
+        go_panic("send on closed channel");
+    }
+    return true;
+}
+
+bool chan__send(chan_t *c, const void *ep, bool block)
+{
+    if (unlikely(c == NULL))
+        return send_slow(c, ep, block);
+    /* Non-blocking on a full, open channel: fail without the lock. The
+     * closed check comes first, as in Go: closed cannot revert to open. */
+    if (!block && !__atomic_load_n(&c->closed, __ATOMIC_RELAXED) &&
+        (c->dataqsiz == 0 ? __atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED) == NULL
+                          : chan__load(&c->qcount) == c->dataqsiz))
+        return false;
+
+    runtime__lock(&c->lock);
+    if (likely(!c->closed)) {
+        sudog_t *sg = waitq_dequeue(&c->recvq);
+        if (sg) {
+            g_t *gp = chan__sendto(c, sg, ep);
+            runtime__unlock(&c->lock);
+            sched__ready(gp, true);
+            return true;
+        }
+        if (c->qcount < c->dataqsiz) {
+            chan__bufput(c, ep);
+            runtime__unlock(&c->lock);
+            return true;
+        }
+    }
+    return send_slow(c, ep, block);
+}
+
+void chan_send(chan_t *c, const void *elem)
+{
+    chan__send(c, elem, true);
+}
+
+/* ------------------------------------------------------------------ */
+/* receive                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Slow path: nil channel, or the caller must park. c->lock held if c. */
+static GORT_NOINLINE bool recv_slow(chan_t *c, void *ep, bool block, bool *ok)
+{
+    *ok = false;
+    if (c == NULL) {
+        if (!block)
+            return false;
+        chan__block(WAIT_CHAN_RECV_NIL);
+    }
+    if (!block) {
+        runtime__unlock(&c->lock);
+        return false;
+    }
+    g_t *gp = sched__needg(WAIT_CHAN_RECV);
+    sudog_t mysg = {.g = gp, .elem = ep, .c = c};
+    gp->param = NULL;
+    waitq_enqueue(&c->recvq, &mysg);
+    sched__parkunlock(&c->lock, WAIT_CHAN_RECV);
+    gp->param = NULL;
+    *ok = __atomic_load_n(&mysg.success, __ATOMIC_ACQUIRE);
+    return true;
+}
+
+bool chan__recv(chan_t *c, void *ep, bool block, bool *ok)
+{
+    if (unlikely(c == NULL))
+        return recv_slow(c, ep, block, ok);
+    /* Non-blocking on an empty channel: decide without the lock. Empty is
+     * read before closed; if it was empty and then found closed, it was
+     * empty when closed (a closed channel gets no new elements). */
+    if (!block && (c->dataqsiz == 0
+                       ? __atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED) == NULL
+                       : chan__load(&c->qcount) == 0)) {
+        if (!__atomic_load_n(&c->closed, __ATOMIC_ACQUIRE))
+            return false;
+        if (c->dataqsiz == 0
+                ? __atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED) == NULL
+                : chan__load(&c->qcount) == 0) {
+            if (ep && c->elemsize)
+                gc_memclr(ep, c->elemsize);
+            *ok = false;
+            return true;
+        }
+    }
+
+    runtime__lock(&c->lock);
+    sudog_t *sg = waitq_dequeue(&c->sendq);
+    if (sg) {
+        g_t *gp = chan__recvfrom(c, sg, ep);
+        runtime__unlock(&c->lock);
+        sched__ready(gp, true);
+        *ok = true;
+        return true;
+    }
+    if (c->qcount > 0) {
+        chan__bufget(c, ep);
+        runtime__unlock(&c->lock);
+        *ok = true;
+        return true;
+    }
+    if (c->closed) {
+        runtime__unlock(&c->lock);
+        if (ep && c->elemsize)
+            gc_memclr(ep, c->elemsize);
+        *ok = false;
+        return true;
+    }
+    return recv_slow(c, ep, block, ok);
+}
+
+void chan_recv(chan_t *c, void *elem)
+{
+    bool ok;
+    chan__recv(c, elem, true, &ok);
+}
+
+bool chan_recv2(chan_t *c, void *elem)
+{
+    bool ok;
+    chan__recv(c, elem, true, &ok);
+    return ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* close                                                               */
+/* ------------------------------------------------------------------ */
+
+/* close(c): wakes every waiter; receivers get the zero value and false,
+ * senders panic when they resume. */
+void chan_close(chan_t *c)
+{
+    if (c == NULL)
+        go_panic("close of nil channel");
+    runtime__lock(&c->lock);
+    if (c->closed) {
+        runtime__unlock(&c->lock);
+        go_panic("close of closed channel");
+    }
+    __atomic_store_n(&c->closed, 1, __ATOMIC_RELEASE);
+
+    /* Collect the waiters through g->schedlink (unused while parked) and
+     * ready them after the unlock. */
+    g_t *list = NULL;
+    sudog_t *sg;
+    while ((sg = waitq_dequeue(&c->recvq)) != NULL) {
+        if (sg->elem && c->elemsize)
+            gc_memclr(sg->elem, c->elemsize);
+        sg->elem = NULL;
+        g_t *gp = sg->g;
+        gp->param = sg;
+        sg->success = false;
+        gp->schedlink = list;
+        list = gp;
+    }
+    while ((sg = waitq_dequeue(&c->sendq)) != NULL) {
+        sg->elem = NULL;
+        g_t *gp = sg->g;
+        gp->param = sg;
+        sg->success = false;
+        gp->schedlink = list;
+        list = gp;
+    }
+    runtime__unlock(&c->lock);
+    while (list) {
+        g_t *gp = list;
+        list = gp->schedlink;
+        gp->schedlink = NULL;
+        sched__ready(gp, true);
+    }
+}

@@ -1,0 +1,167 @@
+/*
+ * chan/internal.h -- channels' private structures: hchan, sudog, wait queues.
+ *
+ * Owns: the layout of a channel (struct chan), the sudog that represents a
+ * goroutine waiting on a channel, and the FIFO wait queues of sudogs.
+ * Used by chan/chan.c (send, receive, close), chan/select.c (select) and
+ * chan/time.c (timer channels).
+ *
+ * May call: runtime locks, go_panic/throw, gc_alloc/gc_memmove/gc_memclr,
+ * and the scheduler's park/ready (sched/internal.h).
+ *
+ * Invariants (all under c->lock, except the lock-free reads marked below):
+ *  - 0 <= qcount <= dataqsiz; the ring holds qcount elements from recvx.
+ *  - recvq is non-empty only if the buffer is empty; sendq is non-empty
+ *    only if the buffer is full (for dataqsiz == 0: always "full").
+ *  - A closed channel has an empty sendq and an empty recvq.
+ *  - A sudog lives on the stack of the goroutine it represents (or in
+ *    memory that goroutine owns) for exactly as long as it is queued, so a
+ *    waker may use a dequeued sudog only until it readies its goroutine.
+ *  - Sudogs are never in the GC heap, so the queue links need no write
+ *    barrier; element copies always go through gc_memmove/gc_memclr.
+ */
+#ifndef GORT_CHAN_INTERNAL_H
+#define GORT_CHAN_INTERNAL_H
+
+#include "../sched/internal.h"
+
+/* Largest element, as Go (1<<16 is a compile error there). */
+#define CHAN_MAX_ELEM   ((size_t)1 << 16)
+/* Largest buffer in bytes (Go's maxAlloc on amd64 is 1<<48). */
+#define CHAN_MAX_ALLOC  ((size_t)1 << 47)
+
+/* Wait reasons, Go's exact strings. */
+#define WAIT_CHAN_RECV      "chan receive"
+#define WAIT_CHAN_SEND      "chan send"
+#define WAIT_SELECT         "select"
+#define WAIT_SELECT_NOCASES "select (no cases)"
+#define WAIT_CHAN_RECV_NIL  "chan receive (nil chan)"
+#define WAIT_CHAN_SEND_NIL  "chan send (nil chan)"
+
+/* A goroutine waiting on one channel (one per case for select). */
+typedef struct sudog {
+    g_t *g;
+    struct sudog *next, *prev;     /* links in the channel's wait queue */
+    void *elem;                    /* value to send / where to receive; may be NULL */
+    chan_t *c;
+    bool isselect;                 /* part of a select: claim g->selectdone */
+    bool success;                  /* woken by a completed operation (not by close) */
+} sudog_t;
+
+typedef struct {
+    sudog_t *first, *last;
+} waitq_t;
+
+/* The channel (Go's hchan). The ring buffer follows the header in the same
+ * GC object. qcount and closed are also read without the lock. */
+struct chan {
+    size_t qcount;                 /* elements in the buffer (lock-free reads) */
+    size_t dataqsiz;               /* capacity */
+    size_t sendx, recvx;           /* ring indices */
+    uint32_t elemsize;
+    uint32_t closed;               /* lock-free reads */
+    waitq_t recvq, sendq;
+    runtime_lock_t lock;
+    void *owner;                   /* time.Timer/Ticker owning this channel, or NULL */
+};
+
+/* Address of slot i of the ring. */
+static inline char *chan__buf(chan_t *c, size_t i)
+{
+    return (char *)(c + 1) + i * c->elemsize;
+}
+
+static inline size_t chan__load(const size_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/* Appends sg to q. */
+static inline void waitq_enqueue(waitq_t *q, sudog_t *sg)
+{
+    sg->next = NULL;
+    sudog_t *x = q->last;
+    if (x == NULL) {
+        sg->prev = NULL;
+        q->first = q->last = sg;
+        return;
+    }
+    sg->prev = x;
+    x->next = sg;
+    q->last = sg;
+}
+
+/* Removes and returns the first sudog whose goroutine can still take it
+ * (a select's sudog is skipped when another case already won), or NULL. */
+static inline sudog_t *waitq_dequeue(waitq_t *q)
+{
+    for (;;) {
+        sudog_t *sg = q->first;
+        if (sg == NULL)
+            return NULL;
+        sudog_t *y = sg->next;
+        if (y == NULL) {
+            q->first = q->last = NULL;
+        } else {
+            y->prev = NULL;
+            q->first = y;
+            sg->next = NULL;
+        }
+        if (sg->isselect) {
+            uint32_t zero = 0;
+            if (!atomic_compare_exchange_strong(&sg->g->selectdone, &zero, 1))
+                continue;
+        }
+        return sg;
+    }
+}
+
+/* Unlinks sg from q if it is still there. */
+static inline void waitq_remove(waitq_t *q, sudog_t *sg)
+{
+    sudog_t *x = sg->prev, *y = sg->next;
+    if (x != NULL) {
+        if (y != NULL) {
+            x->next = y;
+            y->prev = x;
+        } else {
+            x->next = NULL;
+            q->last = x;
+        }
+    } else if (y != NULL) {
+        y->prev = NULL;
+        q->first = y;
+    } else if (q->first == sg) {
+        q->first = q->last = NULL;
+    } else {
+        return;                    /* already dequeued by a waker */
+    }
+    sg->next = sg->prev = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* shared between chan.c and select.c                                  */
+/* ------------------------------------------------------------------ */
+
+/* Locked c, waiting receiver sg dequeued: copies ep into the receiver and
+ * marks it woken. Returns the G to ready once the locks are released. */
+GORT_HIDDEN g_t *chan__sendto(chan_t *c, sudog_t *sg, const void *ep);
+/* Locked c, waiting sender sg dequeued: receives into ep (from the sender,
+ * or from the buffer head while the sender's value moves to the tail).
+ * Returns the G to ready once the locks are released. */
+GORT_HIDDEN g_t *chan__recvfrom(chan_t *c, sudog_t *sg, void *ep);
+/* Locked c with qcount < dataqsiz: appends *ep to the ring. */
+GORT_HIDDEN void chan__bufput(chan_t *c, const void *ep);
+/* Locked c with qcount > 0: takes the ring head into ep (NULL: drop). */
+GORT_HIDDEN void chan__bufget(chan_t *c, void *ep);
+/* Parks the calling goroutine forever with reason. */
+GORT_HIDDEN _Noreturn void chan__block(const char *reason);
+
+/* Non-blocking or blocking send; returns false only if !block and the
+ * send could not proceed. No G needed when !block. */
+GORT_HIDDEN bool chan__send(chan_t *c, const void *ep, bool block);
+/* Receive; returns whether it proceeded (only false if !block), and in
+ * *ok whether a value was received (false: closed and drained). */
+GORT_HIDDEN bool chan__recv(chan_t *c, void *ep, bool block, bool *ok);
+
+#endif /* GORT_CHAN_INTERNAL_H */

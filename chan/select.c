@@ -1,0 +1,297 @@
+/*
+ * chan/select.c -- the select statement (Go's runtime/select.go).
+ *
+ * Owns: chan_select. Polls the cases in a random order; if none can
+ * proceed and the select blocks, enqueues one sudog per case on every
+ * channel (locked in address order), parks with "select", and on wake-up
+ * dequeues itself from the channels whose case did not fire.
+ *
+ * May call: chan/chan.c's element moves (chan__sendto, chan__recvfrom,
+ * chan__bufput, chan__bufget), runtime locks, go_panic, sched__park/ready.
+ *
+ * Invariants:
+ *  - Channels are locked in increasing address order, each distinct
+ *    channel once; so two selects (or a select and a plain operation) can
+ *    never deadlock on channel locks.
+ *  - The sudogs, poll order and lock order live on the selecting
+ *    goroutine's stack (or in memory it frees after the last dequeue); the
+ *    park callback reads them only before releasing its last lock, after
+ *    which the goroutine may already be running again.
+ *  - g->selectdone is 0 whenever the goroutine is not parked in a select;
+ *    the one waker that moves it from 0 to 1 owns the wake-up.
+ */
+#include <alloca.h>
+
+#include "internal.h"
+
+/* Selects with at most this many cases keep their scratch on the stack. */
+#define SELECT_STACK_CASES 64
+/* Up to this many channels are sorted by insertion, beyond by heap sort. */
+#define SELECT_INSERTION_SORT 16
+/* Go caps a select at 1<<16 cases (uint16 orders). */
+#define SELECT_MAX_CASES 65536
+
+typedef struct {
+    select_case_t *cases;
+    uint16_t *lockorder;
+    int nlock;
+} sel_t;
+
+/* Sorts the first n entries of order by channel address (heap sort,
+ * constant stack, as Go; insertion sort for small n). */
+static void sort_lockorder(select_case_t *cs, uint16_t *lo, const uint16_t *po, int n)
+{
+#define KEY(i) ((uintptr_t)cs[(i)].c)
+    if (n <= SELECT_INSERTION_SORT) {
+        for (int i = 0; i < n; i++) {
+            uint16_t v = po[i];
+            int j = i;
+            while (j > 0 && KEY(lo[j - 1]) > KEY(v)) {
+                lo[j] = lo[j - 1];
+                j--;
+            }
+            lo[j] = v;
+        }
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        int j = i;
+        uintptr_t c = KEY(po[i]);
+        while (j > 0 && KEY(lo[(j - 1) / 2]) < c) {
+            int k = (j - 1) / 2;
+            lo[j] = lo[k];
+            j = k;
+        }
+        lo[j] = po[i];
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        uint16_t o = lo[i];
+        uintptr_t c = KEY(o);
+        lo[i] = lo[0];
+        int j = 0;
+        for (;;) {
+            int k = j * 2 + 1;
+            if (k >= i)
+                break;
+            if (k + 1 < i && KEY(lo[k]) < KEY(lo[k + 1]))
+                k++;
+            if (c < KEY(lo[k])) {
+                lo[j] = lo[k];
+                j = k;
+                continue;
+            }
+            break;
+        }
+        lo[j] = o;
+    }
+#undef KEY
+}
+
+/* Locks every distinct channel in lock order. */
+static void sellock(select_case_t *cs, const uint16_t *lo, int n)
+{
+    chan_t *last = NULL;
+    for (int i = 0; i < n; i++) {
+        chan_t *c = cs[lo[i]].c;
+        if (c != last) {
+            last = c;
+            runtime__lock(&c->lock);
+        }
+    }
+}
+
+/* Unlocks every distinct channel, in reverse lock order. */
+static void selunlock(select_case_t *cs, const uint16_t *lo, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        chan_t *c = cs[lo[i]].c;
+        if (i > 0 && c == cs[lo[i - 1]].c)
+            continue;              /* unlocked at its first occurrence */
+        runtime__unlock(&c->lock);
+    }
+}
+
+/* Park callback (on g0): releases the channel locks. The last unlock is
+ * the last access to the selecting goroutine's stack. */
+static bool selparkcommit(g_t *gp, void *arg)
+{
+    (void)gp;
+    sel_t *s = arg;
+    select_case_t *cs = s->cases;
+    const uint16_t *lo = s->lockorder;
+    int n = s->nlock;
+    chan_t *last = NULL;
+    for (int i = 0; i < n; i++) {
+        chan_t *c = cs[lo[i]].c;
+        if (c != last) {
+            if (last)
+                runtime__unlock(&last->lock);
+            last = c;
+        }
+    }
+    if (last)
+        runtime__unlock(&last->lock);
+    return true;
+}
+
+/* One-case select: the plain channel operation, as Go's compiler does. */
+static int select_one(select_case_t *cs, bool block)
+{
+    if (cs->dir == SELECT_SEND)
+        return chan__send(cs->c, cs->elem, block) ? 0 : -1;
+    bool ok = false;
+    bool done = chan__recv(cs->c, cs->elem, block, &ok);
+    cs->ok = ok;
+    return done ? 0 : -1;
+}
+
+int chan_select(select_case_t *cases, int n, bool block)
+{
+    if (n <= 0) {
+        if (!block)
+            return -1;
+        chan__block(WAIT_SELECT_NOCASES);
+    }
+    if (n == 1)
+        return select_one(cases, block);
+    if (n > SELECT_MAX_CASES)
+        go_panic("select: too many cases");
+
+    uint16_t *po, *lo;
+    sudog_t *sgs = NULL;
+    void *heap = NULL;
+    size_t heapsize = 0;
+    if (n <= SELECT_STACK_CASES) {
+        po = alloca(2 * sizeof(uint16_t) * (size_t)n);
+    } else {
+        heapsize = 2 * sizeof(uint16_t) * (size_t)n + sizeof(sudog_t) * (size_t)n;
+        heap = runtime__malloc(heapsize);
+        sgs = (sudog_t *)heap;
+        po = (uint16_t *)(sgs + n);
+    }
+    lo = po + n;
+
+    /* Random poll order over the non-nil cases (inside-out shuffle). */
+    int norder = 0;
+    for (int i = 0; i < n; i++) {
+        if (cases[i].c == NULL)
+            continue;
+        uint32_t j = runtime__fastrandn((uint32_t)norder + 1);
+        po[norder] = po[j];
+        po[j] = (uint16_t)i;
+        norder++;
+    }
+    sort_lockorder(cases, lo, po, norder);
+    sellock(cases, lo, norder);
+
+    /* pass 1: a case that can proceed now */
+    int casi;
+    g_t *wake = NULL;
+    for (int k = 0; k < norder; k++) {
+        casi = po[k];
+        select_case_t *cs = &cases[casi];
+        chan_t *c = cs->c;
+        if (cs->dir == SELECT_RECV) {
+            sudog_t *sg = waitq_dequeue(&c->sendq);
+            if (sg) {
+                wake = chan__recvfrom(c, sg, cs->elem);
+                cs->ok = true;
+                goto done;
+            }
+            if (c->qcount > 0) {
+                chan__bufget(c, cs->elem);
+                cs->ok = true;
+                goto done;
+            }
+            if (c->closed) {
+                selunlock(cases, lo, norder);
+                if (cs->elem && c->elemsize)
+                    gc_memclr(cs->elem, c->elemsize);
+                cs->ok = false;
+                goto out;
+            }
+        } else {
+            if (c->closed)
+                goto sclose;
+            sudog_t *sg = waitq_dequeue(&c->recvq);
+            if (sg) {
+                wake = chan__sendto(c, sg, cs->elem);
+                goto done;
+            }
+            if (c->qcount < c->dataqsiz) {
+                chan__bufput(c, cs->elem);
+                goto done;
+            }
+        }
+    }
+
+    if (!block) {
+        selunlock(cases, lo, norder);
+        casi = -1;
+        goto out;
+    }
+
+    /* pass 2: enqueue on every channel, in lock order, and park */
+    {
+        g_t *gp = sched__needg(WAIT_SELECT);
+        if (sgs == NULL)
+            sgs = alloca(sizeof(sudog_t) * (size_t)(norder ? norder : 1));
+        for (int k = 0; k < norder; k++) {
+            select_case_t *cs = &cases[lo[k]];
+            sudog_t *sg = &sgs[k];
+            *sg = (sudog_t){.g = gp, .elem = cs->elem, .c = cs->c, .isselect = true};
+            if (cs->dir == SELECT_SEND)
+                waitq_enqueue(&cs->c->sendq, sg);
+            else
+                waitq_enqueue(&cs->c->recvq, sg);
+        }
+        gp->param = NULL;
+        sel_t s = {cases, lo, norder};
+        sched__park(selparkcommit, &s, WAIT_SELECT);
+
+        /* pass 3: dequeue from the losing channels */
+        sellock(cases, lo, norder);
+        atomic_store_explicit(&gp->selectdone, 0, memory_order_relaxed);
+        sudog_t *won = gp->param;
+        gp->param = NULL;
+        casi = -1;
+        bool success = false;
+        for (int k = 0; k < norder; k++) {
+            select_case_t *cs = &cases[lo[k]];
+            sudog_t *sg = &sgs[k];
+            if (sg == won) {
+                casi = lo[k];
+                success = sg->success;
+            } else if (cs->dir == SELECT_SEND) {
+                waitq_remove(&cs->c->sendq, sg);
+            } else {
+                waitq_remove(&cs->c->recvq, sg);
+            }
+        }
+        if (casi < 0)
+            runtime__throw("selectgo: bad wakeup");
+        if (cases[casi].dir == SELECT_SEND) {
+            if (!success)
+                goto sclose;
+        } else {
+            cases[casi].ok = success;
+        }
+        selunlock(cases, lo, norder);
+        goto out;
+    }
+
+done:
+    selunlock(cases, lo, norder);
+    if (wake)
+        sched__ready(wake, true);
+out:
+    if (heap)
+        runtime__free(heap, heapsize);
+    return casi;
+
+sclose:
+    selunlock(cases, lo, norder);
+    if (heap)
+        runtime__free(heap, heapsize);
+    go_panic("send on closed channel");
+}
