@@ -258,6 +258,16 @@ size_t runtime_stack(char *buf, size_t len, bool all);
 /* debug.PrintStack: the calling goroutine's traceback to stderr. */
 void   debug_print_stack(void);
 
+/* sync.Once.Do's fast path inline, as the Go compiler inlines it: a call
+ * after fn has run costs one load. The function itself still exists:
+ * (sync_once_do)(o, fn, arg) or &sync_once_do bypass the macro. */
+static inline void sync__once_do_fast(sync_once_t *o, void (*fn)(void *arg), void *arg)
+{
+    if (__builtin_expect(__atomic_load_n(&o->done, __ATOMIC_ACQUIRE) == 0, 0))
+        (sync_once_do)(o, fn, arg);
+}
+#define sync_once_do(o, fn, arg) sync__once_do_fast((o), (fn), (arg))
+
 /* sync.RWMutex.TryLock / TryRLock (named like the contract's
  * sync_mutex_trylock): take the lock only if that needs no waiting. */
 bool sync_rwmutex_trylock(sync_rwmutex_t *rw);

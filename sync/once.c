@@ -44,8 +44,9 @@ static void once_slow(void *p)
     }
 }
 
-/* Calls fn(arg) if and only if this is the first call for o. */
-void sync_once_do(sync_once_t *o, void (*fn)(void *arg), void *arg)
+/* Calls fn(arg) if and only if this is the first call for o. (Parenthesised:
+ * gort.h wraps the name in a macro that inlines the fast path.) */
+void (sync_once_do)(sync_once_t *o, void (*fn)(void *arg), void *arg)
 {
     if (likely(__atomic_load_n(&o->done, __ATOMIC_ACQUIRE) != 0))
         return;

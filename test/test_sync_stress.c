@@ -58,9 +58,9 @@ static void mutex_stress(int procs, int ngs, int iters)
 
 static int test_mutex_stress(int argc, char **argv)
 {
-    mutex_stress(1, 200, 500);
-    mutex_stress(2, 200, 2000);
-    mutex_stress(4, 100, 2000);
+    mutex_stress(1, 200, 2000);
+    mutex_stress(2, 500, 4000);
+    mutex_stress(4, 100, 4000);
     return 0;
 }
 
@@ -149,7 +149,7 @@ static int test_rwmutex_stress(int argc, char **argv)
     for (int k = 0; k < 3; k++) {
         runtime_gomaxprocs(procs[k]);
         rwstress_t *s = gc_new(rwstress_t);
-        s->iters = 2000;
+        s->iters = 5000;
         enum { NG = 100 };
         sync_waitgroup_add(&s->wg, NG);
         for (int i = 0; i < NG; i++)
@@ -180,7 +180,7 @@ typedef struct {
     sync_waitgroup_t wg;
 } queue_t;
 
-enum { NPROD = 50, NCONS = 50, PER = 400 };
+enum { NPROD = 50, NCONS = 50, PER = 4000 };
 
 static void producer(void *arg)
 {
@@ -256,7 +256,7 @@ static void wg_worker(void *arg)
 static int test_waitgroup_stress(int argc, char **argv)
 {
     runtime_gomaxprocs(2);
-    for (int round = 0; round < 200; round++) {
+    for (int round = 0; round < 2000; round++) {
         wgs_t *w = gc_new(wgs_t);
         sync_waitgroup_add(&w->start, 1);
         sync_waitgroup_add(&w->done, 50);
