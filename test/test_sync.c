@@ -265,6 +265,35 @@ static int mutex_unlock_unlocked(int argc, char **argv)
     return 0;
 }
 
+static int mutex_deadlock(int argc, char **argv)
+{
+    static sync_mutex_t mu;
+    sync_mutex_lock(&mu);
+    sync_mutex_lock(&mu);
+    return 0;
+}
+
+static int waitgroup_deadlock(int argc, char **argv)
+{
+    static sync_waitgroup_t wg;
+    sync_waitgroup_add(&wg, 1);
+    sync_waitgroup_wait(&wg);
+    return 0;
+}
+
+/* A goroutine blocked forever in sync is a deadlock, reported as Go does,
+ * with the wait reason in the traceback header. */
+Test(sync, deadlock_reports)
+{
+    static gt_result_t r;
+    gt_child(&r, mutex_deadlock, NULL, 10000);
+    cr_expect(r.status == 2 && strstr(r.out, "fatal error: all goroutines are asleep - deadlock!") &&
+              strstr(r.out, "goroutine 1 [sync.Mutex.Lock]:"), "status %d:\n%s", r.status, r.out);
+    gt_child(&r, waitgroup_deadlock, NULL, 10000);
+    cr_expect(r.status == 2 && strstr(r.out, "fatal error: all goroutines are asleep - deadlock!") &&
+              strstr(r.out, "goroutine 1 [sync.WaitGroup.Wait]:"), "status %d:\n%s", r.status, r.out);
+}
+
 Test(sync, panics_and_fatals)
 {
     static gt_result_t r;
