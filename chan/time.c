@@ -9,19 +9,19 @@
  *
  * May call: sched__timer_add/del/mod, chan__send (non-blocking only: the
  * callbacks run on an M checking timers and must not block), chan_make,
- * gc_alloc/gc_store, go().
+ * gc_alloc/gc_store, go() (AfterFunc: the callback starts a goroutine).
  *
  * Invariants:
  *  - time_timer_t/time_ticker_t are GC objects that the user may drop at
- *    any time. The P timer heaps are not GC roots, so an armed timer is
- *    kept alive by a list of armed timers whose head is a global (a root)
- *    and whose links live in the timer objects (scanned): a timer is on
- *    that list while npending > 0.
- *  - npending counts the armed instances of the timer: +1 when an arm
- *    finds it not pending, -1 when a one-shot fires or a stop finds it
- *    pending. It changes only under t->lock.
+ *    any time. An armed timer stays alive because the collector marks the
+ *    runtime timers on every P's heap as roots (gc/roots.c), as Go's
+ *    timer heaps keep time.Timer alive; a one-shot timer whose callback
+ *    is running was marked when the world was last stopped, and no root
+ *    scan can happen while an M is in the scheduler running it.
  *  - A timer's channel points back to the timer (c->owner), so holding
  *    only t.C keeps the timer alive, as in Go.
+ *  - t->lock serialises the arming (first add versus later mods) and
+ *    disarming of one timer; the callback takes no lock of ours.
  */
 #include "internal.h"
 
@@ -30,62 +30,13 @@ struct time_timer {
     chan_t *c;                     /* t.C; NULL for AfterFunc */
     void (*fn)(void *);            /* AfterFunc */
     void *arg;
-    runtime_lock_t lock;           /* guards npending and the list links */
-    int32_t npending;
-    struct time_timer *ka_next, *ka_prev;   /* armed list (GC-visible) */
+    runtime_lock_t lock;           /* serialises arm and disarm */
 };
 
 /* A Ticker is a periodic timer (same object, distinct type for the API). */
 struct time_ticker {
     struct time_timer t;
 };
-
-/* Armed timers: the head is a global, hence a GC root. */
-static runtime_lock_t armed_lock;
-static time_timer_t *armed_head;
-
-/* Puts t on the armed list (t->lock held). */
-static void armed_link(time_timer_t *t)
-{
-    runtime__lock(&armed_lock);
-    gc_store(&t->ka_prev, NULL);
-    gc_store(&t->ka_next, armed_head);
-    if (armed_head)
-        gc_store(&armed_head->ka_prev, t);
-    gc_store(&armed_head, t);
-    runtime__unlock(&armed_lock);
-}
-
-/* Takes t off the armed list (t->lock held). */
-static void armed_unlink(time_timer_t *t)
-{
-    runtime__lock(&armed_lock);
-    if (t->ka_prev)
-        gc_store(&t->ka_prev->ka_next, t->ka_next);
-    else
-        gc_store(&armed_head, t->ka_next);
-    if (t->ka_next)
-        gc_store(&t->ka_next->ka_prev, t->ka_prev);
-    gc_store(&t->ka_next, NULL);
-    gc_store(&t->ka_prev, NULL);
-    runtime__unlock(&armed_lock);
-}
-
-/* Records one more armed instance (t->lock held). */
-static void pending_inc(time_timer_t *t)
-{
-    if (t->npending++ == 0)
-        armed_link(t);
-}
-
-/* Records one armed instance fewer (t->lock held). */
-static void pending_dec(time_timer_t *t)
-{
-    if (t->npending <= 0)
-        runtime__throw("time: timer pending count underflow");
-    if (--t->npending == 0)
-        armed_unlink(t);
-}
 
 /* Absolute nanotime ns from now, saturating. */
 static int64_t when_after(int64_t ns)
@@ -110,11 +61,6 @@ static void timer_fire(void *arg, uintptr_t seq)
     } else {
         go(t->fn, t->arg);
     }
-    if (__atomic_load_n(&t->st.period, __ATOMIC_RELAXED) == 0) {
-        runtime__lock(&t->lock);
-        pending_dec(t);
-        runtime__unlock(&t->lock);
-    }
 }
 
 /* Arms (or re-arms) t to fire at when; returns whether it was pending. */
@@ -132,8 +78,6 @@ static bool timer_arm(time_timer_t *t, int64_t when, int64_t period)
     } else {
         was = sched__timer_mod(&t->st, when);
     }
-    if (!was)
-        pending_inc(t);
     runtime__unlock(&t->lock);
     return was;
 }
@@ -143,8 +87,6 @@ static bool timer_disarm(time_timer_t *t)
 {
     runtime__lock(&t->lock);
     bool was = t->st.f != NULL && sched__timer_del(&t->st);
-    if (was)
-        pending_dec(t);
     runtime__unlock(&t->lock);
     return was;
 }
