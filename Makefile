@@ -16,7 +16,8 @@ WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 ALLCFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -fPIC -pthread -D_GNU_SOURCE \
             -fno-omit-frame-pointer -fvisibility=hidden -Iruntime
-LIBS    := -ljemalloc -lunwind -lunwind-x86_64 -lpthread -ldl
+# -lbacktrace is gcc's own libbacktrace (libgcc-12-dev): file:line in tracebacks.
+LIBS    := -ljemalloc -lunwind -lunwind-x86_64 -lbacktrace -lpthread -ldl
 
 SUBDIRS := runtime sched gc chan sync
 SRCS    := $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c))

@@ -133,4 +133,8 @@ GORT_HIDDEN void runtime__goentry(void (*fn)(void *), void *arg);
  * the user, as runtime__debug.traceback says. */
 GORT_HIDDEN void runtime__crash_tracebacks(void);
 
+/* Installs the SIGSEGV/SIGBUS/SIGFPE/SIGQUIT handlers (runtime/signal.c).
+ * Boot calls it once, after the first M has its sigaltstack. */
+GORT_HIDDEN void runtime__signal_init(void);
+
 #endif /* GORT_RUNTIME_INTERNAL_H */

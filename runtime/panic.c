@@ -1,30 +1,328 @@
 /*
- * runtime/panic.c -- go_call frames, defer, panic, recover.
- * (Initial version: frames and defers without unwinding; the panic issue
- * replaces it.)
+ * runtime/panic.c -- go_call frames, defer, panic, recover, Goexit.
+ *
+ * Owns: the per-goroutine list of go_call frames (g->frame), each with its
+ * LIFO of deferred calls; the list of active panics (g->panic); the
+ * unrecovered-panic report; runtime_goexit; runtime__goentry.
+ *
+ * May call: the scheduler (sched__getg, sched__goexit1), traceback.c for
+ * reports, gc_alloc when a frame outgrows its inline defer slots, and
+ * libunwind to check that recover is called directly by a deferred call.
+ *
+ * How it works (see docs/panic.md):
+ *  - go_call pushes a frame that lives in its own C stack frame, marks a
+ *    recovery point with __builtin_setjmp, calls fn, then runs the frame's
+ *    pending defers LIFO and pops it. Each deferred call is itself a frame
+ *    (so its own go_defer calls and panics nest as in Go).
+ *  - go_panic runs deferred calls from inside its own C frame, deeper on
+ *    the stack, walking frames outwards and popping the exhausted ones.
+ *    If a deferred call recovered it, go_panic longjmps to that frame's
+ *    recovery point: the frame runs its remaining defers and go_call
+ *    returns normally. If the frames run out, the panic is fatal.
+ *  - A frame whose deferred call was started by panic P carries
+ *    deferpanic = P. A newer panic that pops such a frame has run past P's
+ *    deferred call: P is aborted (printed, but no longer recoverable), as
+ *    Go marks started defers.
+ *
+ * Invariants:
+ *  - g->frame and g->panic are touched only by their own goroutine.
+ *  - A frame is on g->frame from go_call's push until its pop; a frame
+ *    popped by a panic walk is never resumed except by longjmp to a frame
+ *    still on the list.
+ *  - Every runtime_panic_t on g->panic lives in a C frame that is still
+ *    live (go_panic and runtime_goexit never return).
  */
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
 #include <stdio.h>
-#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-#include "../sched/internal.h"
+#include "traceback.h"
 
-void runtime__goentry(void (*fn)(void *), void *arg) { fn(arg); }
+/* The GC heap may be absent in minimal builds: fall back to jemalloc. */
+#pragma weak gc_alloc
+#pragma weak gc_alloc_noscan
 
-void go_call(void (*fn)(void *arg), void *arg) { fn(arg); }
+/* ------------------------------------------------------------------ */
+/* frames                                                              */
+/* ------------------------------------------------------------------ */
+
+static void call_frame(g_t *g, void (*fn)(void *), void *arg,
+                       runtime_panic_t *dp);
+
+/* Runs the pending defers of f, newest first, each as its own frame. */
+static void run_defers(g_t *g, runtime_frame_t *f)
+{
+    while (f->n > 0) {
+        runtime_defer_t d = f->defers[--f->n];
+        call_frame(g, d.fn, d.arg, NULL);
+    }
+}
+
+/* One go_call frame around fn(arg); dp != NULL marks a deferred call run
+ * by that panic. noinline/noclone: go_recover recognises a deferred
+ * function that tail-calls it by a return address inside this function. */
+static GORT_NOINLINE __attribute__((noclone)) void
+call_frame(g_t *g, void (*fn)(void *), void *arg, runtime_panic_t *dp)
+{
+    runtime_frame_t f;
+    f.link = g->frame;
+    f.defers = f.inl;
+    f.n = 0;
+    f.cap = FRAME_INLINE_DEFERS;
+    f.deferpanic = dp;
+    f.fn = fn;
+    g->frame = &f;
+    if (__builtin_setjmp(f.jb) == 0)
+        fn(arg);
+    /* Returned normally, or recovered: the rest of the defers run. */
+    run_defers(g, &f);
+    g->frame = f.link;
+}
+
+void go_call(void (*fn)(void *arg), void *arg)
+{
+    call_frame(sched__needg("go_call"), fn, arg, NULL);
+}
+
+/* The scheduler's entry for every goroutine: an implicit outermost frame. */
+void runtime__goentry(void (*fn)(void *), void *arg)
+{
+    g_t *g = sched__getg();
+    g->frame = NULL;
+    g->panic = NULL;
+    g->goexiting = false;
+    call_frame(g, fn, arg, NULL);
+}
+
+/* Grows a frame's defer array into the GC heap (scanned, so deferred
+ * arguments stay reachable). */
+static void grow_defers(runtime_frame_t *f)
+{
+    uint32_t cap = f->cap * 2;
+    size_t size = cap * sizeof(runtime_defer_t);
+    runtime_defer_t *d = gc_alloc ? gc_alloc(size) : runtime__malloc(size);
+    memcpy(d, f->defers, f->n * sizeof(runtime_defer_t));
+    /* Without a GC heap the old array leaks unless it was inline; such
+     * builds are for tests of this file only. */
+    f->defers = d;
+    f->cap = cap;
+}
 
 void go_defer(void (*fn)(void *arg), void *arg)
 {
-    (void)fn; (void)arg;
-    runtime__throw("go_defer: not implemented yet");
+    g_t *g = sched__needg("go_defer");
+    runtime_frame_t *f = g->frame;
+    if (unlikely(!f))
+        runtime__throw("go_defer: no go_call frame");
+    if (unlikely(f->n == f->cap))
+        grow_defers(f);
+    f->defers[f->n].fn = fn;
+    f->defers[f->n].arg = arg;
+    f->n++;
+}
+
+/* ------------------------------------------------------------------ */
+/* panic                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Prints the panic chain oldest first, as Go's printpanics. */
+static void print_panics(tb_sink_t *s, runtime_panic_t *p)
+{
+    if (p->link) {
+        print_panics(s, p->link);
+        if (!p->link->goexit)
+            runtime__sink_str(s, "\t");
+    }
+    if (p->goexit)
+        return;
+    runtime__sink_str(s, "panic: ");
+    runtime__sink_str(s, p->msg);
+    if (p->recovered)
+        runtime__sink_str(s, " [recovered]");
+    runtime__sink_str(s, "\n");
+}
+
+/* The unrecovered panic: messages, signal line, tracebacks, exit 2. */
+static _Noreturn GORT_NOINLINE void fatal_panic(g_t *g)
+{
+    fflush(stdout);
+    runtime__fatal_enter();
+    tb_sink_t s;
+    runtime__sink_init(&s, NULL, 0);
+    print_panics(&s, g->panic);
+    for (runtime_panic_t *p = g->panic; p; p = p->link) {
+        if (p->sig) {
+            runtime__print_sigline(&s, p->sig, p->sigcode, p->sigaddr, p->sigpc);
+            break;
+        }
+    }
+    int level = runtime__debug.traceback;
+    if (level > TRACEBACK_NONE) {
+        runtime__sink_str(&s, "\n");
+        runtime__goroutine_header(&s, g);
+        runtime__traceback_here(&s, g);
+        if (level >= TRACEBACK_ALL)
+            runtime__traceback_others(&s, g);
+    }
+    runtime__sink_flush(&s);
+    runtime__fatal_exit();
+}
+
+/* A deferred call recovered p while frame f's defers were running: drop
+ * p (and the panics it aborted) and resume f, or resume a Goexit that p
+ * interrupted, as Go's recovery. */
+static _Noreturn void recovery(g_t *g, runtime_panic_t *p, runtime_frame_t *f)
+{
+    g->panic = p->link;
+    if (g->panic && g->panic->goexit && g->panic->aborted)
+        __builtin_longjmp(g->panic->jb, 1);
+    while (g->panic && g->panic->aborted)
+        g->panic = g->panic->link;
+    __builtin_longjmp(f->jb, 1);
+}
+
+/* Runs the goroutine's deferred calls for panic p until one recovers. */
+static _Noreturn GORT_NOINLINE void panic_run(g_t *g, runtime_panic_t *p)
+{
+    p->link = g->panic;
+    g->panic = p;
+    for (;;) {
+        runtime_frame_t *f = g->frame;
+        if (!f)
+            break;
+        if (f->n == 0) {
+            /* Leaving a deferred call of an older panic (or Goexit):
+             * that one can no longer be recovered. */
+            if (f->deferpanic)
+                f->deferpanic->aborted = true;
+            g->frame = f->link;
+            continue;
+        }
+        runtime_defer_t d = f->defers[--f->n];
+        call_frame(g, d.fn, d.arg, p);
+        if (p->recovered)
+            recovery(g, p, f);
+    }
+    fatal_panic(g);
+}
+
+/* Checks the context a panic may start in; returns the goroutine. */
+static g_t *panic_g(const char *msg)
+{
+    m_t *m = sched__getm();
+    g_t *g = m ? m->curg : NULL;
+    if (unlikely(!g)) {
+        if (!m)
+            runtime__misuse("go_panic(\"%s\") called outside a goroutine", msg);
+        runtime__printf("panic: %s\n", msg);
+        runtime__throw("panic on system stack");
+    }
+    if (unlikely(m->locks > 0)) {
+        runtime__printf("panic: %s\n", msg);
+        runtime__throw("panic holding locks");
+    }
+    return g;
 }
 
 _Noreturn void go_panic(const char *msg)
 {
-    runtime__printf("panic: %s\n\n", msg);
-    runtime__crash_tracebacks();
-    exit(2);
+    if (!msg)
+        msg = "nil";
+    g_t *g = panic_g(msg);
+    size_t n = strlen(msg) + 1;
+    char *copy = gc_alloc_noscan ? gc_alloc_noscan(n) : runtime__malloc(n);
+    memcpy(copy, msg, n);
+    runtime_panic_t p;
+    memset(&p, 0, sizeof p);
+    p.msg = copy;
+    panic_run(g, &p);
 }
 
-const char *go_recover(void) { return NULL; }
+_Noreturn void runtime__panic_sig(const char *msg, int sig, uintptr_t code,
+                                  uintptr_t addr, uintptr_t pc)
+{
+    g_t *g = panic_g(msg);
+    runtime_panic_t p;
+    memset(&p, 0, sizeof p);
+    p.msg = msg;
+    p.sig = sig;
+    p.sigcode = code;
+    p.sigaddr = addr;
+    p.sigpc = pc;
+    panic_run(g, &p);
+}
 
-void runtime__crash_tracebacks(void) {}
+/* ------------------------------------------------------------------ */
+/* recover                                                             */
+/* ------------------------------------------------------------------ */
+
+/* True if the call returning to ra came from fn itself (or from
+ * call_frame, when fn tail-called go_recover). Without unwind
+ * information for ra the check passes. */
+static bool called_by(uintptr_t ra, void (*fn)(void *))
+{
+    unw_proc_info_t pi;
+    if (unw_get_proc_info_by_ip(unw_local_addr_space, ra - 1, &pi, NULL) != 0)
+        return true;
+    return pi.start_ip == (uintptr_t)fn || pi.start_ip == (uintptr_t)call_frame;
+}
+
+GORT_NOINLINE const char *go_recover(void)
+{
+    g_t *g = sched__getg();
+    if (!g)
+        return NULL;
+    runtime_panic_t *p = g->panic;
+    runtime_frame_t *f = g->frame;
+    if (!p || p->goexit || p->recovered || !f)
+        return NULL;
+    if ((uintptr_t)f->fn == (uintptr_t)go_recover) {
+        /* go_defer(go_recover): Go's "defer recover()", which recovers
+         * only when deferred by a deferred call of the panic. */
+        if (!f->link || f->link->deferpanic != p)
+            return NULL;
+    } else if (f->deferpanic != p ||
+               !called_by((uintptr_t)__builtin_return_address(0), f->fn)) {
+        return NULL;
+    }
+    p->recovered = true;
+    return p->msg;
+}
+
+/* ------------------------------------------------------------------ */
+/* Goexit                                                              */
+/* ------------------------------------------------------------------ */
+
+void runtime_goexit(void)
+{
+    g_t *g = sched__needg("runtime_goexit");
+    runtime_panic_t p;
+    memset(&p, 0, sizeof p);
+    p.goexit = true;
+    p.link = g->panic;
+    g->panic = &p;
+    g->goexiting = true;
+    /* A panic raised by one of our deferred calls and recovered further
+     * out resumes here, with the defers that are left (Go 1.14+). */
+    __builtin_setjmp(p.jb);
+    g = sched__getg();
+    g->panic = &p;
+    p.aborted = false;
+    for (;;) {
+        runtime_frame_t *f = g->frame;
+        if (!f)
+            break;
+        if (f->n == 0) {
+            if (f->deferpanic)
+                f->deferpanic->aborted = true;
+            g->frame = f->link;
+            continue;
+        }
+        runtime_defer_t d = f->defers[--f->n];
+        call_frame(g, d.fn, d.arg, &p);
+    }
+    g->panic = NULL;
+    sched__goexit1();
+}

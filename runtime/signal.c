@@ -1,0 +1,361 @@
+/*
+ * runtime/signal.c -- synchronous signals turned into panics, SIGQUIT
+ * dumps, stack overflow reports (Go's signal_unix.go and sigpanic).
+ *
+ * Owns: the SIGSEGV, SIGBUS, SIGFPE and SIGQUIT handlers (installed by
+ * runtime__signal_init at boot, SA_ONSTACK on the per-M sigaltstack the
+ * scheduler sets up), the sigpanic trampoline, the crash stack.
+ *
+ * May call: sched__pc_is_user, sched__stack_guard_owner, traceback.c,
+ * runtime__throw. SIGURG belongs to sched/preempt.c.
+ *
+ * How a fault becomes a panic: when a goroutine faults in user code (not
+ * libgort, not libc: sched__pc_is_user), holds no runtime lock, and the
+ * fault is one Go turns into a panic (a nil-ish address below 0x1000, an
+ * integer division by zero, ...), the handler edits the saved context so
+ * that on return from the signal the thread "calls" runtime__sigpanic_tramp
+ * with the faulting PC + 1 as its return address (+1 so unwinders look up
+ * the faulting instruction's own unwind row). The trampoline aligns the
+ * stack and calls runtime__sigpanic, which panics like go_panic. Nothing
+ * but this edit happens inside the handler, and the faulting frame is
+ * never resumed, so its red zone may be overwritten.
+ *
+ * Everything else is fatal: the report runs on a dedicated crash stack
+ * (the altstack may be small), prints Go's texts and exits 2.
+ *
+ * Invariants: handlers are async-signal-safe up to the point where they
+ * decide to die; errno is preserved on the paths that return.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "traceback.h"
+
+#define NIL_PAGE        0x1000      /* faults below this are nil derefs */
+#define CRASH_STACK     (256 * 1024)
+
+/* Filled by the handler, read by runtime__sigpanic on the same thread
+ * right after the handler returns. */
+typedef struct {
+    int sig;
+    uintptr_t code, addr, pc;
+    const char *msg;
+} sigpanic_t;
+
+static __thread sigpanic_t sigpanic_info __attribute__((tls_model("initial-exec")));
+
+static char crash_stack[CRASH_STACK] __attribute__((aligned(64)));
+
+/* void runtime__sigpanic_tramp(void): entered as if called from the
+ * faulting instruction; never returns.
+ * void runtime__call_on_stack(void (*fn)(void *), void *arg, void *top). */
+__asm__(
+    "    .pushsection gort_text,\"ax\",@progbits\n"
+    "    .globl runtime__sigpanic_tramp\n"
+    "    .hidden runtime__sigpanic_tramp\n"
+    "    .type runtime__sigpanic_tramp, @function\n"
+    "runtime__sigpanic_tramp:\n"
+    "    .cfi_startproc\n"
+    "    pushq %rbp\n"
+    "    .cfi_adjust_cfa_offset 8\n"
+    "    .cfi_rel_offset %rbp, 0\n"
+    "    movq %rsp, %rbp\n"
+    "    .cfi_def_cfa_register %rbp\n"
+    "    andq $-16, %rsp\n"
+    "    callq runtime__sigpanic\n"
+    "    ud2\n"
+    "    .cfi_endproc\n"
+    "    .size runtime__sigpanic_tramp, .-runtime__sigpanic_tramp\n"
+    "\n"
+    "    .globl runtime__call_on_stack\n"
+    "    .hidden runtime__call_on_stack\n"
+    "    .type runtime__call_on_stack, @function\n"
+    "runtime__call_on_stack:\n"
+    "    .cfi_startproc\n"
+    "    pushq %rbp\n"
+    "    .cfi_adjust_cfa_offset 8\n"
+    "    .cfi_rel_offset %rbp, 0\n"
+    "    movq %rsp, %rbp\n"
+    "    .cfi_def_cfa_register %rbp\n"
+    "    andq $-16, %rdx\n"
+    "    movq %rdx, %rsp\n"
+    "    movq %rdi, %rax\n"
+    "    movq %rsi, %rdi\n"
+    "    callq *%rax\n"
+    "    movq %rbp, %rsp\n"
+    "    popq %rbp\n"
+    "    .cfi_def_cfa %rsp, 8\n"
+    "    retq\n"
+    "    .cfi_endproc\n"
+    "    .size runtime__call_on_stack, .-runtime__call_on_stack\n"
+    "    .popsection\n");
+
+GORT_HIDDEN void runtime__sigpanic_tramp(void);
+GORT_HIDDEN void runtime__call_on_stack(void (*fn)(void *), void *arg, void *top);
+GORT_HIDDEN _Noreturn void runtime__sigpanic(void);
+
+/* ------------------------------------------------------------------ */
+/* names and the signal line                                           */
+/* ------------------------------------------------------------------ */
+
+const char *runtime__signame(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV: segmentation violation";
+    case SIGBUS:  return "SIGBUS: bus error";
+    case SIGFPE:  return "SIGFPE: floating-point exception";
+    case SIGQUIT: return "SIGQUIT: quit";
+    case SIGILL:  return "SIGILL: illegal instruction";
+    case SIGTRAP: return "SIGTRAP: trace trap";
+    case SIGABRT: return "SIGABRT: abort";
+    default:      return NULL;
+    }
+}
+
+/* "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x...]" */
+void runtime__print_sigline(tb_sink_t *s, int sig, uintptr_t code,
+                            uintptr_t addr, uintptr_t pc)
+{
+    const char *name = runtime__signame(sig);
+    runtime__sink_str(s, "[signal ");
+    if (name)
+        runtime__sink_str(s, name);
+    else
+        runtime__sink_hex(s, (uint64_t)sig);
+    runtime__sink_str(s, " code=");
+    runtime__sink_hex(s, code);
+    runtime__sink_str(s, " addr=");
+    runtime__sink_hex(s, addr);
+    runtime__sink_str(s, " pc=");
+    runtime__sink_hex(s, pc);
+    runtime__sink_str(s, "]\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* sigpanic                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Go's message for a fault, or NULL when Go throws instead. */
+static const char *panic_text(int sig, int code, uintptr_t addr)
+{
+    switch (sig) {
+    case SIGSEGV:
+        if ((code == 0 || code == SEGV_MAPERR || code == SEGV_ACCERR) && addr < NIL_PAGE)
+            return "runtime error: invalid memory address or nil pointer dereference";
+        return NULL;
+    case SIGBUS:
+        if (code == BUS_ADRERR && addr < NIL_PAGE)
+            return "runtime error: invalid memory address or nil pointer dereference";
+        return NULL;
+    case SIGFPE:
+        if (code == FPE_INTDIV)
+            return "runtime error: integer divide by zero";
+        if (code == FPE_INTOVF)
+            return "runtime error: integer overflow";
+        return "runtime error: floating point error";
+    default:
+        return NULL;
+    }
+}
+
+/* Runs on the goroutine's stack, "called" from the faulting instruction. */
+_Noreturn void runtime__sigpanic(void)
+{
+    sigpanic_t si = sigpanic_info;
+    runtime__panic_sig(si.msg, si.sig, si.code, si.addr, si.pc);
+}
+
+/* ------------------------------------------------------------------ */
+/* fatal reports                                                       */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    int sig;
+    siginfo_t *si;
+    ucontext_t *uc;
+    g_t *gp;        /* goroutine interrupted, or NULL */
+    g_t *overflow;  /* goroutine whose stack overflowed, or NULL */
+} crash_t;
+
+/* Go's dumpregs. */
+static void dump_regs(tb_sink_t *s, const ucontext_t *uc)
+{
+    static const struct { const char *name; int reg; } regs[] = {
+        {"rax    ", REG_RAX}, {"rbx    ", REG_RBX}, {"rcx    ", REG_RCX},
+        {"rdx    ", REG_RDX}, {"rdi    ", REG_RDI}, {"rsi    ", REG_RSI},
+        {"rbp    ", REG_RBP}, {"rsp    ", REG_RSP}, {"r8     ", REG_R8},
+        {"r9     ", REG_R9},  {"r10    ", REG_R10}, {"r11    ", REG_R11},
+        {"r12    ", REG_R12}, {"r13    ", REG_R13}, {"r14    ", REG_R14},
+        {"r15    ", REG_R15}, {"rip    ", REG_RIP}, {"rflags ", REG_EFL},
+    };
+    for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++) {
+        runtime__sink_str(s, regs[i].name);
+        runtime__sink_hex(s, (uint64_t)uc->uc_mcontext.gregs[regs[i].reg]);
+        runtime__sink_str(s, "\n");
+    }
+    uint64_t csgsfs = (uint64_t)uc->uc_mcontext.gregs[REG_CSGSFS];
+    runtime__sink_str(s, "cs     ");
+    runtime__sink_hex(s, csgsfs & 0xffff);
+    runtime__sink_str(s, "\nfs     ");
+    runtime__sink_hex(s, (csgsfs >> 32) & 0xffff);
+    runtime__sink_str(s, "\ngs     ");
+    runtime__sink_hex(s, (csgsfs >> 16) & 0xffff);
+    runtime__sink_str(s, "\n");
+}
+
+/* SIGQUIT, or a fatal signal sent by kill: Go's sighandler throw path. */
+static void report_sigthrow(crash_t *c)
+{
+    tb_sink_t s;
+    runtime__sink_init(&s, NULL, 0);
+    greg_t *gr = c->uc->uc_mcontext.gregs;
+    m_t *m = sched__getm();
+    const char *name = runtime__signame(c->sig);
+    if (name) {
+        runtime__sink_str(&s, name);
+    } else {
+        runtime__sink_str(&s, "Signal ");
+        runtime__sink_dec(&s, c->sig);
+    }
+    runtime__sink_str(&s, "\nPC=");
+    runtime__sink_hex(&s, (uint64_t)gr[REG_RIP]);
+    runtime__sink_str(&s, " m=");
+    runtime__sink_dec(&s, m ? m->id : -1);
+    runtime__sink_str(&s, " sigcode=");
+    runtime__sink_dec(&s, c->si->si_code);
+    runtime__sink_str(&s, "\n\n");
+    if (runtime__debug.traceback > TRACEBACK_NONE) {
+        if (c->gp) {
+            runtime__goroutine_header(&s, c->gp);
+            runtime__traceback_ucontext(&s, c->gp, c->uc);
+        } else {
+            runtime__sink_str(&s, "goroutine 0 [idle]:\n");
+            runtime__traceback_ucontext(&s, NULL, c->uc);
+        }
+        runtime__sink_flush(&s);
+        runtime__traceback_others(&s, c->gp);
+        runtime__sink_str(&s, "\n");
+        dump_regs(&s, c->uc);
+    }
+    runtime__sink_flush(&s);
+    runtime__fatal_exit();
+}
+
+/* The body of every fatal report, on the crash stack. */
+static void crash_report(void *arg)
+{
+    crash_t *c = arg;
+    int code = c->si->si_code;
+    uintptr_t addr = (uintptr_t)c->si->si_addr;
+    uintptr_t pc = (uintptr_t)c->uc->uc_mcontext.gregs[REG_RIP];
+    static runtime_sigctx_t sc;
+    sc.sig = c->sig;
+    sc.code = (uintptr_t)code;
+    sc.addr = addr;
+    sc.pc = pc;
+    sc.uc = c->uc;
+    sc.gp = c->gp;
+    if (c->overflow) {
+        g_t *gp = c->overflow;
+        uintptr_t sp = (uintptr_t)c->uc->uc_mcontext.gregs[REG_RSP];
+        runtime__printf("runtime: goroutine stack exceeds %zu-byte limit\n",
+                        gp->stacksize);
+        runtime__printf("runtime: sp=%#lx stack=[%#lx, %#lx]\n",
+                        (unsigned long)sp, (unsigned long)gp->stack_lo,
+                        (unsigned long)gp->stack_hi);
+        sc.sig = 0;  /* Go reports no signal for an overflow */
+        sc.gp = gp;
+        runtime__crash_sigctx = &sc;
+        runtime__throw("stack overflow");
+    }
+    if (code == SI_USER || c->sig == SIGQUIT)
+        report_sigthrow(c);
+    runtime__crash_sigctx = &sc;
+    if (c->gp && (c->sig == SIGSEGV || c->sig == SIGBUS) && sched__pc_is_user(pc)) {
+        /* A wild address in user code: Go's sigpanic throw. */
+        runtime__printf("unexpected fault address %#lx\n", (unsigned long)addr);
+        runtime__throw("fault");
+    }
+    runtime__throw("unexpected signal during runtime execution");
+}
+
+/* Switches to the crash stack for the report; never returns. */
+static _Noreturn void die(crash_t *c)
+{
+    runtime__fatal_enter();
+    runtime__call_on_stack(crash_report, c, crash_stack + sizeof crash_stack);
+    _exit(2);
+}
+
+/* ------------------------------------------------------------------ */
+/* handlers                                                            */
+/* ------------------------------------------------------------------ */
+
+/* The goroutine whose stack sp is on, if it is this M's current one. */
+static g_t *interrupted_g(uintptr_t sp)
+{
+    m_t *m = sched__getm();
+    g_t *g = m ? m->curg : NULL;
+    if (g && sp >= g->stack_lo && sp <= g->stack_hi)
+        return g;
+    return NULL;
+}
+
+static void fault_handler(int sig, siginfo_t *si, void *ctx)
+{
+    ucontext_t *uc = ctx;
+    greg_t *gr = uc->uc_mcontext.gregs;
+    uintptr_t pc = (uintptr_t)gr[REG_RIP];
+    uintptr_t sp = (uintptr_t)gr[REG_RSP];
+    uintptr_t addr = (uintptr_t)si->si_addr;
+    crash_t c = {sig, si, uc, interrupted_g(sp), NULL};
+
+    if (sig != SIGFPE && si->si_code != SI_USER) {
+        c.overflow = sched__stack_guard_owner(addr);
+        if (c.overflow)
+            die(&c);
+    }
+    const char *msg = si->si_code == SI_USER ? NULL : panic_text(sig, si->si_code, addr);
+    m_t *m = sched__getm();
+    if (msg && c.gp && m->locks == 0 && sched__pc_is_user(pc)) {
+        sigpanic_info.sig = sig;
+        sigpanic_info.code = (uintptr_t)si->si_code;
+        sigpanic_info.addr = addr;
+        sigpanic_info.pc = pc;
+        sigpanic_info.msg = msg;
+        sp -= 8;
+        *(uintptr_t *)sp = pc + 1;
+        gr[REG_RSP] = (greg_t)sp;
+        gr[REG_RIP] = (greg_t)(uintptr_t)runtime__sigpanic_tramp;
+        return;
+    }
+    die(&c);
+}
+
+static void quit_handler(int sig, siginfo_t *si, void *ctx)
+{
+    ucontext_t *uc = ctx;
+    crash_t c = {sig, si, uc, interrupted_g((uintptr_t)uc->uc_mcontext.gregs[REG_RSP]), NULL};
+    die(&c);
+}
+
+/* Installs the handlers; called once at boot. */
+void runtime__signal_init(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigfillset(&sa.sa_mask);
+    sigdelset(&sa.sa_mask, SIGSEGV);
+    sigdelset(&sa.sa_mask, SIGBUS);
+    sigdelset(&sa.sa_mask, SIGFPE);
+    sa.sa_sigaction = fault_handler;
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+    sigaction(SIGFPE, &sa, NULL);
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sa.sa_sigaction = quit_handler;
+    sigaction(SIGQUIT, &sa, NULL);
+}

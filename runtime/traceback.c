@@ -1,0 +1,708 @@
+/*
+ * runtime/traceback.c -- goroutine tracebacks and dumps (Go's traceback.go).
+ *
+ * Owns: the output sink (fd 2 or a caller's buffer), unwinding with
+ * libunwind (the running stack, a signal context, a parked goroutine's
+ * saved registers), symbolisation with libbacktrace (function, file:line,
+ * inlined frames), goroutine headers, runtime__crash_tracebacks,
+ * runtime_stack and debug_print_stack.
+ *
+ * May call: libunwind, libbacktrace, the scheduler's G list and
+ * stop-the-world (runtime_stack only), write(2).
+ *
+ * Invariants:
+ *  - Everything reachable from runtime__crash_tracebacks and the signal
+ *    handlers formats by hand and writes with write(2): no malloc, no
+ *    stdio, no runtime locks (the G list is read racily, as Go's
+ *    forEachGRace). libunwind's local unwinder and libbacktrace (mmap
+ *    based) are the only libraries used there.
+ *  - A parked G's registers are where runtime/arch/amd64.S's sched__mcall
+ *    put them: [mxcsr|fcw][r15 r14 r13 r12 rbx rbp][return address] at
+ *    g->sp. A G stopped by asynchronous preemption has, further up, the
+ *    frame of sched__asyncpreempt, whose rbx points at the 16 registers it
+ *    pushed, the interrupted PC above them and the red zone above that.
+ *  - libgort's own frames (section gort_text) are hidden unless
+ *    GOTRACEBACK=system, except go_panic when it is not the innermost
+ *    frame, as Go shows runtime.gopanic.
+ */
+#define UNW_LOCAL_ONLY
+#include <backtrace.h>
+#include <dlfcn.h>
+#include <libunwind.h>
+#include <link.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "traceback.h"
+
+#define TB_MAX_FRAMES   100  /* Go's _TracebackMaxFrames */
+#define TB_MAX_STEPS    4096 /* unwinder steps before giving up */
+#define TB_MAX_INLINE   16   /* inlined frames kept per PC */
+#define TB_NAME_MAX     256
+
+/* Linker-made bounds of libgort's code (see the Makefile's RENAME). */
+extern char __start_gort_text[] __attribute__((weak, visibility("hidden")));
+extern char __stop_gort_text[] __attribute__((weak, visibility("hidden")));
+
+/* Set by signal.c on the thread that reports a fatal signal. */
+__thread runtime_sigctx_t *runtime__crash_sigctx;
+
+/* ------------------------------------------------------------------ */
+/* sink                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Starts a sink: buf == NULL writes to fd 2. */
+void runtime__sink_init(tb_sink_t *s, char *buf, size_t cap)
+{
+    s->buf = buf;
+    s->cap = cap;
+    s->len = 0;
+    s->ntmp = 0;
+}
+
+/* Writes the pending bytes of an fd sink. */
+void runtime__sink_flush(tb_sink_t *s)
+{
+    size_t off = 0;
+    while (off < s->ntmp) {
+        ssize_t w = write(2, s->tmp + off, s->ntmp - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    s->ntmp = 0;
+}
+
+/* Appends n bytes. A buffer sink drops what does not fit. */
+static void sink_bytes(tb_sink_t *s, const char *p, size_t n)
+{
+    if (s->buf) {
+        size_t room = s->cap - s->len;
+        if (n > room)
+            n = room;
+        memcpy(s->buf + s->len, p, n);
+        s->len += n;
+        return;
+    }
+    while (n > 0) {
+        if (s->ntmp == sizeof s->tmp)
+            runtime__sink_flush(s);
+        size_t k = sizeof s->tmp - s->ntmp;
+        if (k > n)
+            k = n;
+        memcpy(s->tmp + s->ntmp, p, k);
+        s->ntmp += k;
+        p += k;
+        n -= k;
+    }
+}
+
+/* Appends a C string. */
+void runtime__sink_str(tb_sink_t *s, const char *str)
+{
+    sink_bytes(s, str, strlen(str));
+}
+
+/* Appends v as Go's hex(): "0x" and lower-case digits. */
+void runtime__sink_hex(tb_sink_t *s, uint64_t v)
+{
+    char b[20];
+    int i = sizeof b;
+    do {
+        b[--i] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v);
+    b[--i] = 'x';
+    b[--i] = '0';
+    sink_bytes(s, b + i, sizeof b - (size_t)i);
+}
+
+/* Appends v in decimal. */
+void runtime__sink_dec(tb_sink_t *s, int64_t v)
+{
+    char b[24];
+    int i = sizeof b;
+    uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+    do {
+        b[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        b[--i] = '-';
+    sink_bytes(s, b + i, sizeof b - (size_t)i);
+}
+
+/* ------------------------------------------------------------------ */
+/* symbols                                                             */
+/* ------------------------------------------------------------------ */
+
+static struct backtrace_state *_Atomic bt_state;
+static _Atomic int bt_state_failed;
+
+/* libbacktrace errors mean "no information": fall back silently. */
+static void bt_error(void *data, const char *msg, int errnum)
+{
+    (void)data; (void)msg; (void)errnum;
+}
+
+/* The process-wide libbacktrace state, created on first use. */
+static struct backtrace_state *bt_get(void)
+{
+    struct backtrace_state *st = atomic_load(&bt_state);
+    if (st || atomic_load(&bt_state_failed))
+        return st;
+    st = backtrace_create_state(NULL, 1, bt_error, NULL);
+    if (!st) {
+        atomic_store(&bt_state_failed, 1);
+        return NULL;
+    }
+    struct backtrace_state *old = NULL;
+    if (!atomic_compare_exchange_strong(&bt_state, &old, st))
+        st = old;  /* another thread won; the loser's state is leaked */
+    return st;
+}
+
+typedef struct {
+    const char *name;
+    uintptr_t start;
+} syminfo_t;
+
+static void bt_syminfo_cb(void *data, uintptr_t pc, const char *symname,
+                          uintptr_t symval, uintptr_t symsize)
+{
+    (void)pc; (void)symsize;
+    syminfo_t *si = data;
+    si->name = symname;
+    si->start = symval;
+}
+
+/* Name and entry of the function containing pc; false if unknown. */
+static bool symbolize(uintptr_t pc, syminfo_t *out)
+{
+    out->name = NULL;
+    out->start = 0;
+    struct backtrace_state *st = bt_get();
+    if (st)
+        backtrace_syminfo(st, pc, bt_syminfo_cb, bt_error, out);
+    return out->name != NULL;
+}
+
+typedef struct {
+    int n;
+    struct { const char *file, *fn; int line; } f[TB_MAX_INLINE];
+} lineinfo_t;
+
+static int bt_pcinfo_cb(void *data, uintptr_t pc, const char *file, int line,
+                        const char *fn)
+{
+    (void)pc;
+    lineinfo_t *li = data;
+    if (li->n == TB_MAX_INLINE)
+        return 1;
+    li->f[li->n].file = file;
+    li->f[li->n].fn = fn;
+    li->f[li->n].line = line;
+    li->n++;
+    return 0;
+}
+
+/* file:line of pc, innermost inlined function first. */
+static void lineinfo(uintptr_t pc, lineinfo_t *li)
+{
+    li->n = 0;
+    struct backtrace_state *st = bt_get();
+    if (st)
+        backtrace_pcinfo(st, pc, bt_pcinfo_cb, bt_error, li);
+    if (li->n > 0 && !li->f[li->n - 1].file)
+        li->n = 0;
+}
+
+typedef struct {
+    uintptr_t pc;
+    const char *name;
+} modinfo_t;
+
+static int find_module_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    modinfo_t *mi = data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (mi->pc >= lo && mi->pc < lo + ph->p_memsz) {
+            mi->name = info->dlpi_name;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Prints the path of the object (program or shared library) holding pc. */
+static void sink_module(tb_sink_t *s, uintptr_t pc)
+{
+    modinfo_t mi = {pc, NULL};
+    dl_iterate_phdr(find_module_cb, &mi);
+    if (mi.name && mi.name[0]) {
+        runtime__sink_str(s, mi.name);
+        return;
+    }
+    char exe[512];
+    ssize_t n = mi.name ? readlink("/proc/self/exe", exe, sizeof exe - 1) : -1;
+    if (n > 0) {
+        exe[n] = 0;
+        runtime__sink_str(s, exe);
+    } else {
+        runtime__sink_str(s, "?");
+    }
+}
+
+/* True if pc is in libgort's own code. */
+bool runtime__pc_in_gort(uintptr_t pc)
+{
+    if (!__start_gort_text)
+        return false;
+    return pc >= (uintptr_t)__start_gort_text && pc < (uintptr_t)__stop_gort_text;
+}
+
+/* ------------------------------------------------------------------ */
+/* goroutine headers                                                   */
+/* ------------------------------------------------------------------ */
+
+static const char *const gstatus_names[] = {
+    [G_IDLE] = "idle",       [G_RUNNABLE] = "runnable", [G_RUNNING] = "running",
+    [G_SYSCALL] = "syscall", [G_WAITING] = "waiting",   [G_DEAD] = "dead",
+};
+
+/* Prints Go's goroutine header line. */
+void runtime__goroutine_header(tb_sink_t *s, g_t *gp)
+{
+    uint32_t st = atomic_load_explicit(&gp->status, memory_order_relaxed);
+    const char *status = st < sizeof gstatus_names / sizeof gstatus_names[0]
+                             ? gstatus_names[st] : "???";
+    if (st == G_WAITING && gp->waitreason && gp->waitreason[0])
+        status = gp->waitreason;
+    int64_t minutes = 0;
+    if ((st == G_WAITING || st == G_SYSCALL) && gp->waitsince != 0)
+        minutes = (runtime__nanotime() - gp->waitsince) / (60LL * 1000000000);
+    runtime__sink_str(s, "goroutine ");
+    runtime__sink_dec(s, gp->goid);
+    runtime__sink_str(s, " [");
+    runtime__sink_str(s, status);
+    if (minutes >= 1) {
+        runtime__sink_str(s, ", ");
+        runtime__sink_dec(s, minutes);
+        runtime__sink_str(s, " minutes");
+    }
+    if (gp->lockedm)
+        runtime__sink_str(s, ", locked to thread");
+    runtime__sink_str(s, "]:\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* frames                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Defined in signal.c: the function a faulting goroutine "calls". */
+GORT_HIDDEN void runtime__sigpanic_tramp(void);
+
+typedef struct {
+    tb_sink_t *s;
+    g_t *gp;          /* bounds the walk to its stack; may be NULL */
+    int level;        /* GOTRACEBACK */
+    bool all;         /* show libgort frames too */
+    int printed;      /* frames printed so far */
+    bool elided;
+} walk_t;
+
+/* Prints one function frame as Go: "name(...)\n\tfile:line +0xoff\n",
+ * preceded by its inlined callees. exact: pc is the faulting instruction,
+ * not a return address. */
+static void print_frame(walk_t *w, uintptr_t pc, uintptr_t sp, bool exact)
+{
+    tb_sink_t *s = w->s;
+    uintptr_t lookup = exact ? pc : pc - 1;
+    syminfo_t si;
+    char name[TB_NAME_MAX];
+    if (!symbolize(lookup, &si)) {
+        unw_proc_info_t pi;
+        if (unw_get_proc_info_by_ip(unw_local_addr_space, lookup, &pi, NULL) == 0) {
+            si.start = pi.start_ip;
+            si.name = NULL;
+        }
+        Dl_info dl;
+        if (dladdr((void *)lookup, &dl) && dl.dli_sname) {
+            si.name = dl.dli_sname;
+            si.start = (uintptr_t)dl.dli_saddr;
+        }
+        if (!si.name) {
+            name[0] = '?';
+            name[1] = 0;
+            si.name = name;
+        }
+    }
+    lineinfo_t li;
+    lineinfo(lookup, &li);
+    for (int i = 0; i + 1 < li.n; i++) {  /* inlined into the real frame */
+        runtime__sink_str(s, li.f[i].fn ? li.f[i].fn : "?");
+        runtime__sink_str(s, "(...)\n\t");
+        runtime__sink_str(s, li.f[i].file);
+        runtime__sink_str(s, ":");
+        runtime__sink_dec(s, li.f[i].line);
+        runtime__sink_str(s, "\n");
+    }
+    runtime__sink_str(s, si.name);
+    runtime__sink_str(s, "(...)\n\t");
+    if (li.n > 0) {
+        runtime__sink_str(s, li.f[li.n - 1].file);
+        runtime__sink_str(s, ":");
+        runtime__sink_dec(s, li.f[li.n - 1].line);
+    } else {
+        sink_module(s, lookup);
+    }
+    if (si.start && pc > si.start) {
+        runtime__sink_str(s, " +");
+        runtime__sink_hex(s, pc - si.start);
+    }
+    if (w->level >= TRACEBACK_SYSTEM) {
+        runtime__sink_str(s, " sp=");
+        runtime__sink_hex(s, sp);
+        runtime__sink_str(s, " pc=");
+        runtime__sink_hex(s, pc);
+    }
+    runtime__sink_str(s, "\n");
+    w->printed++;
+}
+
+/* Decides whether a frame at pc is shown. */
+static bool show_frame(walk_t *w, uintptr_t pc, uintptr_t start)
+{
+    if (w->all || !runtime__pc_in_gort(pc))
+        return true;
+    /* go_panic below a user frame: a panic raised while panicking. */
+    return start == (uintptr_t)go_panic && w->printed > 0;
+}
+
+/* Re-seeds the cursor with the state sched__asyncpreempt saved: rbx holds
+ * the address of its 16 pushed registers (r15 first), the interrupted PC
+ * follows them, then the 128-byte red zone it stepped over. */
+static bool reseed_asyncpreempt(unw_cursor_t *c, ucontext_t *uc)
+{
+    unw_word_t rbx;
+    if (unw_get_reg(c, UNW_X86_64_RBX, &rbx) != 0 || rbx == 0)
+        return false;
+    const uintptr_t *r = (const uintptr_t *)rbx;
+    memset(uc, 0, sizeof *uc);
+    greg_t *gr = uc->uc_mcontext.gregs;
+    gr[REG_R15] = (greg_t)r[0];
+    gr[REG_R14] = (greg_t)r[1];
+    gr[REG_R13] = (greg_t)r[2];
+    gr[REG_R12] = (greg_t)r[3];
+    gr[REG_R11] = (greg_t)r[4];
+    gr[REG_R10] = (greg_t)r[5];
+    gr[REG_R9] = (greg_t)r[6];
+    gr[REG_R8] = (greg_t)r[7];
+    gr[REG_RBP] = (greg_t)r[8];
+    gr[REG_RDI] = (greg_t)r[9];
+    gr[REG_RSI] = (greg_t)r[10];
+    gr[REG_RDX] = (greg_t)r[11];
+    gr[REG_RCX] = (greg_t)r[12];
+    gr[REG_RBX] = (greg_t)r[13];
+    gr[REG_RAX] = (greg_t)r[14];
+    gr[REG_RIP] = (greg_t)r[16];
+    gr[REG_RSP] = (greg_t)(rbx + 17 * 8 + 128);
+    return unw_init_local2(c, uc, UNW_INIT_SIGNAL_FRAME) == 0;
+}
+
+/* Walks and prints from an initialised cursor. exact: the first PC is an
+ * interrupted instruction rather than a return address. */
+static void walk(walk_t *w, unw_cursor_t *c, bool exact)
+{
+    ucontext_t reseed;
+    bool after_tramp = false;
+    for (int steps = 0; steps < TB_MAX_STEPS; steps++) {
+        unw_word_t ip = 0, sp = 0;
+        unw_get_reg(c, UNW_REG_IP, &ip);
+        unw_get_reg(c, UNW_REG_SP, &sp);
+        if (ip == 0)
+            break;
+        /* From stack_base: an overflowing goroutine's sp is in its guard. */
+        if (w->gp && (sp < w->gp->stack_base || sp > w->gp->stack_hi))
+            break;
+        unw_proc_info_t pi;
+        uintptr_t start = 0;
+        if (unw_get_proc_info(c, &pi) == 0)
+            start = pi.start_ip;
+        if (start == (uintptr_t)sched__asyncpreempt) {
+            if (!reseed_asyncpreempt(c, &reseed))
+                break;
+            exact = true;
+            continue;
+        }
+        /* The frame sigpanic's trampoline "returns" to is the faulting
+         * one: its return address is the faulting PC + 1. */
+        uintptr_t pc = after_tramp ? ip - 1 : ip;
+        if (show_frame(w, ip, start)) {
+            if (w->printed == TB_MAX_FRAMES) {
+                w->elided = true;
+                runtime__sink_str(w->s, "...additional frames elided...\n");
+                break;
+            }
+            print_frame(w, pc, sp, exact || after_tramp);
+        }
+        if (start == (uintptr_t)runtime__goentry ||
+            start == (uintptr_t)sched__goentry)
+            break;  /* the goroutine's outermost frames */
+        after_tramp = start == (uintptr_t)runtime__sigpanic_tramp;
+        exact = false;
+        if (unw_step(c) <= 0)
+            break;
+    }
+}
+
+/* "created by f\n\tfile:line +0xoff\n" for a goroutine started by go(). */
+static void print_created_by(tb_sink_t *s, g_t *gp)
+{
+    if (!gp || !gp->gopc || gp->goid == 1)
+        return;  /* main was not created by a go statement */
+    uintptr_t pc = gp->gopc;
+    syminfo_t si;
+    if (!symbolize(pc - 1, &si))
+        return;
+    runtime__sink_str(s, "created by ");
+    runtime__sink_str(s, si.name);
+    runtime__sink_str(s, "\n\t");
+    lineinfo_t li;
+    lineinfo(pc - 1, &li);
+    if (li.n > 0) {
+        runtime__sink_str(s, li.f[li.n - 1].file);
+        runtime__sink_str(s, ":");
+        runtime__sink_dec(s, li.f[li.n - 1].line);
+    } else {
+        sink_module(s, pc);
+    }
+    if (pc > si.start) {
+        runtime__sink_str(s, " +");
+        runtime__sink_hex(s, pc - si.start);
+    }
+    runtime__sink_str(s, "\n");
+}
+
+/* Prints a stack from a register context; if every frame was hidden,
+ * prints it again with all frames (as Go's traceback1). */
+static void trace_context(tb_sink_t *s, g_t *gp, ucontext_t *uc, bool exact)
+{
+    walk_t w = {s, gp, runtime__debug.traceback, false, 0, false};
+    w.all = w.level >= TRACEBACK_SYSTEM;
+    for (int pass = 0; pass < 2; pass++) {
+        unw_cursor_t c;
+        ucontext_t copy = *uc;
+        if (unw_init_local2(&c, &copy, exact ? UNW_INIT_SIGNAL_FRAME : 0) != 0)
+            break;
+        walk(&w, &c, exact);
+        if (w.printed > 0 || w.all)
+            break;
+        w.all = true;
+    }
+    print_created_by(s, gp);
+}
+
+/* Prints the calling thread's stack. */
+GORT_NOINLINE void runtime__traceback_here(tb_sink_t *s, g_t *gp)
+{
+    ucontext_t uc;
+    if (unw_getcontext(&uc) != 0)
+        return;
+    trace_context(s, gp, &uc, false);
+}
+
+/* Prints a stack interrupted by a signal. */
+void runtime__traceback_ucontext(tb_sink_t *s, g_t *gp, const ucontext_t *uc)
+{
+    ucontext_t copy = *uc;
+    trace_context(s, gp, &copy, true);
+}
+
+/* Prints a switched-out goroutine from the registers sched__mcall saved. */
+static void traceback_parked(tb_sink_t *s, g_t *gp)
+{
+    uintptr_t sp = gp->sp;
+    if (sp < gp->stack_lo || sp + 64 > gp->stack_hi) {
+        runtime__sink_str(s, "\tstack unavailable (sp=");
+        runtime__sink_hex(s, sp);
+        runtime__sink_str(s, ")\n");
+        return;
+    }
+    const uintptr_t *r = (const uintptr_t *)sp;
+    if (r[7] == (uintptr_t)sched__gostart) {
+        /* Never ran: show its entry function, as Go shows startpc. */
+        syminfo_t si;
+        uintptr_t pc = (uintptr_t)gp->fn;
+        runtime__sink_str(s, symbolize(pc, &si) ? si.name : "?");
+        runtime__sink_str(s, "(...)\n\t");
+        lineinfo_t li;
+        lineinfo(pc, &li);
+        if (li.n > 0) {
+            runtime__sink_str(s, li.f[li.n - 1].file);
+            runtime__sink_str(s, ":");
+            runtime__sink_dec(s, li.f[li.n - 1].line);
+        } else {
+            sink_module(s, pc);
+        }
+        runtime__sink_str(s, "\n");
+        print_created_by(s, gp);
+        return;
+    }
+    ucontext_t uc;
+    memset(&uc, 0, sizeof uc);
+    greg_t *gr = uc.uc_mcontext.gregs;
+    gr[REG_R15] = (greg_t)r[1];
+    gr[REG_R14] = (greg_t)r[2];
+    gr[REG_R13] = (greg_t)r[3];
+    gr[REG_R12] = (greg_t)r[4];
+    gr[REG_RBX] = (greg_t)r[5];
+    gr[REG_RBP] = (greg_t)r[6];
+    gr[REG_RIP] = (greg_t)r[7];
+    gr[REG_RSP] = (greg_t)(sp + 64);
+    trace_context(s, gp, &uc, false);
+}
+
+/* Prints every other goroutine (Go's tracebackothers). */
+void runtime__traceback_others(tb_sink_t *s, g_t *me)
+{
+    m_t *m = sched__getm();
+    g_t *cur = m ? m->curg : NULL;
+    int level = runtime__debug.traceback;
+    if (cur && cur != me) {
+        runtime__sink_str(s, "\n");
+        runtime__goroutine_header(s, cur);
+        runtime__traceback_here(s, cur);
+    }
+    size_t n = atomic_load(&sched__allglen);
+    g_t **all = sched__allgs;
+    for (size_t i = 0; all && i < n; i++) {
+        g_t *gp = all[i];
+        if (!gp || gp == me || gp == cur)
+            continue;
+        uint32_t st = atomic_load(&gp->status);
+        if (st == G_DEAD || st == G_IDLE)
+            continue;
+        if (level < TRACEBACK_SYSTEM && gp->system)
+            continue;
+        runtime__sink_str(s, "\n");
+        runtime__goroutine_header(s, gp);
+        if (st == G_RUNNING || st == G_SYSCALL) {
+            runtime__sink_str(s, "\tgoroutine running on other thread; stack unavailable\n");
+            print_created_by(s, gp);
+        } else {
+            traceback_parked(s, gp);
+        }
+        runtime__sink_flush(s);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* fatal reports                                                       */
+/* ------------------------------------------------------------------ */
+
+static _Atomic int fatal_tid;
+
+/* Lets one thread report; others wait for the exit. */
+void runtime__fatal_enter(void)
+{
+    int me = (int)gettid();
+    int zero = 0;
+    m_t *m = sched__getm();
+    if (m)
+        m->locks++;  /* no preemption of a dying M */
+    if (atomic_compare_exchange_strong(&fatal_tid, &zero, me))
+        return;
+    if (zero == me) {
+        static const char msg[] = "fatal error: fault while reporting a fatal error\n";
+        ssize_t r = write(2, msg, sizeof msg - 1);
+        (void)r;
+        _exit(2);
+    }
+    for (;;)
+        pause();
+}
+
+/* Exits 2, or dumps core for GOTRACEBACK=crash. */
+_Noreturn void runtime__fatal_exit(void)
+{
+    if (runtime__debug.traceback >= TRACEBACK_CRASH) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_DFL;
+        sigaction(SIGABRT, &sa, NULL);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGABRT);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+        raise(SIGABRT);
+    }
+    _exit(2);
+}
+
+/* What a fatal error owes the user after its "fatal error:" line: the
+ * signal line, the crashing goroutine, then every other goroutine. */
+void runtime__crash_tracebacks(void)
+{
+    tb_sink_t s;
+    runtime__sink_init(&s, NULL, 0);
+    runtime_sigctx_t *sc = runtime__crash_sigctx;
+    if (sc && sc->sig)
+        runtime__print_sigline(&s, sc->sig, sc->code, sc->addr, sc->pc);
+    int level = runtime__debug.traceback;
+    if (level > TRACEBACK_NONE) {
+        g_t *gp = sc ? sc->gp : sched__getg();
+        if (gp) {
+            runtime__sink_str(&s, "\n");
+            runtime__goroutine_header(&s, gp);
+            if (sc && sc->uc)
+                runtime__traceback_ucontext(&s, gp, sc->uc);
+            else
+                runtime__traceback_here(&s, gp);
+        } else if (level >= TRACEBACK_SYSTEM) {
+            runtime__sink_str(&s, "\nruntime stack:\n");
+            if (sc && sc->uc)
+                runtime__traceback_ucontext(&s, NULL, sc->uc);
+            else
+                runtime__traceback_here(&s, NULL);
+        }
+        runtime__sink_flush(&s);
+        runtime__traceback_others(&s, gp);
+    }
+    runtime__sink_flush(&s);
+}
+
+/* ------------------------------------------------------------------ */
+/* runtime.Stack and debug.PrintStack                                  */
+/* ------------------------------------------------------------------ */
+
+size_t runtime_stack(char *buf, size_t len, bool all)
+{
+    g_t *gp = sched__needg("runtime_stack");
+    tb_sink_t s;
+    runtime__sink_init(&s, buf, len);
+    if (all)
+        sched__stop_the_world("stack trace");
+    runtime__goroutine_header(&s, gp);
+    runtime__traceback_here(&s, gp);
+    if (all) {
+        runtime__traceback_others(&s, gp);
+        sched__start_the_world();
+    }
+    return s.len;
+}
+
+void debug_print_stack(void)
+{
+    g_t *gp = sched__needg("debug_print_stack");
+    tb_sink_t s;
+    runtime__sink_init(&s, NULL, 0);
+    runtime__goroutine_header(&s, gp);
+    runtime__traceback_here(&s, gp);
+    runtime__sink_flush(&s);
+}

@@ -1,0 +1,117 @@
+/*
+ * runtime/traceback.h -- internals shared by panic.c, traceback.c and
+ * signal.c: the panic and frame records, the output sink, goroutine dumps
+ * and the crash-time signal context.
+ *
+ * Only these three files include it. Everything here is hidden.
+ */
+#ifndef GORT_RUNTIME_TRACEBACK_H
+#define GORT_RUNTIME_TRACEBACK_H
+
+#include <signal.h>
+#include <ucontext.h>
+
+#include "../sched/internal.h"
+
+/* ------------------------------------------------------------------ */
+/* frames and panics (panic.c)                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    void (*fn)(void *);
+    void *arg;
+} runtime_defer_t;
+
+#define FRAME_INLINE_DEFERS 4  /* defers kept in the frame itself */
+
+/* One go_call frame. It lives in go_call's C frame on the goroutine
+ * stack, so the GC's conservative stack scan sees the deferred args. */
+typedef struct runtime_frame {
+    struct runtime_frame *link;     /* caller's frame */
+    void *jb[5];                    /* __builtin_setjmp: recovery lands here */
+    runtime_defer_t *defers;        /* inl or a GC-heap array */
+    uint32_t n, cap;                /* pending defers: defers[0..n) */
+    struct runtime_panic *deferpanic; /* this frame is a deferred call run by it */
+    void (*fn)(void *);             /* the frame's function (recover check) */
+    runtime_defer_t inl[FRAME_INLINE_DEFERS];
+} runtime_frame_t;
+
+/* An active panic (or Goexit). It lives in go_panic's (runtime_goexit's)
+ * C frame, which stays live while the deferred calls run above it. */
+typedef struct runtime_panic {
+    struct runtime_panic *link;     /* older panic */
+    const char *msg;
+    bool recovered;
+    bool aborted;                   /* a newer panic ran past its deferred call */
+    bool goexit;                    /* this record is runtime_goexit */
+    int sig;                        /* signal that caused it, or 0 */
+    uintptr_t sigcode, sigaddr, sigpc;
+    void *jb[5];                    /* goexit: a bypassing recovery resumes here */
+} runtime_panic_t;
+
+/* Panics with a message (not copied: static or GC) and signal details. */
+GORT_HIDDEN _Noreturn void runtime__panic_sig(const char *msg, int sig,
+                                              uintptr_t code, uintptr_t addr,
+                                              uintptr_t pc);
+
+/* ------------------------------------------------------------------ */
+/* output (traceback.c): to fd 2, or into a caller's buffer            */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    char *buf;       /* NULL: write to fd 2 */
+    size_t len, cap; /* bytes in buf / its size */
+    char tmp[512];   /* fd mode: pending bytes */
+    size_t ntmp;
+} tb_sink_t;
+
+GORT_HIDDEN void runtime__sink_init(tb_sink_t *s, char *buf, size_t cap);
+GORT_HIDDEN void runtime__sink_flush(tb_sink_t *s);
+GORT_HIDDEN void runtime__sink_str(tb_sink_t *s, const char *str);
+GORT_HIDDEN void runtime__sink_hex(tb_sink_t *s, uint64_t v);
+GORT_HIDDEN void runtime__sink_dec(tb_sink_t *s, int64_t v);
+
+/* ------------------------------------------------------------------ */
+/* tracebacks (traceback.c)                                            */
+/* ------------------------------------------------------------------ */
+
+/* "goroutine N [status, M minutes, locked to thread]:\n". */
+GORT_HIDDEN void runtime__goroutine_header(tb_sink_t *s, g_t *gp);
+/* The calling thread's stack from its caller outwards; gp bounds it
+ * (NULL: no bounds). Prints "created by" for a user G. */
+GORT_HIDDEN void runtime__traceback_here(tb_sink_t *s, g_t *gp);
+/* A stack interrupted by a signal, from the signal's context. */
+GORT_HIDDEN void runtime__traceback_ucontext(tb_sink_t *s, g_t *gp,
+                                             const ucontext_t *uc);
+/* Every goroutine except me (and the one this M runs), each after a
+ * blank line, as Go's tracebackothers. */
+GORT_HIDDEN void runtime__traceback_others(tb_sink_t *s, g_t *me);
+
+/* A fatal report is under way on this thread: true for the first thread;
+ * any later thread waits for the exit. A re-entry on the reporting thread
+ * (a fault while reporting) exits at once. */
+GORT_HIDDEN void runtime__fatal_enter(void);
+/* Flushes what can be flushed and exits 2 (GOTRACEBACK=crash: aborts). */
+GORT_HIDDEN _Noreturn void runtime__fatal_exit(void);
+
+/* The signal context a fatal signal left for runtime__crash_tracebacks
+ * (set on the crashing thread only). */
+typedef struct {
+    int sig;
+    uintptr_t code, addr, pc;
+    const ucontext_t *uc;
+    g_t *gp;                 /* goroutine the signal interrupted, or NULL */
+} runtime_sigctx_t;
+GORT_HIDDEN extern __thread runtime_sigctx_t *runtime__crash_sigctx
+    __attribute__((tls_model("initial-exec")));
+
+/* "SIGSEGV: segmentation violation" etc. */
+GORT_HIDDEN const char *runtime__signame(int sig);
+/* "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x...]\n" */
+GORT_HIDDEN void runtime__print_sigline(tb_sink_t *s, int sig, uintptr_t code,
+                                        uintptr_t addr, uintptr_t pc);
+
+/* True if pc is in libgort's own code (frames hidden from tracebacks). */
+GORT_HIDDEN bool runtime__pc_in_gort(uintptr_t pc);
+
+#endif /* GORT_RUNTIME_TRACEBACK_H */
