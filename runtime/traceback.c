@@ -258,6 +258,14 @@ static void sink_module(tb_sink_t *s, uintptr_t pc)
     }
 }
 
+/* Prints a function name without the suffixes gcc gives clones and
+ * split parts ("f.isra.0", "f.cold"): a C identifier has no dot. */
+static void sink_funcname(tb_sink_t *s, const char *name)
+{
+    const char *dot = strchr(name, '.');
+    sink_bytes(s, name, dot && dot != name ? (size_t)(dot - name) : strlen(name));
+}
+
 /* True if pc is in libgort's own code. */
 bool runtime__pc_in_gort(uintptr_t pc)
 {
@@ -345,14 +353,14 @@ static void print_frame(walk_t *w, uintptr_t pc, uintptr_t sp, bool exact)
     lineinfo_t li;
     lineinfo(lookup, &li);
     for (int i = 0; i + 1 < li.n; i++) {  /* inlined into the real frame */
-        runtime__sink_str(s, li.f[i].fn ? li.f[i].fn : "?");
+        sink_funcname(s, li.f[i].fn ? li.f[i].fn : "?");
         runtime__sink_str(s, "(...)\n\t");
         runtime__sink_str(s, li.f[i].file);
         runtime__sink_str(s, ":");
         runtime__sink_dec(s, li.f[i].line);
         runtime__sink_str(s, "\n");
     }
-    runtime__sink_str(s, si.name);
+    sink_funcname(s, si.name);
     runtime__sink_str(s, "(...)\n\t");
     if (li.n > 0) {
         runtime__sink_str(s, li.f[li.n - 1].file);
@@ -471,7 +479,7 @@ static void print_created_by(tb_sink_t *s, g_t *gp)
     if (!symbolize(pc - 1, &si))
         return;
     runtime__sink_str(s, "created by ");
-    runtime__sink_str(s, si.name);
+    sink_funcname(s, si.name);
     runtime__sink_str(s, "\n\t");
     lineinfo_t li;
     lineinfo(pc - 1, &li);
@@ -539,7 +547,7 @@ static void traceback_parked(tb_sink_t *s, g_t *gp)
         /* Never ran: show its entry function, as Go shows startpc. */
         syminfo_t si;
         uintptr_t pc = (uintptr_t)gp->fn;
-        runtime__sink_str(s, symbolize(pc, &si) ? si.name : "?");
+        sink_funcname(s, symbolize(pc, &si) ? si.name : "?");
         runtime__sink_str(s, "(...)\n\t");
         lineinfo_t li;
         lineinfo(pc, &li);
