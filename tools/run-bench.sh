@@ -27,7 +27,7 @@
 #   BENCHTIME     go test -benchtime value for both sides (default 1s; e.g. 0.2s, 1000x)
 #   BENCHCOUNT    rounds; the table shows medians (default 1)
 #   BENCHCPU      GOMAXPROCS values, comma or space separated (default 1,2)
-#   BENCH         extended regexp on names without the -P suffix (default .)
+#   BENCH         regexp on names without the -P suffix (default .): literals, | ^ $ . *
 #   BENCHTIMEOUT  seconds per process before it is killed (default 300)
 #   BENCHGO       0: do not run the Go twins
 # Exit status: 0 if every benchmark ran, 1 if any failed (the others still
