@@ -258,6 +258,46 @@ size_t runtime_stack(char *buf, size_t len, bool all);
 /* debug.PrintStack: the calling goroutine's traceback to stderr. */
 void   debug_print_stack(void);
 
+/* The lock fast paths inline, as the Go compiler inlines Mutex.Lock and
+ * Unlock and RWMutex.RLock and RUnlock: one atomic instruction in the
+ * caller, the rest out of line in libgort (the sync__*_slow functions are
+ * not API). The functions themselves still exist: (sync_mutex_lock)(m) or
+ * &sync_mutex_lock bypass the macros. Mutex state bit 0 = locked. */
+void sync__mutex_lock_slow(sync_mutex_t *m);
+void sync__mutex_unlock_slow(sync_mutex_t *m, int32_t new_state);
+void sync__rwmutex_rlock_slow(sync_rwmutex_t *rw);
+void sync__rwmutex_runlock_slow(sync_rwmutex_t *rw, int32_t r);
+
+static inline void sync__mutex_lock_fast(sync_mutex_t *m)
+{
+    int32_t old = 0;
+    if (__builtin_expect(!__atomic_compare_exchange_n(&m->state, &old, 1, 0,
+                                                      __ATOMIC_SEQ_CST,
+                                                      __ATOMIC_RELAXED), 0))
+        sync__mutex_lock_slow(m);
+}
+static inline void sync__mutex_unlock_fast(sync_mutex_t *m)
+{
+    int32_t n = __atomic_sub_fetch(&m->state, 1, __ATOMIC_SEQ_CST);
+    if (__builtin_expect(n != 0, 0))
+        sync__mutex_unlock_slow(m, n);
+}
+static inline void sync__rwmutex_rlock_fast(sync_rwmutex_t *rw)
+{
+    if (__builtin_expect(__atomic_add_fetch(&rw->reader_count, 1, __ATOMIC_SEQ_CST) < 0, 0))
+        sync__rwmutex_rlock_slow(rw);
+}
+static inline void sync__rwmutex_runlock_fast(sync_rwmutex_t *rw)
+{
+    int32_t r = __atomic_sub_fetch(&rw->reader_count, 1, __ATOMIC_SEQ_CST);
+    if (__builtin_expect(r < 0, 0))
+        sync__rwmutex_runlock_slow(rw, r);
+}
+#define sync_mutex_lock(m)      sync__mutex_lock_fast(m)
+#define sync_mutex_unlock(m)    sync__mutex_unlock_fast(m)
+#define sync_rwmutex_rlock(rw)  sync__rwmutex_rlock_fast(rw)
+#define sync_rwmutex_runlock(rw) sync__rwmutex_runlock_fast(rw)
+
 /* sync.Once.Do's fast path inline, as the Go compiler inlines it: a call
  * after fn has run costs one load. The function itself still exists:
  * (sync_once_do)(o, fn, arg) or &sync_once_do bypass the macro. */

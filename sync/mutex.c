@@ -21,7 +21,8 @@
  * runtime__throw. docs/sync.md has the transition diagram.
  *
  * Invariant: the fast paths are one CAS (lock) and one atomic add
- * (unlock); everything else is in the noinline slow paths.
+ * (unlock), inlined into callers by gort.h; everything else is in the
+ * noinline slow paths sync__mutex_lock_slow / sync__mutex_unlock_slow.
  */
 #include "internal.h"
 
@@ -30,8 +31,9 @@
 #define MUTEX_STARVING      4
 #define MUTEX_WAITER_SHIFT  3
 
-/* Slow path of sync_mutex_lock: spin, queue, or take over from a waker. */
-static GORT_NOINLINE void lockslow(sync_mutex_t *m)
+/* Slow path of sync_mutex_lock: spin, queue, or take over from a waker.
+ * Called by the inline fast path in gort.h after its CAS failed. */
+GORT_NOINLINE void sync__mutex_lock_slow(sync_mutex_t *m)
 {
     int64_t waitstart = 0;
     bool starving = false;
@@ -93,13 +95,15 @@ static GORT_NOINLINE void lockslow(sync_mutex_t *m)
     }
 }
 
-/* Locks m, parking the goroutine while it is held elsewhere. */
-void sync_mutex_lock(sync_mutex_t *m)
+/* Locks m, parking the goroutine while it is held elsewhere. (The names
+ * of the public functions are parenthesised because gort.h defines macros
+ * of the same names that inline these fast paths.) */
+void (sync_mutex_lock)(sync_mutex_t *m)
 {
     int32_t old = 0;
     if (likely(SYNC_CAS(&m->state, &old, MUTEX_LOCKED)))
         return;
-    lockslow(m);
+    sync__mutex_lock_slow(m);
 }
 
 /* Locks m if it is free and not in starvation mode; never waits. */
@@ -112,7 +116,7 @@ bool sync_mutex_trylock(sync_mutex_t *m)
 }
 
 /* Slow path of sync_mutex_unlock: new is the state after clearing LOCKED. */
-static GORT_NOINLINE void unlockslow(sync_mutex_t *m, int32_t new)
+GORT_NOINLINE void sync__mutex_unlock_slow(sync_mutex_t *m, int32_t new)
 {
     if (((new + MUTEX_LOCKED) & MUTEX_LOCKED) == 0)
         runtime__throw("sync: unlock of unlocked mutex");
@@ -137,9 +141,9 @@ static GORT_NOINLINE void unlockslow(sync_mutex_t *m, int32_t new)
 }
 
 /* Unlocks m; fatal if it was not locked. Any goroutine may unlock. */
-void sync_mutex_unlock(sync_mutex_t *m)
+void (sync_mutex_unlock)(sync_mutex_t *m)
 {
     int32_t new = SYNC_ADD(&m->state, -MUTEX_LOCKED);
     if (unlikely(new != 0))
-        unlockslow(m, new);
+        sync__mutex_unlock_slow(m, new);
 }

@@ -12,16 +12,23 @@
  *
  * May call: sync_mutex_*, sync__semacquire/semrelease, runtime__throw.
  *
- * Invariant: fast paths are one atomic add (RLock, RUnlock) or a mutex
- * fast path plus one add (Lock, Unlock).
+ * Invariant: fast paths are one atomic add (RLock, RUnlock; inlined into
+ * callers by gort.h) or a mutex fast path plus one add (Lock, Unlock).
  */
 #include "internal.h"
 
-/* Read-locks rw; waits while a writer holds or waits for it. */
-void sync_rwmutex_rlock(sync_rwmutex_t *rw)
+/* Slow path of rlock: a writer is pending or inside; wait for it. */
+GORT_NOINLINE void sync__rwmutex_rlock_slow(sync_rwmutex_t *rw)
+{
+    sync__semacquire(&rw->reader_sem, false, SYNC_WR_RLOCK);
+}
+
+/* Read-locks rw; waits while a writer holds or waits for it. (Names in
+ * parentheses: gort.h inlines the fast path through same-named macros.) */
+void (sync_rwmutex_rlock)(sync_rwmutex_t *rw)
 {
     if (unlikely(SYNC_ADD(&rw->reader_count, 1) < 0))
-        sync__semacquire(&rw->reader_sem, false, SYNC_WR_RLOCK);
+        sync__rwmutex_rlock_slow(rw);
 }
 
 /* Read-locks rw if no writer holds or waits for it. */
@@ -37,7 +44,7 @@ bool sync_rwmutex_tryrlock(sync_rwmutex_t *rw)
 }
 
 /* Slow path of runlock: a writer is pending; r is the new reader_count. */
-static GORT_NOINLINE void runlockslow(sync_rwmutex_t *rw, int32_t r)
+GORT_NOINLINE void sync__rwmutex_runlock_slow(sync_rwmutex_t *rw, int32_t r)
 {
     if (r + 1 == 0 || r + 1 == -SYNC_RWMUTEX_MAX_READERS)
         runtime__throw("sync: RUnlock of unlocked RWMutex");
@@ -46,11 +53,11 @@ static GORT_NOINLINE void runlockslow(sync_rwmutex_t *rw, int32_t r)
 }
 
 /* Drops one read lock; fatal if rw was not read-locked. */
-void sync_rwmutex_runlock(sync_rwmutex_t *rw)
+void (sync_rwmutex_runlock)(sync_rwmutex_t *rw)
 {
     int32_t r = SYNC_ADD(&rw->reader_count, -1);
     if (unlikely(r < 0))
-        runlockslow(rw, r);
+        sync__rwmutex_runlock_slow(rw, r);
 }
 
 /* Write-locks rw: excludes other writers, announces itself to readers,
