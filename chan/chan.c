@@ -2,22 +2,26 @@
  * chan/chan.c -- make, send, receive, close, len and cap of channels.
  *
  * Owns: the channel operations outside select (Go's runtime/chan.go).
- * May call: runtime locks, gc_alloc and the bulk barriers (gc_memmove,
- * gc_memclr), go_panic/throw, and sched__park/parkunlock/ready/needg.
+ * May call: gc_alloc and the bulk barriers (gc_memmove, gc_memclr),
+ * go_panic/throw, and sched__park/parkunlock/ready/needg.
  *
  * Invariants: see chan/internal.h. In addition:
- *  - c->lock is a runtime lock: it blocks the M, never parks the G; a
- *    goroutine parks on a channel only through sched__parkunlock, which
- *    drops the lock after the switch, so no wake-up can be lost.
+ *  - c->lock (chan__lock) blocks the M, never parks the G; a goroutine
+ *    parks on a channel only through chan__parkunlock, which drops the
+ *    lock after the switch, so no wake-up can be lost.
  *  - A waiting goroutine is readied only after every channel lock is
  *    released, and always with next = true (it runs next on this P).
  *  - Every element copy goes through gc_memmove, including the direct copy
  *    into a waiting goroutine's stack: that stack may already have been
  *    scanned in this GC cycle, and it is never rescanned.
  */
+#include <sched.h>
 #include <string.h>
 
 #include "internal.h"
+
+/* Contended channel lock: pause-spins before yielding the thread. */
+#define CHAN_LOCK_SPINS 64
 
 /* ------------------------------------------------------------------ */
 /* creation, len, cap                                                  */
@@ -47,6 +51,46 @@ size_t chan_cap(chan_t *c)
 {
     return c ? c->dataqsiz : 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* the lock                                                            */
+/* ------------------------------------------------------------------ */
+
+#if CHAN_SPINLOCK
+/* Contended acquire: spin with pause while the holder (running on another
+ * M, for a few dozen ns) finishes, then yield the thread between tries so
+ * a holder the kernel descheduled can run. */
+void chan__lock_slow(chan_t *c)
+{
+    for (uint32_t i = 0;; i++) {
+        if (__atomic_load_n(&c->lock.key, __ATOMIC_RELAXED) == 0 &&
+            __atomic_exchange_n(&c->lock.key, 1, __ATOMIC_ACQUIRE) == 0)
+            return;
+        if (i < CHAN_LOCK_SPINS)
+            __builtin_ia32_pause();
+        else
+            sched_yield();
+    }
+}
+
+/* unlockf: releases the channel lock once the G is switched out. */
+static bool chan_unlockf(g_t *gp, void *arg)
+{
+    (void)gp;
+    chan__unlock(arg);
+    return true;
+}
+
+void chan__parkunlock(chan_t *c, const char *reason)
+{
+    sched__park(chan_unlockf, c, reason);
+}
+#else
+void chan__parkunlock(chan_t *c, const char *reason)
+{
+    sched__parkunlock(&c->lock, reason);
+}
+#endif
 
 /* ------------------------------------------------------------------ */
 /* element moves (c->lock held)                                        */
@@ -128,18 +172,18 @@ static GORT_NOINLINE bool send_slow(chan_t *c, const void *ep, bool block)
         chan__block(WAIT_CHAN_SEND_NIL);
     }
     if (c->closed) {
-        runtime__unlock(&c->lock);
+        chan__unlock(c);
         go_panic("send on closed channel");
     }
     if (!block) {
-        runtime__unlock(&c->lock);
+        chan__unlock(c);
         return false;
     }
     g_t *gp = sched__needg(WAIT_CHAN_SEND);
     sudog_t mysg = {.g = gp, .elem = (void *)ep, .c = c};
     gp->param = NULL;
     waitq_enqueue(&c->sendq, &mysg);
-    sched__parkunlock(&c->lock, WAIT_CHAN_SEND);
+    chan__parkunlock(c, WAIT_CHAN_SEND);
     gp->param = NULL;
     if (!__atomic_load_n(&mysg.success, __ATOMIC_ACQUIRE)) {
         if (!c->closed)
@@ -160,18 +204,18 @@ bool chan__send(chan_t *c, const void *ep, bool block)
                           : chan__load(&c->qcount) == c->dataqsiz))
         return false;
 
-    runtime__lock(&c->lock);
+    chan__lock(c);
     if (likely(!c->closed)) {
         sudog_t *sg = waitq_dequeue(&c->recvq);
         if (sg) {
             g_t *gp = chan__sendto(c, sg, ep);
-            runtime__unlock(&c->lock);
+            chan__unlock(c);
             sched__ready(gp, true);
             return true;
         }
         if (c->qcount < c->dataqsiz) {
             chan__bufput(c, ep);
-            runtime__unlock(&c->lock);
+            chan__unlock(c);
             return true;
         }
     }
@@ -197,14 +241,14 @@ static GORT_NOINLINE bool recv_slow(chan_t *c, void *ep, bool block, bool *ok)
         chan__block(WAIT_CHAN_RECV_NIL);
     }
     if (!block) {
-        runtime__unlock(&c->lock);
+        chan__unlock(c);
         return false;
     }
     g_t *gp = sched__needg(WAIT_CHAN_RECV);
     sudog_t mysg = {.g = gp, .elem = ep, .c = c};
     gp->param = NULL;
     waitq_enqueue(&c->recvq, &mysg);
-    sched__parkunlock(&c->lock, WAIT_CHAN_RECV);
+    chan__parkunlock(c, WAIT_CHAN_RECV);
     gp->param = NULL;
     *ok = __atomic_load_n(&mysg.success, __ATOMIC_ACQUIRE);
     return true;
@@ -232,23 +276,23 @@ bool chan__recv(chan_t *c, void *ep, bool block, bool *ok)
         }
     }
 
-    runtime__lock(&c->lock);
+    chan__lock(c);
     sudog_t *sg = waitq_dequeue(&c->sendq);
     if (sg) {
         g_t *gp = chan__recvfrom(c, sg, ep);
-        runtime__unlock(&c->lock);
+        chan__unlock(c);
         sched__ready(gp, true);
         *ok = true;
         return true;
     }
     if (c->qcount > 0) {
         chan__bufget(c, ep);
-        runtime__unlock(&c->lock);
+        chan__unlock(c);
         *ok = true;
         return true;
     }
     if (c->closed) {
-        runtime__unlock(&c->lock);
+        chan__unlock(c);
         if (ep && c->elemsize)
             gc_memclr(ep, c->elemsize);
         *ok = false;
@@ -280,9 +324,9 @@ void chan_close(chan_t *c)
 {
     if (c == NULL)
         go_panic("close of nil channel");
-    runtime__lock(&c->lock);
+    chan__lock(c);
     if (c->closed) {
-        runtime__unlock(&c->lock);
+        chan__unlock(c);
         go_panic("close of closed channel");
     }
     __atomic_store_n(&c->closed, 1, __ATOMIC_RELEASE);
@@ -309,7 +353,7 @@ void chan_close(chan_t *c)
         gp->schedlink = list;
         list = gp;
     }
-    runtime__unlock(&c->lock);
+    chan__unlock(c);
     while (list) {
         g_t *gp = list;
         list = gp->schedlink;

@@ -65,6 +65,38 @@ struct chan {
     void *owner;                   /* time.Timer/Ticker owning this channel, or NULL */
 };
 
+/* ------------------------------------------------------------------ */
+/* the channel lock                                                    */
+/* ------------------------------------------------------------------ */
+
+#ifndef CHAN_SPINLOCK
+#define CHAN_SPINLOCK 1
+#endif
+
+#if CHAN_SPINLOCK
+GORT_HIDDEN void chan__lock_slow(chan_t *c);
+/* Takes c's lock: one exchange when free; spins, then yields, if not. */
+static inline void chan__lock(chan_t *c)
+{
+    if (likely(__atomic_exchange_n(&c->lock.key, 1, __ATOMIC_ACQUIRE) == 0))
+        return;
+    chan__lock_slow(c);
+}
+/* Releases c's lock: a plain release store (nobody sleeps on it). */
+static inline void chan__unlock(chan_t *c)
+{
+    __atomic_store_n(&c->lock.key, 0, __ATOMIC_RELEASE);
+}
+#else
+/* Takes c's lock (a runtime lock: blocks the M, never the G). */
+static inline void chan__lock(chan_t *c) { runtime__lock(&c->lock); }
+/* Releases c's lock. */
+static inline void chan__unlock(chan_t *c) { runtime__unlock(&c->lock); }
+#endif
+
+/* G. Parks the caller with reason; c's lock is released once switched out. */
+GORT_HIDDEN void chan__parkunlock(chan_t *c, const char *reason);
+
 /* Address of slot i of the ring. */
 static inline char *chan__buf(chan_t *c, size_t i)
 {

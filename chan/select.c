@@ -95,7 +95,7 @@ static void sellock(select_case_t *cs, const uint16_t *lo, int n)
         chan_t *c = cs[lo[i]].c;
         if (c != last) {
             last = c;
-            runtime__lock(&c->lock);
+            chan__lock(c);
         }
     }
 }
@@ -107,7 +107,7 @@ static void selunlock(select_case_t *cs, const uint16_t *lo, int n)
         chan_t *c = cs[lo[i]].c;
         if (i > 0 && c == cs[lo[i - 1]].c)
             continue;              /* unlocked at its first occurrence */
-        runtime__unlock(&c->lock);
+        chan__unlock(c);
     }
 }
 
@@ -125,12 +125,12 @@ static bool selparkcommit(g_t *gp, void *arg)
         chan_t *c = cs[lo[i]].c;
         if (c != last) {
             if (last)
-                runtime__unlock(&last->lock);
+                chan__unlock(last);
             last = c;
         }
     }
     if (last)
-        runtime__unlock(&last->lock);
+        chan__unlock(last);
     return true;
 }
 
