@@ -65,6 +65,7 @@ struct g {
     uintptr_t stack_lo, stack_hi;  /* usable stack [lo, hi) */
     uintptr_t stack_base;          /* mapping base of the stack (guard below lo) */
     size_t stacksize;              /* requested size: reuse only for the same size */
+    uint64_t *canary;              /* overflow canary of an unguarded stack, or NULL */
     bool system;                   /* runtime goroutine: not counted, not in checkdead */
     _Atomic uint32_t status;
     int64_t goid;
@@ -123,6 +124,7 @@ struct m {
     bool isextra;                  /* foreign thread */
     _Atomic bool signalpending;    /* preemption signal sent, not handled */
     g_t *lockedg;                  /* LockOSThread */
+    uint32_t lockedext;            /* LockOSThread nesting depth */
     runtime_note_t park;           /* sleeps here when idle */
     m_t *schedlink;                /* idle M list */
     m_t *alllink;                  /* all Ms */
@@ -130,6 +132,7 @@ struct m {
     int tid;
     uint64_t rand[2];
     uintptr_t gsignal_stack;       /* sigaltstack */
+    sigset_t sigmask;              /* signal mask the thread starts with */
     void (*mstartfn)(void);
     uint32_t fastrand;
     /* unlockf handed from park to g0 */

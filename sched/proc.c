@@ -328,6 +328,7 @@ static void *mstart(void *arg)
     m->tid = (int)syscall(SYS_gettid);
     m->g0sp = ((uintptr_t)__builtin_frame_address(0) - 4096) & ~(uintptr_t)15;
     sched__signal_init_m(m);
+    pthread_sigmask(SIG_SETMASK, &m->sigmask, NULL);
     if (m->mstartfn) {
         m->mstartfn();   /* sysmon: never returns */
         return NULL;
@@ -381,6 +382,7 @@ static void newm(void (*fn)(void), p_t *p, bool spinning)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
+    m->sigmask = old;   /* restored by the new thread in mstart */
     int err = pthread_create(&m->thread, &attr, mstart, m);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
@@ -865,6 +867,8 @@ void runtime_lock_os_thread(void)
 {
     g_t *g = sched__needg("runtime_lock_os_thread");
     m_t *m = sched__getm();
+    if (++m->lockedext == 0)
+        runtime__throw("LockOSThread nesting overflow");
     g->lockedm = m;
     m->lockedg = g;
 }
@@ -873,6 +877,8 @@ void runtime_unlock_os_thread(void)
 {
     g_t *g = sched__needg("runtime_unlock_os_thread");
     m_t *m = sched__getm();
+    if (m->lockedext == 0 || --m->lockedext > 0)
+        return;
     g->lockedm = NULL;
     m->lockedg = NULL;
 }
@@ -944,14 +950,52 @@ static void preemptall(void)
     }
 }
 
-static runtime_lock_t worldsema;   /* one stop-the-world at a time */
+/* One stop-the-world at a time. A G that wants the world while another
+ * holds it parks (blocking its M would keep its P from ever stopping). */
+static struct {
+    bool held;
+    g_t *head, *tail;   /* waiting Gs, FIFO; sched.lock */
+} worldsema;
+
+static void worldsema_acquire(g_t *g)
+{
+    runtime__lock(&sched__sched.lock);
+    if (!worldsema.held) {
+        worldsema.held = true;
+        runtime__unlock(&sched__sched.lock);
+        return;
+    }
+    g->schedlink = NULL;
+    if (worldsema.tail)
+        worldsema.tail->schedlink = g;
+    else
+        worldsema.head = g;
+    worldsema.tail = g;
+    /* Ownership is handed to us by the releaser. */
+    sched__parkunlock(&sched__sched.lock, "stopping the world");
+}
+
+static void worldsema_release(void)
+{
+    runtime__lock(&sched__sched.lock);
+    g_t *g = worldsema.head;
+    if (g) {
+        worldsema.head = g->schedlink;
+        if (!worldsema.head)
+            worldsema.tail = NULL;
+    } else {
+        worldsema.held = false;
+    }
+    runtime__unlock(&sched__sched.lock);
+    if (g)
+        sched__ready(g, false);
+}
 
 void sched__stop_the_world(const char *reason)
 {
     (void)reason;
     g_t *g = sched__needg("stop the world");
-    (void)g;
-    runtime__lock_raw(&worldsema);
+    worldsema_acquire(g);
     m_t *m = sched__getm();
     m->locks++;
     runtime__lock(&sched__sched.lock);
@@ -1079,15 +1123,21 @@ void sched__start_the_world(void)
         sched__startm(p, false);
     }
     m->locks--;
-    runtime__unlock_raw(&worldsema);
+    worldsema_release();
     sched__wakep();
     sched__checkpreempt();
 }
 
 int runtime_gomaxprocs(int n)
 {
+    if (!atomic_load(&sched__started)) {
+        /* No runtime yet: report what runtime_main would use. */
+        runtime__parse_env();
+        return runtime__debug.gomaxprocs_env > 0 ? runtime__debug.gomaxprocs_env
+                                                 : runtime_num_cpu();
+    }
     int old = atomic_load(&sched__gomaxprocs);
-    if (n < 1 || n == old || !atomic_load(&sched__started))
+    if (n < 1 || n == old)
         return old;
     sched__stop_the_world("GOMAXPROCS");
     newprocs = n;
@@ -1144,6 +1194,7 @@ static _Noreturn void goexit0(g_t *gp)
     if (gp->lockedm) {
         gp->lockedm = NULL;
         m->lockedg = NULL;
+        m->lockedext = 0;
     }
     gp->fn = NULL;
     gp->arg = NULL;

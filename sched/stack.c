@@ -3,8 +3,8 @@
  *
  * Each goroutine gets one fixed-size slot carved from a large mmap'd chunk:
  *
- *     [guard page?][canary][ ... stack grows down ... ][g_t]
- *     ^slot base    ^stack_lo                stack_hi ^
+ *     [guard page?][ ... stack grows down ... ][g_t][canary of slot above]
+ *     ^slot base   ^stack_lo          stack_hi ^
  *
  * The G descriptor sits at the very top of its own stack, so a parked
  * goroutine costs the one page that holds its descriptor and its few top
@@ -13,9 +13,12 @@
  *
  * Guard pages split a mapping and so cost two of the kernel's
  * vm.max_map_count mappings each. Stacks get a guard page while the
- * budget (a quarter of max_map_count) lasts; later ones come unguarded
- * from big chunks and rely on the canary, a magic word at stack_lo that is
- * checked on every switch away from the G and by stack scans.
+ * budget (an eighth of max_map_count) lasts; later ones come unguarded
+ * from big chunks and rely on a canary: a magic word just below stack_lo,
+ * checked on every switch away from the G and by stack scans. The canary
+ * lives in the top page of the slot below (a chunk starts with one spare
+ * page for its first slot), which that slot's own descriptor keeps
+ * resident anyway: the check costs no extra page per goroutine.
  *
  * Stacks are never unmapped: a dead G keeps its stack for reuse (G
  * descriptors are never freed, which the scheduler relies on).
@@ -85,7 +88,8 @@ static void chunk_new(size_t size)
     bool guarded = guard_budget >= STACK_GUARDED_CHUNK;
     size_t stride = size + (guarded ? STACK_PAGE : 0);
     size_t n = guarded ? STACK_GUARDED_CHUNK : STACK_UNGUARDED_CHUNK;
-    size_t len = stride * n;
+    size_t pad = guarded ? 0 : STACK_PAGE;   /* canary page of slot 0 */
+    size_t len = stride * n + pad;
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
@@ -97,39 +101,48 @@ static void chunk_new(size_t size)
             if (mprotect((void *)(base + i * stride), STACK_PAGE, PROT_NONE) != 0)
                 runtime__throw("mprotect of stack guard page failed");
     }
-    chunk_add(base, base + len, stride, guarded);
+    base += pad;
+    chunk_add(base, base + stride * n, stride, guarded);
     cur = base;
-    curend = base + len;
+    curend = base + stride * n;
     curstride = stride;
     curguarded = guarded;
+}
+
+/* The G descriptor of a slot: at its top, below the word reserved for
+ * the canary of the slot above. */
+static g_t *slot_g(uintptr_t slot, size_t stride)
+{
+    return (g_t *)((slot + stride - 64 - sizeof(g_t)) & ~(uintptr_t)63);
 }
 
 /* Allocates a fresh, zeroed G at the top of a fresh stack slot. */
 g_t *sched__stackalloc_g(size_t size)
 {
     runtime__lock(&stacklock);
-    if (cur == curend || curstride != size + (curguarded ? STACK_PAGE : 0))
+    if (cur >= curend || curstride != size + (curguarded ? STACK_PAGE : 0))
         chunk_new(size);
     uintptr_t slot = cur;
     bool guarded = curguarded;
     cur += curstride;
     runtime__unlock(&stacklock);
 
-    uintptr_t top = slot + curstride;
-    g_t *g = (g_t *)((top - sizeof(g_t)) & ~(uintptr_t)63);
+    g_t *g = slot_g(slot, size + (guarded ? STACK_PAGE : 0));
     g->stack_base = slot;
     g->stacksize = size;
-    uintptr_t lo = slot + (guarded ? STACK_PAGE : 0);
-    *(uint64_t *)lo = STACK_CANARY;
-    g->stack_lo = lo + 16;
+    g->stack_lo = slot + (guarded ? STACK_PAGE : 0);
     g->stack_hi = (uintptr_t)g & ~(uintptr_t)15;
+    if (!guarded) {
+        g->canary = (uint64_t *)(slot - sizeof(uint64_t));
+        *g->canary = STACK_CANARY;
+    }
     return g;
 }
 
 /* Throws if the G's canary word was overwritten: its stack overflowed. */
 void sched__stackcheck(g_t *gp)
 {
-    if (unlikely(*(uint64_t *)(gp->stack_lo - 16) != STACK_CANARY))
+    if (unlikely(gp->canary && *gp->canary != STACK_CANARY))
         runtime__throwf("stack overflow: goroutine %lld overran its %zu-byte stack",
                         (long long)gp->goid, (size_t)(gp->stack_hi - gp->stack_lo));
 }
@@ -142,8 +155,8 @@ g_t *sched__stack_guard_owner(uintptr_t addr)
         if (addr < c->base || addr >= c->end)
             continue;
         uintptr_t slot = c->base + (addr - c->base) / c->stride * c->stride;
-        g_t *g = (g_t *)(((slot + c->stride) - sizeof(g_t)) & ~(uintptr_t)63);
-        if (addr < g->stack_lo)
+        g_t *g = slot_g(slot, c->stride);
+        if (addr < g->stack_lo + STACK_PAGE)
             return g;
         return NULL;
     }
