@@ -375,3 +375,28 @@ static int test_foreign_fast_paths(int argc, char **argv)
 }
 
 Test(sync, foreign_thread_fast_paths) { gt_run(test_foreign_fast_paths); }
+
+/* A thread that is not a goroutine cannot park: a contended lock from it
+ * is a clear misuse report, not a hang or corruption. */
+static sync_mutex_t cmu;
+static void *foreign_contended(void *arg) { sync_mutex_lock(&cmu); return NULL; }
+
+static int foreign_blocks(int argc, char **argv)
+{
+    sync_mutex_lock(&cmu);
+    pthread_t t;
+    pthread_create(&t, NULL, foreign_contended, NULL);
+    runtime_entersyscall();
+    pthread_join(t, NULL);
+    runtime_exitsyscall();
+    return 0;
+}
+
+Test(sync, foreign_thread_cannot_park)
+{
+    static gt_result_t r;
+    gt_child(&r, foreign_blocks, NULL, 10000);
+    cr_expect(r.status != 0 &&
+              strstr(r.out, "sync.Mutex.Lock called from a thread that is not running a goroutine"),
+              "status %d:\n%s", r.status, r.out);
+}
