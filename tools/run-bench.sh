@@ -97,7 +97,8 @@ if [ "${BENCHGO:-1}" != 0 ] && command -v go >/dev/null 2>&1 &&
 else
     echo "go not on PATH (or BENCHGO=0): gort figures only"
 fi
-echo "benchtime $BENCHTIME, $BENCHCOUNT round(s), GOMAXPROCS $BENCHCPU"
+echo "benchtime $BENCHTIME, $BENCHCOUNT round(s), GOMAXPROCS $BENCHCPU," \
+     "load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) on $(nproc 2>/dev/null) CPUs"
 
 round=1
 while [ "$round" -le "$BENCHCOUNT" ]; do
@@ -149,6 +150,7 @@ done
 # The table: medians per (side, name, unit); rows in gort's order.
 echo
 [ "$BENCHCOUNT" -gt 1 ] && echo "medians of $BENCHCOUNT runs"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 awk '
     function fmt(x) {
         if (x == "") return "-"
