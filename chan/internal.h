@@ -75,9 +75,15 @@ struct chan {
 
 #if CHAN_SPINLOCK
 GORT_HIDDEN void chan__lock_slow(chan_t *c);
-/* Takes c's lock: one exchange when free; spins, then yields, if not. */
+/* Takes c's lock: one exchange when free; spins, then yields, if not.
+ * Counts in m->locks like a runtime lock, so the M is never preempted
+ * while it holds one (a runtime call through a PLT stub runs at an
+ * address the preemption signal treats as user code). */
 static inline void chan__lock(chan_t *c)
 {
+    m_t *m = sched__getm();
+    if (m)
+        m->locks++;
     if (likely(__atomic_exchange_n(&c->lock.key, 1, __ATOMIC_ACQUIRE) == 0))
         return;
     chan__lock_slow(c);
@@ -86,6 +92,9 @@ static inline void chan__lock(chan_t *c)
 static inline void chan__unlock(chan_t *c)
 {
     __atomic_store_n(&c->lock.key, 0, __ATOMIC_RELEASE);
+    m_t *m = sched__getm();
+    if (m)
+        m->locks--;
 }
 #else
 /* Takes c's lock (a runtime lock: blocks the M, never the G). */

@@ -87,27 +87,29 @@ static void sort_lockorder(select_case_t *cs, uint16_t *lo, const uint16_t *po, 
 #undef KEY
 }
 
-/* Locks every distinct channel in lock order. */
-static void sellock(select_case_t *cs, const uint16_t *lo, int n)
+/* Locks every distinct channel in lock order, except skip. */
+static void sellock(select_case_t *cs, const uint16_t *lo, int n, chan_t *skip)
 {
     chan_t *last = NULL;
     for (int i = 0; i < n; i++) {
         chan_t *c = cs[lo[i]].c;
         if (c != last) {
             last = c;
-            chan__lock(c);
+            if (c != skip)
+                chan__lock(c);
         }
     }
 }
 
-/* Unlocks every distinct channel, in reverse lock order. */
-static void selunlock(select_case_t *cs, const uint16_t *lo, int n)
+/* Unlocks every distinct channel except skip, in reverse lock order. */
+static void selunlock(select_case_t *cs, const uint16_t *lo, int n, chan_t *skip)
 {
     for (int i = n - 1; i >= 0; i--) {
         chan_t *c = cs[lo[i]].c;
         if (i > 0 && c == cs[lo[i - 1]].c)
             continue;              /* unlocked at its first occurrence */
-        chan__unlock(c);
+        if (c != skip)
+            chan__unlock(c);
     }
 }
 
@@ -182,10 +184,11 @@ int chan_select(select_case_t *cases, int n, bool block)
         norder++;
     }
     sort_lockorder(cases, lo, po, norder);
-    sellock(cases, lo, norder);
+    sellock(cases, lo, norder, NULL);
 
     /* pass 1: a case that can proceed now */
     int casi;
+    chan_t *skip = NULL;           /* pass 3: the winner's channel, not relocked */
     g_t *wake = NULL;
     for (int k = 0; k < norder; k++) {
         casi = po[k];
@@ -204,7 +207,7 @@ int chan_select(select_case_t *cases, int n, bool block)
                 goto done;
             }
             if (c->closed) {
-                selunlock(cases, lo, norder);
+                selunlock(cases, lo, norder, NULL);
                 if (cs->elem && c->elemsize)
                     gc_memclr(cs->elem, c->elemsize);
                 cs->ok = false;
@@ -226,7 +229,7 @@ int chan_select(select_case_t *cases, int n, bool block)
     }
 
     if (!block) {
-        selunlock(cases, lo, norder);
+        selunlock(cases, lo, norder, NULL);
         casi = -1;
         goto out;
     }
@@ -249,10 +252,21 @@ int chan_select(select_case_t *cases, int n, bool block)
         sel_t s = {cases, lo, norder};
         sched__park(selparkcommit, &s, WAIT_SELECT);
 
-        /* pass 3: dequeue from the losing channels */
-        sellock(cases, lo, norder);
-        atomic_store_explicit(&gp->selectdone, 0, memory_order_relaxed);
+        /* pass 3: dequeue from the losing channels. The winning sudog was
+         * dequeued by its waker, and everything it wrote is visible since
+         * it readied us; its channel needs no lock unless another of our
+         * sudogs is queued there too (duplicate cases). */
         sudog_t *won = gp->param;
+        if (won == NULL)
+            runtime__throw("selectgo: bad wakeup");
+        skip = won->c;
+        for (int k = 0; k < norder; k++)
+            if (&sgs[k] != won && sgs[k].c == skip) {
+                skip = NULL;
+                break;
+            }
+        sellock(cases, lo, norder, skip);
+        atomic_store_explicit(&gp->selectdone, 0, memory_order_relaxed);
         gp->param = NULL;
         casi = -1;
         bool success = false;
@@ -276,12 +290,12 @@ int chan_select(select_case_t *cases, int n, bool block)
         } else {
             cases[casi].ok = success;
         }
-        selunlock(cases, lo, norder);
+        selunlock(cases, lo, norder, skip);
         goto out;
     }
 
 done:
-    selunlock(cases, lo, norder);
+    selunlock(cases, lo, norder, NULL);
     if (wake)
         sched__ready(wake, true);
 out:
@@ -290,7 +304,7 @@ out:
     return casi;
 
 sclose:
-    selunlock(cases, lo, norder);
+    selunlock(cases, lo, norder, skip);
     if (heap)
         runtime__free(heap, heapsize);
     go_panic("send on closed channel");
