@@ -312,13 +312,20 @@ static void fault_handler(int sig, siginfo_t *si, void *ctx)
     uintptr_t addr = (uintptr_t)si->si_addr;
     crash_t c = {sig, si, uc, interrupted_g(sp), NULL};
 
+    m_t *m = sched__getm();
     if (sig != SIGFPE && si->si_code != SI_USER) {
         c.overflow = sched__stack_guard_owner(addr);
+        /* A frame larger than the guard, or an unguarded stack: user
+         * code runs only on its goroutine's stack, anything else within
+         * a short distance below it (libc called from user code). */
+        g_t *cur = m ? m->curg : NULL;
+        if (!c.overflow && cur && sp < cur->stack_lo &&
+            (sched__pc_is_user(pc) || sp + STACK_OVERFLOW_SLACK >= cur->stack_lo))
+            c.overflow = cur;
         if (c.overflow)
             die(&c);
     }
     const char *msg = si->si_code == SI_USER ? NULL : panic_text(sig, si->si_code, addr);
-    m_t *m = sched__getm();
     if (msg && c.gp && m->locks == 0 && sched__pc_is_user(pc)) {
         sigpanic_info.sig = sig;
         sigpanic_info.code = (uintptr_t)si->si_code;

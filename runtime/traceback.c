@@ -353,6 +353,9 @@ static void print_frame(walk_t *w, uintptr_t pc, uintptr_t sp, bool exact)
     lineinfo_t li;
     lineinfo(lookup, &li);
     for (int i = 0; i + 1 < li.n; i++) {  /* inlined into the real frame */
+        /* gort.h's inline fast paths (sched__, sync__...) are runtime. */
+        if (!w->all && li.f[i].fn && strstr(li.f[i].fn, "__"))
+            continue;
         sink_funcname(s, li.f[i].fn ? li.f[i].fn : "?");
         runtime__sink_str(s, "(...)\n\t");
         runtime__sink_str(s, li.f[i].file);
@@ -429,15 +432,18 @@ static void walk(walk_t *w, unw_cursor_t *c, bool exact)
 {
     ucontext_t reseed;
     bool after_tramp = false;
+    unw_word_t prev_sp = 0;
     for (int steps = 0; steps < TB_MAX_STEPS; steps++) {
         unw_word_t ip = 0, sp = 0;
         unw_get_reg(c, UNW_REG_IP, &ip);
         unw_get_reg(c, UNW_REG_SP, &sp);
         if (ip == 0)
             break;
-        /* From stack_base: an overflowing goroutine's sp is in its guard. */
-        if (w->gp && (sp < w->gp->stack_base || sp > w->gp->stack_hi))
+        /* Stacks grow down: a caller's sp is higher. No lower bound for
+         * the first frame: an overflowing goroutine's sp is below it. */
+        if ((w->gp && sp > w->gp->stack_hi) || sp < prev_sp)
             break;
+        prev_sp = sp;
         unw_proc_info_t pi;
         uintptr_t start = 0;
         if (unw_get_proc_info(c, &pi) == 0)

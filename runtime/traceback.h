@@ -111,6 +111,11 @@ GORT_HIDDEN const char *runtime__signame(int sig);
 GORT_HIDDEN void runtime__print_sigline(tb_sink_t *s, int sig, uintptr_t code,
                                         uintptr_t addr, uintptr_t pc);
 
+/* How far below a goroutine's stack an overflowing frame's sp may be
+ * (a large frame jumps over the guard page, or the stack has a canary
+ * instead of a guard) and still be reported as that goroutine's. */
+#define STACK_OVERFLOW_SLACK (256 * 1024)
+
 /* True if pc is in libgort's own code (frames hidden from tracebacks). */
 GORT_HIDDEN bool runtime__pc_in_gort(uintptr_t pc);
 
