@@ -67,6 +67,9 @@ GORT_HIDDEN void sync__semacquire(uint32_t *addr, bool lifo, const char *reason)
 GORT_HIDDEN void sync__semrelease(uint32_t *addr, bool handoff);
 /* Number of goroutines queued on addr (for tests and debugging). */
 GORT_HIDDEN int sync__semwaiters(const void *addr);
+/* Checks the invariants of addr's bucket; returns its number of queue
+ * heads, or -1 if broken (tests). */
+GORT_HIDDEN int sync__semtreapcheck(const void *addr);
 
 /* ------------------------------------------------------------------ */
 /* notify list (sema.c): sync.Cond's ticket queue                      */

@@ -4,10 +4,11 @@
  * Owns: the semaphore table, a fixed array of SYNC_SEMTAB_SIZE buckets
  * hashed by address. A bucket holds a runtime lock, the number of
  * semaphore waiters queued in it (nwait, read without the lock by the
- * release fast path) and a chain of per-address queues. The first waiter
- * of each address is the chain node (nextaddr) and knows the queue's tail;
- * when it leaves, its successor takes its place in the chain. Colliding
- * addresses are rare with 251 buckets, so the chain is a plain list.
+ * release fast path) and a treap of per-address queues (as Go's
+ * semaRoot): the first waiter of each address is a tree node, ordered by
+ * address and heap-ordered by a random priority, so many addresses
+ * colliding in one bucket cost O(log n), not O(n). It knows its queue's
+ * tail; when it leaves, its successor takes its place in the tree.
  *
  * The same queues hold sync.Cond waiters (keyed by the address of the
  * cond's notify counter); they are not counted in nwait.
@@ -26,20 +27,23 @@
 
 typedef struct sync_waiter sync_waiter_t;
 
-/* A parked goroutine's entry, on its own stack. */
+/* A parked goroutine's entry, on its own stack. The first waiter of each
+ * address is a node of its bucket's treap (the tree fields are valid on
+ * heads only). */
 struct sync_waiter {
     g_t *g;
     const void *addr;            /* key */
     sync_waiter_t *next;         /* next waiter on the same address */
-    sync_waiter_t *nextaddr;     /* chain of queue heads (heads only) */
     sync_waiter_t *tail;         /* last waiter of the queue (heads only) */
+    sync_waiter_t *parent, *left, *right;   /* treap links (heads only) */
+    uint32_t prio;               /* random heap priority (heads only) */
     uint32_t ticket;             /* sema: 1 = handed off; cond: ticket */
 };
 
 typedef struct {
     runtime_lock_t lock;
     _Atomic uint32_t nwait;      /* semaphore waiters in this bucket */
-    sync_waiter_t *heads;        /* one head per waited-on address */
+    sync_waiter_t *treap;        /* queue heads: BST by addr, min-heap by prio */
 } sema_root_t;
 
 /* One bucket per cache line: unrelated locks must not share a line. */
@@ -67,61 +71,141 @@ static inline bool cansemacquire(uint32_t *addr)
     return false;
 }
 
-/* Finds addr's queue head; *ppp receives the link that points to it. */
-static sync_waiter_t *findhead(sema_root_t *root, const void *addr,
-                               sync_waiter_t ***ppp)
+/* ------------------------------------------------------------------ */
+/* the treap of queue heads (bucket lock held throughout)              */
+/* ------------------------------------------------------------------ */
+
+/* Finds addr's queue head, or NULL. */
+static sync_waiter_t *findhead(sema_root_t *root, const void *addr)
 {
-    sync_waiter_t **pp = &root->heads;
-    while (*pp && (*pp)->addr != addr)
-        pp = &(*pp)->nextaddr;
-    *ppp = pp;
-    return *pp;
+    sync_waiter_t *t = root->treap;
+    while (t && t->addr != addr)
+        t = (uintptr_t)addr < (uintptr_t)t->addr ? t->left : t->right;
+    return t;
 }
 
-/* Queues s for addr at the tail (or head if lifo). Bucket lock held. */
+/* Points whatever pointed at old (its parent's child link or the root)
+ * at new. */
+static void relink(sema_root_t *root, sync_waiter_t *old, sync_waiter_t *new)
+{
+    sync_waiter_t *p = old->parent;
+    if (p == NULL)
+        root->treap = new;
+    else if (p->left == old)
+        p->left = new;
+    else
+        p->right = new;
+}
+
+/* Rotates x's right child up into x's place. */
+static void rotateleft(sema_root_t *root, sync_waiter_t *x)
+{
+    sync_waiter_t *y = x->right;
+    x->right = y->left;
+    if (y->left)
+        y->left->parent = x;
+    y->parent = x->parent;
+    relink(root, x, y);
+    y->left = x;
+    x->parent = y;
+}
+
+/* Rotates y's left child up into y's place. */
+static void rotateright(sema_root_t *root, sync_waiter_t *y)
+{
+    sync_waiter_t *x = y->left;
+    y->left = x->right;
+    if (x->right)
+        x->right->parent = y;
+    x->parent = y->parent;
+    relink(root, y, x);
+    x->right = y;
+    y->parent = x;
+}
+
+/* Puts node n into head h's place in the tree (same address). */
+static void replacehead(sema_root_t *root, sync_waiter_t *h, sync_waiter_t *n)
+{
+    n->parent = h->parent;
+    n->left = h->left;
+    n->right = h->right;
+    n->prio = h->prio;
+    n->tail = h->tail;
+    if (n->left)
+        n->left->parent = n;
+    if (n->right)
+        n->right->parent = n;
+    relink(root, h, n);
+}
+
+/* Inserts s as the head of a new address. */
+static void inserthead(sema_root_t *root, sync_waiter_t *s)
+{
+    sync_waiter_t *p = NULL, **link = &root->treap;
+    while (*link) {
+        p = *link;
+        link = (uintptr_t)s->addr < (uintptr_t)p->addr ? &p->left : &p->right;
+    }
+    s->parent = p;
+    s->left = s->right = NULL;
+    s->tail = s;
+    s->prio = runtime__fastrand() | 1;
+    *link = s;
+    while (s->parent && s->parent->prio > s->prio) {
+        if (s->parent->left == s)
+            rotateright(root, s->parent);
+        else
+            rotateleft(root, s->parent);
+    }
+}
+
+/* Removes head h from the tree (its address has no waiter left). */
+static void removehead(sema_root_t *root, sync_waiter_t *h)
+{
+    while (h->left || h->right) {           /* rotate down to a leaf */
+        if (h->left == NULL || (h->right && h->right->prio < h->left->prio))
+            rotateleft(root, h);
+        else
+            rotateright(root, h);
+    }
+    relink(root, h, NULL);
+}
+
+/* Takes head h out of its queue: its successor becomes the head, or the
+ * address leaves the tree. */
+static void unlinkhead(sema_root_t *root, sync_waiter_t *h)
+{
+    if (h->next)
+        replacehead(root, h, h->next);
+    else
+        removehead(root, h);
+    h->next = NULL;
+}
+
+/* Queues s for addr at the tail (or head if lifo). */
 static void queue(sema_root_t *root, const void *addr, sync_waiter_t *s,
                   bool lifo)
 {
-    sync_waiter_t **pp;
-    sync_waiter_t *h = findhead(root, addr, &pp);
+    sync_waiter_t *h = findhead(root, addr);
     s->addr = addr;
     s->next = NULL;
-    if (h == NULL) {                 /* first waiter: new chain node */
-        s->tail = s;
-        s->nextaddr = root->heads;
-        root->heads = s;
-    } else if (lifo) {               /* s replaces h as the chain node */
+    if (h == NULL) {
+        inserthead(root, s);
+    } else if (lifo) {               /* s replaces h as the head */
+        replacehead(root, h, s);
         s->next = h;
-        s->tail = h->tail;
-        s->nextaddr = h->nextaddr;
-        *pp = s;
     } else {
         h->tail->next = s;
         h->tail = s;
     }
 }
 
-/* Removes the head h (at link pp) of its queue. Bucket lock held. */
-static void unlinkhead(sync_waiter_t **pp, sync_waiter_t *h)
-{
-    sync_waiter_t *n = h->next;
-    if (n) {
-        n->nextaddr = h->nextaddr;
-        n->tail = h->tail;
-        *pp = n;
-    } else {
-        *pp = h->nextaddr;
-    }
-    h->next = NULL;
-}
-
-/* Dequeues the first waiter on addr, or NULL. Bucket lock held. */
+/* Dequeues the first waiter on addr, or NULL. */
 static sync_waiter_t *dequeue(sema_root_t *root, const void *addr)
 {
-    sync_waiter_t **pp;
-    sync_waiter_t *h = findhead(root, addr, &pp);
+    sync_waiter_t *h = findhead(root, addr);
     if (h)
-        unlinkhead(pp, h);
+        unlinkhead(root, h);
     return h;
 }
 
@@ -129,11 +213,37 @@ static sync_waiter_t *dequeue(sema_root_t *root, const void *addr)
 int sync__semwaiters(const void *addr)
 {
     sema_root_t *root = rootfor(addr);
-    sync_waiter_t **pp;
     int n = 0;
     runtime__lock(&root->lock);
-    for (sync_waiter_t *s = findhead(root, addr, &pp); s; s = s->next)
+    for (sync_waiter_t *s = findhead(root, addr); s; s = s->next)
         n++;
+    runtime__unlock(&root->lock);
+    return n;
+}
+
+/* Checks the treap under t (parent links, address order within (lo, hi),
+ * heap order); returns its number of heads, or -1 if it is broken. */
+static int checktree(const sync_waiter_t *t, const sync_waiter_t *parent,
+                     uintptr_t lo, uintptr_t hi)
+{
+    if (t == NULL)
+        return 0;
+    uintptr_t a = (uintptr_t)t->addr;
+    if (t->parent != parent || a <= lo || a >= hi ||
+        (parent && parent->prio > t->prio) || t->tail == NULL)
+        return -1;
+    int l = checktree(t->left, t, lo, a);
+    int r = checktree(t->right, t, a, hi);
+    return l < 0 || r < 0 ? -1 : l + r + 1;
+}
+
+/* Verifies the treap of addr's bucket (tests): number of queue heads in
+ * it, or -1 if an invariant is broken. */
+int sync__semtreapcheck(const void *addr)
+{
+    sema_root_t *root = rootfor(addr);
+    runtime__lock(&root->lock);
+    int n = checktree(root->treap, NULL, 0, UINTPTR_MAX);
     runtime__unlock(&root->lock);
     return n;
 }
@@ -240,10 +350,9 @@ void sync__notify_all(uint32_t *wait, uint32_t *notify)
         return;
     sema_root_t *root = rootfor(notify);
     runtime__lock(&root->lock);
-    sync_waiter_t **pp;
-    sync_waiter_t *s = findhead(root, notify, &pp);
+    sync_waiter_t *s = findhead(root, notify);
     if (s)
-        *pp = s->nextaddr;           /* detach the whole queue */
+        removehead(root, s);         /* detach the whole queue */
     SYNC_STORE(notify, SYNC_LOAD(wait));
     runtime__unlock(&root->lock);
     while (s) {
@@ -268,13 +377,12 @@ void sync__notify_one(uint32_t *wait, uint32_t *notify)
     SYNC_STORE(notify, t + 1);
     /* The holder of t may not have queued yet; then its notify_wait sees
      * t < notify and returns without parking. */
-    sync_waiter_t **pp;
-    sync_waiter_t *h = findhead(root, notify, &pp);
+    sync_waiter_t *h = findhead(root, notify);
     for (sync_waiter_t *prev = NULL, *s = h; s; prev = s, s = s->next) {
         if (s->ticket != t)
             continue;
         if (prev == NULL) {
-            unlinkhead(pp, s);
+            unlinkhead(root, s);
         } else {
             prev->next = s->next;
             if (h->tail == s)

@@ -11,6 +11,7 @@
 void sync__semacquire(uint32_t *addr, bool lifo, const char *reason);
 void sync__semrelease(uint32_t *addr, bool handoff);
 int sync__semwaiters(const void *addr);
+int sync__semtreapcheck(const void *addr);
 
 typedef struct {
     uint32_t sema;
@@ -90,18 +91,29 @@ Test(go_sync_sema, TestSemaHandoff2, .timeout = 60) { gt_run(handoff2); }
 static uint32_t *coll_words;
 static sync_waitgroup_t coll_wg;
 
+typedef struct { uint32_t *addr; bool lifo; } collarg_t;
+
 static void coll_waiter(void *arg)
 {
-    sync__semacquire(arg, false, "semacquire");
+    collarg_t *c = arg;
+    sync__semacquire(c->addr, c->lifo, "semacquire");
     sync_waitgroup_done(&coll_wg);
 }
 
-/* n goroutines wait on addrs[i % naddr]; all are released; none lost. */
+/* n goroutines wait on addrs[i % naddr] (every third LIFO); releases in a
+ * scrambled address order each wake exactly one waiter of that address,
+ * and the bucket's treap stays well-formed throughout. */
 static void collide(uint32_t **addrs, int naddr, int n)
 {
+    collarg_t *args = gc_alloc(sizeof(collarg_t) * (size_t)n);
+    int *left = gc_alloc_noscan(sizeof(int) * (size_t)naddr);
     sync_waitgroup_add(&coll_wg, n);
-    for (int i = 0; i < n; i++)
-        go(coll_waiter, addrs[i % naddr]);
+    for (int i = 0; i < n; i++) {
+        args[i].addr = addrs[i % naddr];
+        args[i].lifo = i % 3 == 0;
+        left[i % naddr]++;
+        go(coll_waiter, &args[i]);
+    }
     int total = 0;
     for (int k = 0; k < 100000 && total != n; k++) {
         total = 0;
@@ -111,9 +123,25 @@ static void collide(uint32_t **addrs, int naddr, int n)
             runtime_gosched();
     }
     GT_CHECK(total == n, "%d of %d goroutines queued", total, n);
-    for (int i = 0; i < n; i++)
-        sync__semrelease(addrs[i % naddr], false);
+    GT_CHECK(sync__semtreapcheck(addrs[0]) == naddr, "treap: %d heads, want %d",
+             sync__semtreapcheck(addrs[0]), naddr);
+    uint32_t x = 12345;
+    for (int released = 0; released < n;) {
+        x = x * 1103515245u + 12345u;
+        int a = (int)((x >> 8) % (uint32_t)naddr);
+        if (left[a] == 0)
+            continue;
+        int before = sync__semwaiters(addrs[a]);
+        sync__semrelease(addrs[a], false);
+        GT_CHECK(sync__semwaiters(addrs[a]) == before - 1, "release woke %d",
+                 before - sync__semwaiters(addrs[a]));
+        left[a]--;
+        released++;
+        if (released % 64 == 0)
+            GT_CHECK(sync__semtreapcheck(addrs[0]) >= 0, "treap broken");
+    }
     sync_waitgroup_wait(&coll_wg);
+    GT_CHECK(sync__semtreapcheck(addrs[0]) == 0, "treap not empty");
     for (int a = 0; a < naddr; a++)
         GT_CHECK(*addrs[a] == 0 && sync__semwaiters(addrs[a]) == 0,
                  "addr %d: count %u waiters %d", a, *addrs[a], sync__semwaiters(addrs[a]));
