@@ -1,0 +1,172 @@
+/*
+ * test/test_sched_syscall.c -- syscall hand-off at GOMAXPROCS=1: a goroutine
+ * blocked in the kernel between runtime_entersyscall/exitsyscall keeps its
+ * M but not its P, so other goroutines run meanwhile; when the call returns
+ * the goroutine gets a P back and continues.
+ */
+#include <poll.h>
+
+#include "helpers.h"
+#include "sched_helpers.h"
+
+static _Atomic int in_call, call_done, stop;
+static _Atomic int64_t progress, progress_during;
+static gt_count_t left;
+
+/* Counts while the sleeper sleeps; yields so main can run too. */
+static void counter(void *arg)
+{
+    while (!atomic_load(&stop)) {
+        atomic_fetch_add(&progress, 1);
+        runtime_gosched();
+    }
+    gt_count_done(&left);
+}
+
+static void sleeper(void *arg)
+{
+    atomic_store(&in_call, 1);
+    int64_t before = atomic_load(&progress);
+    runtime_entersyscall();
+    usleep(200 * 1000);
+    runtime_exitsyscall();
+    atomic_store(&progress_during, atomic_load(&progress) - before);
+    atomic_store(&call_done, 1);
+    gt_count_done(&left);
+}
+
+static int main_usleep(int argc, char **argv)
+{
+    runtime_gomaxprocs(1);
+    gt_count_init(&left, 2);
+    go(sleeper, NULL);
+    go(counter, NULL);
+    gt_yield_until(&call_done, 20000);
+    atomic_store(&stop, 1);
+    gt_count_wait(&left);
+    GT_CHECK(atomic_load(&call_done));
+    /* 200 ms of gosched rounds: thousands, unless the P stayed blocked. */
+    GT_CHECK(atomic_load(&progress_during) > 100,
+             "only %lld rounds of other goroutines during a 200 ms call",
+             (long long)atomic_load(&progress_during));
+    GT_CHECK(runtime_gomaxprocs(0) == 1);
+    return 0;
+}
+
+Test(sched_syscall, usleep_does_not_block_others, .timeout = 30)
+{
+    gt_run(main_usleep);
+}
+
+/* A goroutine blocks in read() on a pipe; the goroutine that writes the
+ * byte can run only if the reader's P was handed off. */
+static int pfd[2];
+static _Atomic int got_byte;
+
+static void reader(void *arg)
+{
+    char c = 0;
+    atomic_store(&in_call, 1);
+    runtime_entersyscall();
+    ssize_t n = read(pfd[0], &c, 1);
+    runtime_exitsyscall();
+    GT_CHECK(n == 1 && c == 'x', "read returned %zd", n);
+    atomic_store(&got_byte, 1);
+    gt_count_done(&left);
+}
+
+static void writer(void *arg)
+{
+    /* Wait until the reader is (about to be) blocked in read. */
+    while (!atomic_load(&in_call))
+        runtime_gosched();
+    int64_t end = gt_ms() + 50;
+    while (gt_ms() < end)
+        runtime_gosched();
+    GT_CHECK(!atomic_load(&got_byte));
+    GT_CHECK(write(pfd[1], "x", 1) == 1);
+    gt_count_done(&left);
+}
+
+static int main_pipe(int argc, char **argv)
+{
+    runtime_gomaxprocs(1);
+    GT_CHECK(pipe(pfd) == 0);
+    gt_count_init(&left, 2);
+    go(reader, NULL);
+    go(writer, NULL);
+    gt_count_wait(&left);
+    GT_CHECK(atomic_load(&got_byte));
+    return 0;
+}
+
+Test(sched_syscall, blocked_read_lets_writer_run, .timeout = 30)
+{
+    gt_run(main_pipe);
+}
+
+/* Many goroutines in blocking calls at once (more than GOMAXPROCS): each
+ * gets its own M, and all return. */
+#define NBLOCK 16
+static _Atomic int inside, max_inside;
+
+static void short_sleeper(void *arg)
+{
+    int now = atomic_fetch_add(&inside, 1) + 1;
+    int m = atomic_load(&max_inside);
+    while (now > m && !atomic_compare_exchange_weak(&max_inside, &m, now)) {}
+    runtime_entersyscall();
+    usleep(100 * 1000);
+    runtime_exitsyscall();
+    atomic_fetch_sub(&inside, 1);
+    gt_count_done(&left);
+}
+
+static int main_many(int argc, char **argv)
+{
+    runtime_gomaxprocs(1);
+    gt_count_init(&left, NBLOCK);
+    for (int i = 0; i < NBLOCK; i++)
+        go(short_sleeper, NULL);
+    gt_count_wait(&left);
+    /* Without hand-off the P would wait for each call in turn (max 1). */
+    GT_CHECK(atomic_load(&max_inside) >= NBLOCK / 2,
+             "at most %d goroutines were in a blocking call at once",
+             atomic_load(&max_inside));
+    return 0;
+}
+
+Test(sched_syscall, calls_block_in_parallel, .timeout = 30)
+{
+    gt_run(main_many);
+}
+
+/* A goroutine that leaves a syscall while its P is taken keeps working:
+ * many short calls in a loop, with a competing goroutine. */
+static void churn(void *arg)
+{
+    for (int i = 0; i < 2000; i++) {
+        runtime_entersyscall();
+        if (i % 100 == 0)
+            usleep(1000);
+        runtime_exitsyscall();
+        if (i % 10 == 0)
+            runtime_gosched();
+    }
+    gt_count_done(&left);
+}
+
+static int main_churn(int argc, char **argv)
+{
+    runtime_gomaxprocs(1);
+    gt_count_init(&left, 4);
+    for (int i = 0; i < 4; i++)
+        go(churn, NULL);
+    gt_count_wait(&left);
+    return 0;
+}
+
+Test(sched_syscall, enter_exit_churn, .timeout = 30)
+{
+    gt_run(main_churn);
+}
