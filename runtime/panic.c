@@ -61,8 +61,8 @@ static void run_defers(g_t *g, runtime_frame_t *f)
 }
 
 /* One go_call frame around fn(arg); dp != NULL marks a deferred call run
- * by that panic. noinline/noclone: go_recover recognises a deferred
- * function that tail-calls it by a return address inside this function. */
+ * by that panic. noinline/noclone: go_recover recognises the deferred
+ * function by its caller, this function. */
 static GORT_NOINLINE __attribute__((noclone)) void
 call_frame(g_t *g, void (*fn)(void *), void *arg, runtime_panic_t *dp)
 {
@@ -258,15 +258,29 @@ _Noreturn void runtime__panic_sig(const char *msg, int sig, uintptr_t code,
 /* recover                                                             */
 /* ------------------------------------------------------------------ */
 
-/* True if the call returning to ra came from fn itself (or from
- * call_frame, when fn tail-called go_recover). Without unwind
- * information for ra the check passes. */
-static bool called_by(uintptr_t ra, void (*fn)(void *))
+/* Go's "recover is called directly by a deferred function": walks up
+ * from here (this function, go_recover, its caller) and checks that the
+ * caller of go_recover's caller is call_frame -- or that go_recover's
+ * caller is call_frame itself, when the deferred function tail-called it.
+ * Without unwind information the check passes. */
+static GORT_NOINLINE bool recover_caller_is_deferred(void)
 {
-    unw_proc_info_t pi;
-    if (unw_get_proc_info_by_ip(unw_local_addr_space, ra - 1, &pi, NULL) != 0)
+    unw_context_t uc;
+    unw_cursor_t c;
+    if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0)
         return true;
-    return pi.start_ip == (uintptr_t)fn || pi.start_ip == (uintptr_t)call_frame;
+    for (int depth = 0; depth < 4; depth++) {
+        if (depth >= 2) {
+            unw_proc_info_t pi;
+            if (unw_get_proc_info(&c, &pi) != 0)
+                return true;
+            if (pi.start_ip == (uintptr_t)call_frame)
+                return true;
+        }
+        if (depth < 3 && unw_step(&c) <= 0)
+            return true;
+    }
+    return false;
 }
 
 GORT_NOINLINE const char *go_recover(void)
@@ -283,8 +297,7 @@ GORT_NOINLINE const char *go_recover(void)
          * only when deferred by a deferred call of the panic. */
         if (!f->link || f->link->deferpanic != p)
             return NULL;
-    } else if (f->deferpanic != p ||
-               !called_by((uintptr_t)__builtin_return_address(0), f->fn)) {
+    } else if (f->deferpanic != p || !recover_caller_is_deferred()) {
         return NULL;
     }
     p->recovered = true;
