@@ -70,6 +70,7 @@ $(BUILD)/libgort.a: $(OBJS)
 
 $(BUILD)/libgort.so: $(OBJS)
 	$(CC) -shared -o $@ $^ $(LIBS) -Wl,-soname,libgort.so.0 -Wl,-z,noexecstack
+	ln -sf libgort.so $(BUILD)/libgort.so.0   # the soname, for -rpath users (make run)
 
 # Tests link libgort statically (the common case for gort programs).
 TCFLAGS = -std=gnu11 -O2 -g $(WARN) -pthread -D_GNU_SOURCE -Iruntime -Itest
