@@ -105,13 +105,27 @@ void chan__bufput(chan_t *c, const void *ep)
     __atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
 }
 
+/* Zeroes n bytes at p without a barrier: for a slot whose old words were
+ * just shaded (a gc_memmove read them), so the deletion barrier is done. */
+static inline void zero_shaded(char *p, size_t n)
+{
+    if (n == 8)
+        __builtin_memset(p, 0, 8);
+    else
+        memset(p, 0, n);
+}
+
 void chan__bufget(chan_t *c, void *ep)
 {
     char *slot = chan__buf(c, c->recvx);
     if (c->elemsize) {
-        if (ep)
+        /* Clear the slot so the ring does not keep the value alive. */
+        if (ep) {
             gc_memmove(ep, slot, c->elemsize);
-        gc_memclr(slot, c->elemsize);    /* do not keep the value alive */
+            zero_shaded(slot, c->elemsize);
+        } else {
+            gc_memclr(slot, c->elemsize);
+        }
     }
     if (++c->recvx == c->dataqsiz)
         c->recvx = 0;
