@@ -582,6 +582,31 @@ static void traceback_parked(tb_sink_t *s, g_t *gp)
     trace_context(s, gp, &uc, false);
 }
 
+/* Prints a goroutine blocked in a system call from the frame pointer
+ * runtime_entersyscall saved (libgort keeps frame pointers): its caller's
+ * frames stay put until runtime_exitsyscall. */
+static bool traceback_syscall(tb_sink_t *s, g_t *gp)
+{
+    uintptr_t fp = gp->syscallregs[1];
+    if (!gp->syscallsp || fp < gp->syscallsp || fp + 16 > gp->stack_hi ||
+        fp < gp->stack_lo)
+        return false;
+    const uintptr_t *frame = (const uintptr_t *)fp;
+    ucontext_t uc;
+    memset(&uc, 0, sizeof uc);
+    greg_t *gr = uc.uc_mcontext.gregs;
+    gr[REG_RBX] = (greg_t)gp->syscallregs[0];
+    gr[REG_R12] = (greg_t)gp->syscallregs[2];
+    gr[REG_R13] = (greg_t)gp->syscallregs[3];
+    gr[REG_R14] = (greg_t)gp->syscallregs[4];
+    gr[REG_R15] = (greg_t)gp->syscallregs[5];
+    gr[REG_RBP] = (greg_t)frame[0];
+    gr[REG_RIP] = (greg_t)frame[1];
+    gr[REG_RSP] = (greg_t)(fp + 16);
+    trace_context(s, gp, &uc, false);
+    return true;
+}
+
 /* Prints every other goroutine (Go's tracebackothers). */
 void runtime__traceback_others(tb_sink_t *s, g_t *me)
 {
@@ -606,7 +631,9 @@ void runtime__traceback_others(tb_sink_t *s, g_t *me)
             continue;
         runtime__sink_str(s, "\n");
         runtime__goroutine_header(s, gp);
-        if (st == G_RUNNING || st == G_SYSCALL) {
+        if (st == G_SYSCALL && traceback_syscall(s, gp)) {
+            /* printed */
+        } else if (st == G_RUNNING || st == G_SYSCALL) {
             runtime__sink_str(s, "\tgoroutine running on other thread; stack unavailable\n");
             print_created_by(s, gp);
         } else {
