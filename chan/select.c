@@ -136,6 +136,61 @@ static bool selparkcommit(g_t *gp, void *arg)
     return true;
 }
 
+/* Outcome of trying one case with its channel locked. */
+enum { CASE_WAIT = 0, CASE_DONE, CASE_CLOSED_RECV, CASE_CLOSED_SEND };
+
+/* Tries case cs now (cs->c locked): moves the data if a peer or the ring
+ * allows; *wake gets a peer to ready once the locks are released. */
+static int try_case(select_case_t *cs, g_t **wake)
+{
+    chan_t *c = cs->c;
+    if (cs->dir == SELECT_RECV) {
+        sudog_t *sg = waitq_dequeue(&c->sendq);
+        if (sg) {
+            *wake = chan__recvfrom(c, sg, cs->elem);
+            cs->ok = true;
+            return CASE_DONE;
+        }
+        if (c->qcount > 0) {
+            chan__bufget(c, cs->elem);
+            cs->ok = true;
+            return CASE_DONE;
+        }
+        if (c->closed) {
+            if (cs->elem && c->elemsize)
+                gc_memclr(cs->elem, c->elemsize);
+            cs->ok = false;
+            return CASE_CLOSED_RECV;
+        }
+    } else {
+        if (c->closed)
+            return CASE_CLOSED_SEND;
+        sudog_t *sg = waitq_dequeue(&c->recvq);
+        if (sg) {
+            *wake = chan__sendto(c, sg, cs->elem);
+            return CASE_DONE;
+        }
+        if (c->qcount < c->dataqsiz) {
+            chan__bufput(c, cs->elem);
+            return CASE_DONE;
+        }
+    }
+    return CASE_WAIT;
+}
+
+/* Lock-free guess whether case cs could proceed now (may be stale). */
+static bool looks_ready(const select_case_t *cs)
+{
+    chan_t *c = cs->c;
+    if (__atomic_load_n(&c->closed, __ATOMIC_RELAXED))
+        return true;
+    if (cs->dir == SELECT_RECV)
+        return __atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED) != NULL ||
+               chan__load(&c->qcount) > 0;
+    return __atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED) != NULL ||
+           chan__load(&c->qcount) < c->dataqsiz;
+}
+
 /* One-case select: the plain channel operation, as Go's compiler does. */
 static int select_one(select_case_t *cs, bool block)
 {
@@ -183,49 +238,43 @@ int chan_select(select_case_t *cases, int n, bool block)
         po[j] = (uint16_t)i;
         norder++;
     }
+    int casi;
+    chan_t *skip = NULL;           /* pass 3: the winner's channel, not relocked */
+    g_t *wake = NULL;
+
+    /* Fast path: the first case in poll order that looks ready is tried
+     * with only its own channel locked. Only success commits; any doubt
+     * (stale look, nothing ready) falls through to the full algorithm,
+     * which decides under every lock, so the select still acts on one
+     * instant's state. */
+    for (int k = 0; k < norder; k++) {
+        select_case_t *cs = &cases[po[k]];
+        if (!looks_ready(cs))
+            continue;
+        chan__lock(cs->c);
+        int r = try_case(cs, &wake);
+        chan__unlock(cs->c);
+        if (r == CASE_WAIT)
+            break;
+        casi = po[k];
+        if (r == CASE_CLOSED_SEND)
+            goto closed_send;
+        if (wake)
+            sched__ready(wake, true);
+        goto out;
+    }
+
     sort_lockorder(cases, lo, po, norder);
     sellock(cases, lo, norder, NULL);
 
     /* pass 1: a case that can proceed now */
-    int casi;
-    chan_t *skip = NULL;           /* pass 3: the winner's channel, not relocked */
-    g_t *wake = NULL;
     for (int k = 0; k < norder; k++) {
         casi = po[k];
-        select_case_t *cs = &cases[casi];
-        chan_t *c = cs->c;
-        if (cs->dir == SELECT_RECV) {
-            sudog_t *sg = waitq_dequeue(&c->sendq);
-            if (sg) {
-                wake = chan__recvfrom(c, sg, cs->elem);
-                cs->ok = true;
-                goto done;
-            }
-            if (c->qcount > 0) {
-                chan__bufget(c, cs->elem);
-                cs->ok = true;
-                goto done;
-            }
-            if (c->closed) {
-                selunlock(cases, lo, norder, NULL);
-                if (cs->elem && c->elemsize)
-                    gc_memclr(cs->elem, c->elemsize);
-                cs->ok = false;
-                goto out;
-            }
-        } else {
-            if (c->closed)
-                goto sclose;
-            sudog_t *sg = waitq_dequeue(&c->recvq);
-            if (sg) {
-                wake = chan__sendto(c, sg, cs->elem);
-                goto done;
-            }
-            if (c->qcount < c->dataqsiz) {
-                chan__bufput(c, cs->elem);
-                goto done;
-            }
-        }
+        int r = try_case(&cases[casi], &wake);
+        if (r == CASE_DONE || r == CASE_CLOSED_RECV)
+            goto done;
+        if (r == CASE_CLOSED_SEND)
+            goto sclose;
     }
 
     if (!block) {
@@ -305,6 +354,7 @@ out:
 
 sclose:
     selunlock(cases, lo, norder, skip);
+closed_send:
     if (heap)
         runtime__free(heap, heapsize);
     go_panic("send on closed channel");
