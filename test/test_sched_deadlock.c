@@ -204,3 +204,89 @@ Test(sched_deadlock, main_locked_to_thread, .timeout = 30)
 {
     expect_deadlock(main_self_locked, NULL);
 }
+
+/* ---- the classic cases, through channels ------------------------------ */
+
+/* main receives on a channel nobody sends on (Go's canonical deadlock). */
+static int main_chan_recv(int argc, char **argv)
+{
+    chan_t *c = chan_make(sizeof(int), 0);
+    int v;
+    chan_recv(c, &v);
+    return 0;
+}
+
+Test(sched_deadlock, chan_receive_without_sender, .timeout = 30)
+{
+    gt_result_t *r = malloc(sizeof *r);
+    gt_child(r, main_chan_recv, NULL, 15000);
+    cr_assert_eq(r->status, 2, "exit status %d; output:\n%s", r->status, r->out);
+    cr_assert_not_null(strstr(r->out, DEADLOCK_MSG), "output:\n%s", r->out);
+    /* Go then prints main's traceback with its wait reason. */
+    cr_assert_not_null(strstr(r->out, "goroutine 1 [chan receive]:"),
+                       "output:\n%s", r->out);
+    free(r);
+}
+
+/* select {} in main, with a worker blocked on a full buffered channel. */
+static chan_t *full;
+static void stuck_sender(void *arg)
+{
+    int v = 1;
+    chan_send(full, &v);
+    chan_send(full, &v); /* capacity 1: blocks for ever */
+}
+
+static int main_select_forever(int argc, char **argv)
+{
+    GC_STORE(full, chan_make(sizeof(int), 1));
+    go(stuck_sender, NULL);
+    chan_select(NULL, 0, true);
+    return 0;
+}
+
+Test(sched_deadlock, empty_select_and_blocked_sender, .timeout = 30)
+{
+    gt_result_t *r = malloc(sizeof *r);
+    gt_child(r, main_select_forever, NULL, 15000);
+    cr_assert_eq(r->status, 2, "exit status %d; output:\n%s", r->status, r->out);
+    cr_assert_not_null(strstr(r->out, DEADLOCK_MSG), "output:\n%s", r->out);
+    cr_assert_not_null(strstr(r->out, "goroutine 1 [select (no cases)]:"),
+                       "output:\n%s", r->out);
+    free(r);
+}
+
+/* main calls runtime_goexit: the others run to their end, then Go reports
+ * "no goroutines (main called runtime.Goexit) - deadlock!". */
+static _Atomic int others_done;
+static void worker_sleeps(void *arg)
+{
+    time_sleep(100 * TIME_MILLISECOND);
+    printf("worker done\n");
+    fflush(stdout);
+    atomic_fetch_add(&others_done, 1);
+}
+
+static int main_goexit(int argc, char **argv)
+{
+    go(worker_sleeps, NULL);
+    go(worker_sleeps, NULL);
+    runtime_goexit();
+    printf("not reached\n");
+    return 0;
+}
+
+Test(sched_deadlock, main_goexit_waits_for_others, .timeout = 30)
+{
+    gt_result_t *r = malloc(sizeof *r);
+    gt_child(r, main_goexit, NULL, 15000);
+    cr_assert_eq(r->status, 2, "exit status %d; output:\n%s", r->status, r->out);
+    cr_assert_not_null(strstr(r->out, "fatal error: no goroutines (main called "
+                                      "runtime.Goexit) - deadlock!"),
+                       "output:\n%s", r->out);
+    cr_assert_null(strstr(r->out, "not reached"), "output:\n%s", r->out);
+    /* Both workers finished first. */
+    const char *p = strstr(r->out, "worker done\n");
+    cr_assert(p && strstr(p + 1, "worker done\n"), "output:\n%s", r->out);
+    free(r);
+}
