@@ -233,7 +233,7 @@ int chan_select(select_case_t *cases, int n, bool block)
     for (int i = 0; i < n; i++) {
         if (cases[i].c == NULL)
             continue;
-        uint32_t j = runtime__fastrandn((uint32_t)norder + 1);
+        uint32_t j = norder ? runtime__fastrandn((uint32_t)norder + 1) : 0;
         po[norder] = po[j];
         po[j] = (uint16_t)i;
         norder++;
