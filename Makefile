@@ -69,7 +69,7 @@ $(BUILD)/libgort.a: $(OBJS)
 	ar rcs $@ $^
 
 $(BUILD)/libgort.so: $(OBJS)
-	$(CC) -shared -o $@ $^ $(LIBS) -Wl,-soname,libgort.so.0 -Wl,-z,noexecstack
+	$(CC) -shared -o $@ $^ $(LIBS) -Wl,-soname,libgort.so.0 -Wl,-z,noexecstack -Wl,--exclude-libs,ALL
 	ln -sf libgort.so $(BUILD)/libgort.so.0   # the soname, for -rpath users (make run)
 
 # Tests link libgort statically (the common case for gort programs).

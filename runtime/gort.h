@@ -19,6 +19,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Everything declared here is exported from libgort.so; the runtime's
+ * internals are built with -fvisibility=hidden. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 typedef struct chan chan_t;      /* a channel; see "channels and select" */
 
 /* ------------------------------------------------------------------ */
@@ -312,5 +318,9 @@ static inline void sync__once_do_fast(sync_once_t *o, void (*fn)(void *arg), voi
  * sync_mutex_trylock): take the lock only if that needs no waiting. */
 bool sync_rwmutex_trylock(sync_rwmutex_t *rw);
 bool sync_rwmutex_tryrlock(sync_rwmutex_t *rw);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #endif /* GORT_H */

@@ -72,6 +72,8 @@ struct g {
     m_t *m;                        /* M running this G, or NULL */
     m_t *lockedm;                  /* LockOSThread */
     g_t *schedlink;                /* run queue / free list link */
+    g_t *gfreebatch;               /* global free list: next batch */
+    int32_t gfreebatchn;           /* Gs in the batch this G heads */
     void (*fn)(void *);            /* entry */
     void *arg;
     uintptr_t gopc;                /* PC of the go() caller (traceback) */
@@ -173,6 +175,9 @@ struct p {
     g_t *runq[SCHED_RUNQ_SIZE];
     _Atomic(g_t *) runnext;
 
+    int64_t goidcache, goidcacheend;  /* goroutine ids reserved for this P */
+    int64_t ngoroutines;           /* user Gs born minus dead on this P */
+
     /* free Gs of this P */
     g_t *gfree;
     int32_t gfreecnt;
@@ -211,7 +216,8 @@ typedef struct {
     _Atomic int32_t npidle;
     _Atomic int32_t nmspinning;
 
-    g_t *runqhead, *runqtail;      /* global run queue */
+    g_t **runq;                    /* global run queue: a ring of G pointers, */
+    uint32_t runqfirst, runqcap;   /* so moving Gs touches no G descriptor */
     int32_t runqsize;
 
     runtime_lock_t gflock;         /* global free Gs */
@@ -326,7 +332,7 @@ GORT_HIDDEN bool sched__runqempty(p_t *p);
 GORT_HIDDEN uint32_t sched__runqsteal(p_t *p, p_t *victim, bool stealnext, g_t **out);
 /* sched.lock held. */
 GORT_HIDDEN void sched__globrunqput(g_t *gp);
-GORT_HIDDEN void sched__globrunqputbatch(g_t *head, g_t *tail, int32_t n);
+GORT_HIDDEN void sched__globrunqputbatch(g_t **batch, int32_t n);
 GORT_HIDDEN g_t *sched__globrunqget(p_t *p, int32_t max);
 
 /* ------------------------------------------------------------------ */
@@ -342,6 +348,9 @@ GORT_HIDDEN void sched__pidleput(p_t *p);     /* sched.lock held */
 GORT_HIDDEN void sched__acquirep(p_t *p);
 GORT_HIDDEN p_t *sched__releasep(void);
 GORT_HIDDEN _Noreturn void sched__schedule(void);   /* g0 */
+GORT_HIDDEN _Noreturn void sched__execute(g_t *gp, bool inherit);  /* g0 */
+/* nanotime as of sysmon's last tick (<= 10 ms old): for wait times. */
+GORT_HIDDEN extern _Atomic int64_t sched__coarsenow;
 GORT_HIDDEN void sched__checkdead(void);      /* sched.lock held */
 GORT_HIDDEN void sched__newm_sysmon(void (*fn)(void));
 /* A timer due at when was added: wake the M sleeping for timers if it

@@ -18,7 +18,7 @@ static _Noreturn void park_m(g_t *gp)
 {
     m_t *m = sched__getm();
     sched__stackcheck(gp);
-    atomic_store(&gp->status, G_WAITING);
+    atomic_store_explicit(&gp->status, G_WAITING, memory_order_release);
     m->curg = NULL;
     gp->m = NULL;
     bool (*unlockf)(g_t *, void *) = m->waitunlockf;
@@ -43,7 +43,7 @@ void sched__park(bool (*unlockf)(g_t *, void *), void *arg, const char *reason)
     m->waitunlockf = unlockf;
     m->waitlock = arg;
     g->waitreason = reason;
-    g->waitsince = runtime__nanotime();
+    g->waitsince = atomic_load_explicit(&sched__coarsenow, memory_order_relaxed);
     sched__mcall(g, m->g0sp, (void (*)(g_t *))park_m);
 }
 
@@ -66,7 +66,7 @@ void sched__ready(g_t *gp, bool next)
     if (unlikely(s != G_WAITING))
         runtime__throwf("bad g->status in ready: goroutine %lld status %u",
                         (long long)gp->goid, s);
-    atomic_store(&gp->status, G_RUNNABLE);
+    atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
     m_t *m = sched__getm();
     if (m && m->p) {
         m->locks++;
@@ -85,12 +85,24 @@ static _Noreturn void gosched_m(g_t *gp)
 {
     m_t *m = sched__getm();
     sched__stackcheck(gp);
-    atomic_store(&gp->status, G_RUNNABLE);
+    atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
     m->curg = NULL;
     gp->m = NULL;
+    /* One trip through sched.lock: queue gp and, if this P has nothing
+     * local, take the next global G right away (often gp itself). */
+    p_t *p = m->p;
+    g_t *next = NULL;
     runtime__lock(&sched__sched.lock);
     sched__globrunqput(gp);
+    if (m->lockedg == NULL && sched__runqempty(p) &&
+        !atomic_load(&sched__sched.gcwaiting) && !atomic_load(&sched__sched.exiting))
+        next = sched__globrunqget(p, 0);
     runtime__unlock(&sched__sched.lock);
+    if (next) {
+        if (next->lockedm == NULL || next->lockedm == m)
+            sched__execute(next, false);
+        sched__runqput(p, next, true);   /* schedule hands it to its M */
+    }
     sched__schedule();
 }
 

@@ -47,6 +47,7 @@ _Atomic size_t sched__allglen;
 static size_t allgcap;
 
 static _Atomic int64_t goidgen;
+_Atomic int64_t sched__coarsenow;       /* nanotime, refreshed by sysmon */
 static int32_t allpcap;
 static int32_t newprocs;                /* procresize request, world stopped */
 static runtime_note_t timernote;        /* the timer sleeper's note */
@@ -90,58 +91,83 @@ void sched__for_each_g(void (*fn)(g_t *, void *), void *arg)
     runtime__unlock(&sched__allglock);
 }
 
-/* Returns a dead G for reuse, from p's cache or the global list. */
+/* The global free list is a stack of batches of SCHED_GFREE_BATCH dead
+ * Gs: each batch is a schedlink chain whose head carries the link to the
+ * next batch and the count, so moving a batch between a P and the global
+ * list touches one G. */
+#define SCHED_GFREE_BATCH (SCHED_GFREE_LOCAL / 2)
+
+/* Returns a dead G for reuse, from p's cache or a global batch. */
 static g_t *gfget(p_t *p)
 {
-    if (p && p->gfree == NULL && sched__sched.gfree) {
+    if ((p == NULL || p->gfree == NULL) && sched__sched.gfree) {
         runtime__lock(&sched__sched.gflock);
-        while (p->gfreecnt < SCHED_GFREE_LOCAL / 2 && sched__sched.gfree) {
-            g_t *gp = sched__sched.gfree;
-            sched__sched.gfree = gp->schedlink;
-            sched__sched.ngfree--;
-            gp->schedlink = p->gfree;
-            p->gfree = gp;
-            p->gfreecnt++;
+        g_t *b = sched__sched.gfree;
+        if (b) {
+            sched__sched.gfree = b->gfreebatch;
+            sched__sched.ngfree -= b->gfreebatchn;
         }
         runtime__unlock(&sched__sched.gflock);
+        if (b && p) {
+            p->gfree = b;
+            p->gfreecnt = b->gfreebatchn;
+        } else if (b) {
+            /* No P to keep the rest: return them as a smaller batch. */
+            g_t *rest = b->schedlink;
+            if (rest) {
+                rest->gfreebatchn = b->gfreebatchn - 1;
+                runtime__lock(&sched__sched.gflock);
+                rest->gfreebatch = sched__sched.gfree;
+                sched__sched.gfree = rest;
+                sched__sched.ngfree += rest->gfreebatchn;
+                runtime__unlock(&sched__sched.gflock);
+            }
+            return b;
+        }
     }
-    g_t *gp = NULL;
-    if (p) {
-        gp = p->gfree;
-        if (gp) {
-            p->gfree = gp->schedlink;
-            p->gfreecnt--;
-        }
-    } else if (sched__sched.gfree) {
-        runtime__lock(&sched__sched.gflock);
-        gp = sched__sched.gfree;
-        if (gp) {
-            sched__sched.gfree = gp->schedlink;
-            sched__sched.ngfree--;
-        }
-        runtime__unlock(&sched__sched.gflock);
+    if (p == NULL)
+        return NULL;
+    g_t *gp = p->gfree;
+    if (gp) {
+        p->gfree = gp->schedlink;
+        p->gfreecnt--;
     }
     return gp;
 }
 
-/* Puts a dead G on p's free cache, spilling half when it grows. */
+/* Pushes a chain of n dead Gs (head..., linked by schedlink) as a batch. */
+static void gfree_pushbatch(g_t *head, int32_t n)
+{
+    head->gfreebatchn = n;
+    runtime__lock(&sched__sched.gflock);
+    head->gfreebatch = sched__sched.gfree;
+    sched__sched.gfree = head;
+    sched__sched.ngfree += n;
+    runtime__unlock(&sched__sched.gflock);
+}
+
+/* Puts a dead G on p's free cache; a full cache goes global as a batch,
+ * keeping the most recently freed (cache-hot) G local. */
 static void gfput(p_t *p, g_t *gp)
 {
+    if (p->gfreecnt >= SCHED_GFREE_LOCAL) {
+        gfree_pushbatch(p->gfree, p->gfreecnt);
+        p->gfree = NULL;
+        p->gfreecnt = 0;
+    }
     gp->schedlink = p->gfree;
     p->gfree = gp;
     p->gfreecnt++;
-    if (p->gfreecnt >= SCHED_GFREE_LOCAL) {
-        runtime__lock(&sched__sched.gflock);
-        while (p->gfreecnt > SCHED_GFREE_LOCAL / 2) {
-            g_t *g1 = p->gfree;
-            p->gfree = g1->schedlink;
-            p->gfreecnt--;
-            g1->schedlink = sched__sched.gfree;
-            sched__sched.gfree = g1;
-            sched__sched.ngfree++;
-        }
-        runtime__unlock(&sched__sched.gflock);
-    }
+}
+
+/* Counts a user goroutine born (+1) or dead (-1): per P when there is
+ * one, so that spawning Ps share no cache line; NumGoroutine sums. */
+static void gcount_add(p_t *p, int d)
+{
+    if (p)
+        p->ngoroutines += d;
+    else
+        atomic_fetch_add(&ngoroutines, d);
 }
 
 /* Lays out a fresh context on gp's stack so that gogo enters gostart. */
@@ -153,6 +179,22 @@ static void gcontext_init(g_t *gp)
         sp[i] = 0;                                /* r15..rbp */
     sp[7] = (uintptr_t)sched__gostart;            /* return address */
     gp->sp = (uintptr_t)sp;
+}
+
+#define SCHED_GOID_BATCH 16   /* goroutine ids a P takes at once */
+
+/* A fresh goroutine id: from the P's cached batch, so that Ps spawning
+ * concurrently do not fight over one counter. */
+static int64_t newgoid(p_t *p)
+{
+    if (p == NULL)
+        return atomic_fetch_add_explicit(&goidgen, 1, memory_order_relaxed) + 1;
+    if (p->goidcache == p->goidcacheend) {
+        p->goidcache = atomic_fetch_add_explicit(&goidgen, SCHED_GOID_BATCH,
+                                                 memory_order_relaxed) + 1;
+        p->goidcacheend = p->goidcache + SCHED_GOID_BATCH;
+    }
+    return p->goidcache++;
 }
 
 /* Creates a runnable G for fn(arg); does not queue it. */
@@ -173,7 +215,7 @@ static g_t *newproc1(void (*fn)(void *), void *arg, bool system, uintptr_t pc)
     gp->arg = arg;
     gp->gopc = pc;
     gp->system = system;
-    gp->goid = atomic_fetch_add_explicit(&goidgen, 1, memory_order_relaxed) + 1;
+    gp->goid = newgoid(p);
     gp->waitreason = NULL;
     gp->lockedm = NULL;
     gp->frame = NULL;
@@ -181,13 +223,13 @@ static g_t *newproc1(void (*fn)(void *), void *arg, bool system, uintptr_t pc)
     gp->goexiting = false;
     gp->waiting = NULL;
     gp->param = NULL;
-    atomic_store(&gp->preempt, false);
+    atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
     gcontext_init(gp);
     if (system)
         atomic_fetch_add(&ngsys, 1);
     else
-        atomic_fetch_add(&ngoroutines, 1);
-    atomic_store(&gp->status, G_RUNNABLE);
+        gcount_add(p, 1);
+    atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
     return gp;
 }
 
@@ -560,13 +602,13 @@ static _Noreturn void mexit_forever(void)
 /* schedule                                                            */
 /* ------------------------------------------------------------------ */
 
-/* Runs gp on the current M and P. Never returns. */
-static _Noreturn void execute(g_t *gp, bool inherit)
+/* Runs gp on the current M and P. Never returns. g0. */
+_Noreturn void sched__execute(g_t *gp, bool inherit)
 {
     m_t *m = sched__getm();
     m->curg = gp;
     gp->m = m;
-    atomic_store(&gp->status, G_RUNNING);
+    atomic_store_explicit(&gp->status, G_RUNNING, memory_order_release);
     gp->waitreason = NULL;
     atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
     if (!inherit)
@@ -574,16 +616,19 @@ static _Noreturn void execute(g_t *gp, bool inherit)
     sched__gogo(gp->sp);
 }
 
-/* Runs the expired timers of every P; returns the earliest pending when. */
-static int64_t checktimers_all(int64_t now)
+/* Runs the expired timers of every P; returns the earliest pending when.
+ * Reads the clock only if some timer exists. */
+static int64_t checktimers_all(void)
 {
-    int64_t next = 0;
+    int64_t next = 0, now = 0;
     int32_t n = atomic_load(&sched__gomaxprocs);
     for (int32_t i = 0; i < n; i++) {
         p_t *p = sched__allp[i];
         int64_t w = atomic_load(&p->timer0when);
         if (w == 0)
             continue;
+        if (now == 0)
+            now = runtime__nanotime();
         if (w <= now)
             w = sched__timers_run(p, now);
         if (w != 0 && (next == 0 || w < next))
@@ -700,8 +745,7 @@ top:
     }
     if (atomic_load(&sched__sched.exiting))
         mexit_forever();
-    int64_t now = runtime__nanotime();
-    int64_t next = checktimers_all(now);
+    int64_t next = checktimers_all();
 
     g_t *gp = sched__runqget(p, inherit);
     if (gp)
@@ -773,7 +817,7 @@ top:
         }
     }
     (void)wasspinning;
-    next = checktimers_all(runtime__nanotime());
+    next = checktimers_all();
     sleep_for_timers(m, next);
     goto top;
 }
@@ -820,7 +864,7 @@ top:;
         sched__startlockedm(gp);
         goto top;
     }
-    execute(gp, inherit);
+    sched__execute(gp, inherit);
 }
 
 /* ------------------------------------------------------------------ */
@@ -860,7 +904,7 @@ _Noreturn void sched__stoplockedm(void)
     sched__acquirep(m->nextp);
     m->nextp = NULL;
     g_t *gp = m->lockedg;
-    execute(gp, false);
+    sched__execute(gp, false);
 }
 
 void runtime_lock_os_thread(void)
@@ -1073,17 +1117,13 @@ static p_t *procresize(int32_t nprocs)
         while ((gp = sched__runqget(p, &inh)) != NULL)
             sched__globrunqput(gp);
         sched__timers_move(p, m->p);
-        while (p->gfree) {
-            g_t *g1 = p->gfree;
-            p->gfree = g1->schedlink;
-            p->gfreecnt--;
-            runtime__lock(&sched__sched.gflock);
-            g1->schedlink = sched__sched.gfree;
-            sched__sched.gfree = g1;
-            sched__sched.ngfree++;
-            runtime__unlock(&sched__sched.gflock);
-        }
+        if (p->gfree)
+            gfree_pushbatch(p->gfree, p->gfreecnt);
+        p->gfree = NULL;
+        p->gfreecnt = 0;
         gc__p_destroy(p);
+        atomic_fetch_add(&ngoroutines, p->ngoroutines);
+        p->ngoroutines = 0;
         atomic_store(&p->status, P_DEAD);
         p->m = NULL;
     }
@@ -1147,7 +1187,12 @@ int runtime_gomaxprocs(int n)
 
 int runtime_num_goroutine(void)
 {
-    return atomic_load(&ngoroutines);
+    /* Ps that died in procresize handed their counts to P0. */
+    int64_t n = atomic_load(&ngoroutines);
+    int32_t np = atomic_load(&sched__gomaxprocs);
+    for (int32_t i = 0; i < np; i++)
+        n += __atomic_load_n(&sched__allp[i]->ngoroutines, __ATOMIC_RELAXED);
+    return n < 1 ? 1 : (int)n;
 }
 
 int runtime_num_cpu(void)
@@ -1188,7 +1233,7 @@ static _Noreturn void goexit0(g_t *gp)
     if (gp->system)
         atomic_fetch_sub(&ngsys, 1);
     else
-        atomic_fetch_sub(&ngoroutines, 1);
+        gcount_add(m->p, -1);
     m->curg = NULL;
     gp->m = NULL;
     if (gp->lockedm) {
@@ -1227,7 +1272,7 @@ static _Noreturn void mainexit_m(g_t *gp)
     m_t *m = sched__getm();
     m->curg = NULL;
     atomic_store(&gp->status, G_DEAD);
-    atomic_fetch_sub(&ngoroutines, 1);
+    gcount_add(m->p, -1);
     /* Wake M0 wherever it sleeps so it can return from runtime_main. */
     if (m != &sched__m0) {
         runtime__lock(&sched__sched.lock);
@@ -1294,8 +1339,10 @@ int runtime_main(int (*main_fn)(int argc, char **argv), int argc, char **argv)
     runtime__unlock(&sched__sched.lock);
     runtime__assert(runnable == NULL);
 
+    atomic_store(&sched__coarsenow, runtime__nanotime());
     gc__init();
     sched__preempt_init();
+    runtime__signal_init();
     atomic_store(&sched__started, true);
 
     mainarg_t ma = {main_fn, argc, argv, 0};

@@ -8,9 +8,15 @@
  * inherits the time slice. When the ring is full, half of it plus the new
  * G move to the global queue in one locked batch, shuffled order kept.
  *
- * The global queue is a linked list under sched.lock.
+ * The global queue is a growable ring of G pointers under sched.lock:
+ * moving a batch in or out copies pointers and touches no G descriptor
+ * (each G lives on its own stack page, so touching one costs a TLB miss).
  */
+#include <unistd.h>
+
 #include "internal.h"
+
+#define SCHED_STEAL_NEXT_DELAY_US 3
 
 /* Moves half the local queue plus gp to the global queue. Owner only.
  * Returns false if a thief raced us (the caller retries the fast path). */
@@ -30,10 +36,8 @@ static bool runqputslow(p_t *p, g_t *gp, uint32_t h, uint32_t t)
         uint32_t j = runtime__fastrandn(i + 1);
         g_t *tmp = batch[i]; batch[i] = batch[j]; batch[j] = tmp;
     }
-    for (uint32_t i = 0; i < n; i++)
-        batch[i]->schedlink = batch[i + 1];
     runtime__lock(&sched__sched.lock);
-    sched__globrunqputbatch(batch[0], batch[n], (int32_t)(n + 1));
+    sched__globrunqputbatch(batch, (int32_t)(n + 1));
     runtime__unlock(&sched__sched.lock);
     return true;
 }
@@ -108,6 +112,12 @@ static uint32_t runqgrab(p_t *victim, g_t **out, bool stealnext)
         if (n == 0) {
             if (stealnext) {
                 g_t *next = atomic_load(&victim->runnext);
+                /* A running victim is likely about to run its runnext (a
+                 * channel partner): give it a moment before taking it. */
+                if (next && atomic_load(&victim->status) == P_RUNNING) {
+                    usleep(SCHED_STEAL_NEXT_DELAY_US);
+                    next = atomic_load(&victim->runnext);
+                }
                 if (next && atomic_compare_exchange_strong(&victim->runnext, &next, NULL)) {
                     out[0] = next;
                     return 1;
@@ -147,26 +157,52 @@ uint32_t sched__runqsteal(p_t *p, p_t *victim, bool stealnext, g_t **out)
 /* global queue (sched.lock held)                                      */
 /* ------------------------------------------------------------------ */
 
-void sched__globrunqput(g_t *gp)
+#define GLOBRUNQ_MIN_CAP 1024
+
+/* Makes room for n more Gs, doubling the ring (order kept). */
+static void globrunq_reserve(int32_t n)
 {
-    gp->schedlink = NULL;
-    if (sched__sched.runqtail)
-        sched__sched.runqtail->schedlink = gp;
-    else
-        sched__sched.runqhead = gp;
-    sched__sched.runqtail = gp;
-    sched__sched.runqsize++;
+    sched_t *s = &sched__sched;
+    uint32_t need = (uint32_t)(s->runqsize + n);
+    if (need <= s->runqcap)
+        return;
+    uint32_t ncap = s->runqcap ? s->runqcap : GLOBRUNQ_MIN_CAP;
+    while (ncap < need)
+        ncap *= 2;
+    g_t **nq = runtime__malloc(ncap * sizeof(g_t *));
+    for (int32_t i = 0; i < s->runqsize; i++)
+        nq[i] = s->runq[(s->runqfirst + (uint32_t)i) % s->runqcap];
+    runtime__free(s->runq, s->runqcap * sizeof(g_t *));
+    s->runq = nq;
+    s->runqcap = ncap;
+    s->runqfirst = 0;
 }
 
-void sched__globrunqputbatch(g_t *head, g_t *tail, int32_t n)
+void sched__globrunqput(g_t *gp)
 {
-    tail->schedlink = NULL;
-    if (sched__sched.runqtail)
-        sched__sched.runqtail->schedlink = head;
-    else
-        sched__sched.runqhead = head;
-    sched__sched.runqtail = tail;
-    sched__sched.runqsize += n;
+    sched_t *s = &sched__sched;
+    globrunq_reserve(1);
+    s->runq[(s->runqfirst + (uint32_t)s->runqsize) % s->runqcap] = gp;
+    s->runqsize++;
+}
+
+void sched__globrunqputbatch(g_t **batch, int32_t n)
+{
+    sched_t *s = &sched__sched;
+    globrunq_reserve(n);
+    for (int32_t i = 0; i < n; i++)
+        s->runq[(s->runqfirst + (uint32_t)(s->runqsize + i)) % s->runqcap] = batch[i];
+    s->runqsize += n;
+}
+
+/* Pops the head of the global queue (non-empty). */
+static g_t *globrunqpop(void)
+{
+    sched_t *s = &sched__sched;
+    g_t *gp = s->runq[s->runqfirst];
+    s->runqfirst = (s->runqfirst + 1) % s->runqcap;
+    s->runqsize--;
+    return gp;
 }
 
 /* Takes a batch from the global queue for p: returns one G and puts the
@@ -184,17 +220,8 @@ g_t *sched__globrunqget(p_t *p, int32_t max)
         n = max;
     if (n > SCHED_RUNQ_SIZE / 2)
         n = SCHED_RUNQ_SIZE / 2;
-    sched__sched.runqsize -= n;
-    g_t *gp = sched__sched.runqhead;
-    sched__sched.runqhead = gp->schedlink;
-    if (sched__sched.runqhead == NULL)
-        sched__sched.runqtail = NULL;
-    while (--n > 0) {
-        g_t *g1 = sched__sched.runqhead;
-        sched__sched.runqhead = g1->schedlink;
-        if (sched__sched.runqhead == NULL)
-            sched__sched.runqtail = NULL;
-        sched__runqput(p, g1, false);
-    }
+    g_t *gp = globrunqpop();
+    while (--n > 0)
+        sched__runqput(p, globrunqpop(), false);
     return gp;
 }

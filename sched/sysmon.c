@@ -74,6 +74,7 @@ static void sysmon(void)
         if (atomic_load(&sched__sched.exiting))
             continue;
         int64_t now = runtime__nanotime();
+        atomic_store_explicit(&sched__coarsenow, now, memory_order_relaxed);
         if (retake(now) > 0)
             idle = 0;
         else
