@@ -7,7 +7,8 @@
  *
  * May call: the scheduler (sched__getg, sched__goexit1), traceback.c for
  * reports, gc_alloc when a frame outgrows its inline defer slots, and
- * libunwind to check that recover is called directly by a deferred call.
+ * symbols (traceback.c) to check that recover is called directly by a
+ * deferred call.
  *
  * How it works (see docs/panic.md):
  *  - go_call pushes a frame that lives in its own C stack frame, marks a
@@ -32,8 +33,6 @@
  *  - Every runtime_panic_t on g->panic lives in a C frame that is still
  *    live (go_panic and runtime_goexit never return).
  */
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,8 +60,8 @@ static void run_defers(g_t *g, runtime_frame_t *f)
 }
 
 /* One go_call frame around fn(arg); dp != NULL marks a deferred call run
- * by that panic. noinline/noclone: go_recover recognises the deferred
- * function by its caller, this function. */
+ * by that panic. noinline/noclone: go_recover recognises a deferred
+ * function that tail-called it by a return address in this function. */
 static GORT_NOINLINE __attribute__((noclone)) void
 call_frame(g_t *g, void (*fn)(void *), void *arg, runtime_panic_t *dp)
 {
@@ -74,16 +73,26 @@ call_frame(g_t *g, void (*fn)(void *), void *arg, runtime_panic_t *dp)
     f.deferpanic = dp;
     f.fn = fn;
     g->frame = &f;
-    if (__builtin_setjmp(f.jb) == 0)
+    if (__builtin_setjmp(f.jb) == 0) {
+        /* No push between here and the call (x86-64 passes arg in rdi). */
+        __asm__ volatile("movq %%rsp, %0" : "=r"(f.callsp));
         fn(arg);
+    }
     /* Returned normally, or recovered: the rest of the defers run. */
     run_defers(g, &f);
     g->frame = f.link;
 }
 
+/* The current goroutine, or a misuse report naming the API call. */
+static inline g_t *current_g(const char *what)
+{
+    g_t *g = sched__getg();
+    return likely(g != NULL) ? g : sched__needg(what);
+}
+
 void go_call(void (*fn)(void *arg), void *arg)
 {
-    call_frame(sched__needg("go_call"), fn, arg, NULL);
+    call_frame(current_g("go_call"), fn, arg, NULL);
 }
 
 /* The scheduler's entry for every goroutine: an implicit outermost frame. */
@@ -112,7 +121,7 @@ static void grow_defers(runtime_frame_t *f)
 
 void go_defer(void (*fn)(void *arg), void *arg)
 {
-    g_t *g = sched__needg("go_defer");
+    g_t *g = current_g("go_defer");
     runtime_frame_t *f = g->frame;
     if (unlikely(!f))
         runtime__throw("go_defer: no go_call frame");
@@ -258,29 +267,41 @@ _Noreturn void runtime__panic_sig(const char *msg, int sig, uintptr_t code,
 /* recover                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Go's "recover is called directly by a deferred function": walks up
- * from here (this function, go_recover, its caller) and checks that the
- * caller of go_recover's caller is call_frame -- or that go_recover's
- * caller is call_frame itself, when the deferred function tail-called it.
- * Without unwind information the check passes. */
-static GORT_NOINLINE bool recover_caller_is_deferred(void)
+/* Go's "recover is called directly by a deferred function", from the
+ * return address ra of go_recover and its frame address cfa:
+ *  - ra in call_frame: fn tail-called go_recover. Yes.
+ *  - ra in fn (or in a part gcc split off it, "fn.cold"), and no return
+ *    address into fn between cfa and fn's own frame base f->callsp (fn
+ *    did not recurse into itself on the way). Yes.
+ *  - Otherwise (a helper called by fn, ...): no.
+ * A helper that tail-calls go_recover vanishes from the stack and passes
+ * (docs/panic.md). Without symbols the check passes. */
+static bool called_directly(uintptr_t ra, uintptr_t cfa, runtime_frame_t *f)
 {
-    unw_context_t uc;
-    unw_cursor_t c;
-    if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0)
+    uintptr_t start, size, fstart, fsize;
+    const char *name, *fname;
+    uintptr_t fn = (uintptr_t)f->fn;
+    if (!runtime__func_entry(ra - 1, &start, &size, &name))
         return true;
-    for (int depth = 0; depth < 4; depth++) {
-        if (depth >= 2) {
-            unw_proc_info_t pi;
-            if (unw_get_proc_info(&c, &pi) != 0)
-                return true;
-            if (pi.start_ip == (uintptr_t)call_frame)
-                return true;
-        }
-        if (depth < 3 && unw_step(&c) <= 0)
-            return true;
+    if (start == (uintptr_t)call_frame)
+        return true;
+    if (!runtime__func_entry(fn, &fstart, &fsize, &fname) || fstart != fn)
+        return true;  /* fn is not a symbol's entry (a PLT stub...) */
+    if (start != fn) {
+        size_t n = strlen(fname);
+        if (strncmp(name, fname, n) != 0 || name[n] != '.')
+            return false;
     }
-    return false;
+    /* f->callsp - 8 holds fn's return address into call_frame; if it does
+     * not, the frame layout is not understood: do not judge. */
+    const uintptr_t *lo = (const uintptr_t *)cfa, *hi = (const uintptr_t *)f->callsp - 1;
+    if (cfa >= f->callsp || !runtime__func_entry(*hi - 1, &start, &size, &name) ||
+        start != (uintptr_t)call_frame)
+        return true;
+    for (const uintptr_t *w = lo; w < hi; w++)
+        if (*w > fn && *w < fn + fsize)
+            return false;  /* a return address into fn: fn recursed */
+    return true;
 }
 
 GORT_NOINLINE const char *go_recover(void)
@@ -297,7 +318,9 @@ GORT_NOINLINE const char *go_recover(void)
          * only when deferred by a deferred call of the panic. */
         if (!f->link || f->link->deferpanic != p)
             return NULL;
-    } else if (f->deferpanic != p || !recover_caller_is_deferred()) {
+    } else if (f->deferpanic != p ||
+               !called_directly((uintptr_t)__builtin_return_address(0),
+                                (uintptr_t)__builtin_frame_address(0) + 16, f)) {
         return NULL;
     }
     p->recovered = true;

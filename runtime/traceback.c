@@ -164,16 +164,17 @@ static struct backtrace_state *bt_get(void)
 
 typedef struct {
     const char *name;
-    uintptr_t start;
+    uintptr_t start, size;
 } syminfo_t;
 
 static void bt_syminfo_cb(void *data, uintptr_t pc, const char *symname,
                           uintptr_t symval, uintptr_t symsize)
 {
-    (void)pc; (void)symsize;
+    (void)pc;
     syminfo_t *si = data;
     si->name = symname;
     si->start = symval;
+    si->size = symsize;
 }
 
 /* Name and entry of the function containing pc; false if unknown. */
@@ -181,10 +182,48 @@ static bool symbolize(uintptr_t pc, syminfo_t *out)
 {
     out->name = NULL;
     out->start = 0;
+    out->size = 0;
     struct backtrace_state *st = bt_get();
     if (st)
         backtrace_syminfo(st, pc, bt_syminfo_cb, bt_error, out);
     return out->name != NULL;
+}
+
+/* pc -> (function entry, name), cached: recover asks on every call. A
+ * direct-mapped table; an entry is published by its pc (release) after
+ * its other fields, and a reader re-checks the pc after reading them. */
+#define FUNC_CACHE_SIZE 256
+static struct {
+    _Atomic uintptr_t pc;
+    _Atomic uintptr_t start, size;
+    const char *_Atomic name;
+} func_cache[FUNC_CACHE_SIZE];
+
+bool runtime__func_entry(uintptr_t pc, uintptr_t *start, uintptr_t *size,
+                         const char **name)
+{
+    size_t h = (pc ^ (pc >> 9)) & (FUNC_CACHE_SIZE - 1);
+    if (atomic_load_explicit(&func_cache[h].pc, memory_order_acquire) == pc) {
+        *start = atomic_load_explicit(&func_cache[h].start, memory_order_relaxed);
+        *size = atomic_load_explicit(&func_cache[h].size, memory_order_relaxed);
+        *name = atomic_load_explicit(&func_cache[h].name, memory_order_relaxed);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&func_cache[h].pc, memory_order_relaxed) == pc)
+            return true;
+    }
+    syminfo_t si;
+    if (!symbolize(pc, &si))
+        return false;
+    atomic_store_explicit(&func_cache[h].pc, 0, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&func_cache[h].start, si.start, memory_order_relaxed);
+    atomic_store_explicit(&func_cache[h].size, si.size, memory_order_relaxed);
+    atomic_store_explicit(&func_cache[h].name, si.name, memory_order_relaxed);
+    atomic_store_explicit(&func_cache[h].pc, pc, memory_order_release);
+    *start = si.start;
+    *size = si.size;
+    *name = si.name;
+    return true;
 }
 
 typedef struct {

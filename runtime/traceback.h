@@ -33,6 +33,7 @@ typedef struct runtime_frame {
     uint32_t n, cap;                /* pending defers: defers[0..n) */
     struct runtime_panic *deferpanic; /* this frame is a deferred call run by it */
     void (*fn)(void *);             /* the frame's function (recover check) */
+    uintptr_t callsp;               /* sp at the call of fn: fn's CFA */
     runtime_defer_t inl[FRAME_INLINE_DEFERS];
 } runtime_frame_t;
 
@@ -115,6 +116,11 @@ GORT_HIDDEN void runtime__print_sigline(tb_sink_t *s, int sig, uintptr_t code,
  * (a large frame jumps over the guard page, or the stack has a canary
  * instead of a guard) and still be reported as that goroutine's. */
 #define STACK_OVERFLOW_SLACK (256 * 1024)
+
+/* Entry, size and symbol name of the function containing pc (cached);
+ * false when there is no symbol (stripped, JIT). */
+GORT_HIDDEN bool runtime__func_entry(uintptr_t pc, uintptr_t *start,
+                                     uintptr_t *size, const char **name);
 
 /* True if pc is in libgort's own code (frames hidden from tracebacks). */
 GORT_HIDDEN bool runtime__pc_in_gort(uintptr_t pc);
