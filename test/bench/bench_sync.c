@@ -14,7 +14,9 @@
 
 static void bench_mutex_uncontended(bench_b_t *b)
 {
-    static sync_mutex_t mu;
+    /* on the goroutine's stack, as Go's non-escaping local: a static in
+     * .bss could share a cache line with runtime data other threads write */
+    sync_mutex_t mu = {0};
     for (int64_t i = 0; i < b->n; i++) {
         sync_mutex_lock(&mu);
         sync_mutex_unlock(&mu);
@@ -29,7 +31,7 @@ typedef struct {
     sync_waitgroup_t wg;
     int64_t per;
     long counter;
-} contend_t;
+} __attribute__((aligned(64))) contend_t;   /* nothing else on its lines */
 
 static void mutex_worker(void *arg)
 {
@@ -97,7 +99,7 @@ static void nop(void *arg) { (void)arg; }
 
 static void bench_once(bench_b_t *b)
 {
-    static sync_once_t once;
+    sync_once_t once = {0};
     for (int64_t i = 0; i < b->n; i++)
         sync_once_do(&once, nop, NULL);
 }
