@@ -270,24 +270,27 @@ _Noreturn void runtime__panic_sig(const char *msg, int sig, uintptr_t code,
 /* Go's "recover is called directly by a deferred function", from the
  * return address ra of go_recover and its frame address cfa:
  *  - ra in call_frame: fn tail-called go_recover. Yes.
- *  - ra in fn (or in a part gcc split off it, "fn.cold"), and no return
- *    address into fn between cfa and fn's own frame base f->callsp (fn
- *    did not recurse into itself on the way). Yes.
+ *  - ra in fn (or in a part gcc split off it, "fn.cold": told by symbol
+ *    names, the slow path), and no return address into fn between cfa and
+ *    fn's own frame base f->callsp (fn did not recurse on the way). Yes.
  *  - Otherwise (a helper called by fn, ...): no.
  * A helper that tail-calls go_recover vanishes from the stack and passes
- * (docs/panic.md). Without symbols the check passes. */
+ * (docs/panic.md). Without unwind tables the check passes. */
 static bool called_directly(uintptr_t ra, uintptr_t cfa, runtime_frame_t *f)
 {
-    uintptr_t start, size, fstart, fsize;
-    const char *name, *fname;
+    uintptr_t start, size, fsize;
     uintptr_t fn = (uintptr_t)f->fn;
-    if (!runtime__func_entry(ra - 1, &start, &size, &name))
+    if (!runtime__func_extent(ra - 1, &start, &size))
         return true;
     if (start == (uintptr_t)call_frame)
         return true;
-    if (!runtime__func_entry(fn, &fstart, &fsize, &fname) || fstart != fn)
-        return true;  /* fn is not a symbol's entry (a PLT stub...) */
-    if (start != fn) {
+    if (!runtime__func_extent(fn, &start, &fsize) || start != fn)
+        return true;  /* fn is not a function's entry (a PLT stub...) */
+    if (!(ra > fn && ra <= fn + fsize)) {
+        const char *name = runtime__func_name(ra - 1);
+        const char *fname = runtime__func_name(fn);
+        if (!name || !fname)
+            return true;
         size_t n = strlen(fname);
         if (strncmp(name, fname, n) != 0 || name[n] != '.')
             return false;
@@ -295,11 +298,11 @@ static bool called_directly(uintptr_t ra, uintptr_t cfa, runtime_frame_t *f)
     /* f->callsp - 8 holds fn's return address into call_frame; if it does
      * not, the frame layout is not understood: do not judge. */
     const uintptr_t *lo = (const uintptr_t *)cfa, *hi = (const uintptr_t *)f->callsp - 1;
-    if (cfa >= f->callsp || !runtime__func_entry(*hi - 1, &start, &size, &name) ||
+    if (cfa >= f->callsp || !runtime__func_extent(*hi - 1, &start, &size) ||
         start != (uintptr_t)call_frame)
         return true;
     for (const uintptr_t *w = lo; w < hi; w++)
-        if (*w > fn && *w < fn + fsize)
+        if (*w > fn && *w <= fn + fsize)
             return false;  /* a return address into fn: fn recursed */
     return true;
 }

@@ -189,41 +189,46 @@ static bool symbolize(uintptr_t pc, syminfo_t *out)
     return out->name != NULL;
 }
 
-/* pc -> (function entry, name), cached: recover asks on every call. A
- * direct-mapped table; an entry is published by its pc (release) after
- * its other fields, and a reader re-checks the pc after reading them. */
+/* pc -> [start, start + size) of its function, from the unwind tables
+ * (libunwind: no debug information to load), cached because recover asks
+ * on every call. A direct-mapped table; an entry is published by its pc
+ * (release) after its other fields, and a reader re-checks the pc. */
 #define FUNC_CACHE_SIZE 256
 static struct {
     _Atomic uintptr_t pc;
     _Atomic uintptr_t start, size;
-    const char *_Atomic name;
 } func_cache[FUNC_CACHE_SIZE];
 
-bool runtime__func_entry(uintptr_t pc, uintptr_t *start, uintptr_t *size,
-                         const char **name)
+bool runtime__func_extent(uintptr_t pc, uintptr_t *start, uintptr_t *size)
 {
     size_t h = (pc ^ (pc >> 9)) & (FUNC_CACHE_SIZE - 1);
     if (atomic_load_explicit(&func_cache[h].pc, memory_order_acquire) == pc) {
         *start = atomic_load_explicit(&func_cache[h].start, memory_order_relaxed);
         *size = atomic_load_explicit(&func_cache[h].size, memory_order_relaxed);
-        *name = atomic_load_explicit(&func_cache[h].name, memory_order_relaxed);
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&func_cache[h].pc, memory_order_relaxed) == pc)
             return true;
     }
-    syminfo_t si;
-    if (!symbolize(pc, &si))
+    unw_proc_info_t pi;
+    if (unw_get_proc_info_by_ip(unw_local_addr_space, pc, &pi, NULL) != 0 ||
+        pi.start_ip == 0 || pi.end_ip <= pi.start_ip)
         return false;
     atomic_store_explicit(&func_cache[h].pc, 0, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
-    atomic_store_explicit(&func_cache[h].start, si.start, memory_order_relaxed);
-    atomic_store_explicit(&func_cache[h].size, si.size, memory_order_relaxed);
-    atomic_store_explicit(&func_cache[h].name, si.name, memory_order_relaxed);
+    atomic_store_explicit(&func_cache[h].start, pi.start_ip, memory_order_relaxed);
+    atomic_store_explicit(&func_cache[h].size, pi.end_ip - pi.start_ip, memory_order_relaxed);
     atomic_store_explicit(&func_cache[h].pc, pc, memory_order_release);
-    *start = si.start;
-    *size = si.size;
-    *name = si.name;
+    *start = pi.start_ip;
+    *size = pi.end_ip - pi.start_ip;
     return true;
+}
+
+/* The symbol name of the function containing pc, or NULL. The first call
+ * loads the program's symbols and debug information (libbacktrace). */
+const char *runtime__func_name(uintptr_t pc)
+{
+    syminfo_t si;
+    return symbolize(pc, &si) ? si.name : NULL;
 }
 
 typedef struct {

@@ -117,10 +117,13 @@ GORT_HIDDEN void runtime__print_sigline(tb_sink_t *s, int sig, uintptr_t code,
  * instead of a guard) and still be reported as that goroutine's. */
 #define STACK_OVERFLOW_SLACK (256 * 1024)
 
-/* Entry, size and symbol name of the function containing pc (cached);
- * false when there is no symbol (stripped, JIT). */
-GORT_HIDDEN bool runtime__func_entry(uintptr_t pc, uintptr_t *start,
-                                     uintptr_t *size, const char **name);
+/* [start, start + size) of the function containing pc, from the unwind
+ * tables (cached; no debug information loaded); false if unknown. */
+GORT_HIDDEN bool runtime__func_extent(uintptr_t pc, uintptr_t *start,
+                                      uintptr_t *size);
+/* The symbol name of the function containing pc, or NULL (slow the first
+ * time: loads symbols and debug information). */
+GORT_HIDDEN const char *runtime__func_name(uintptr_t pc);
 
 /* True if pc is in libgort's own code (frames hidden from tracebacks). */
 GORT_HIDDEN bool runtime__pc_in_gort(uintptr_t pc);
