@@ -642,3 +642,75 @@ static int main_gc_buffer(int argc, char **argv)
 }
 
 Test(chan, gc_keeps_buffered_pointers) { gt_run(main_gc_buffer); }
+
+/* Values carrying GC pointers go through unbuffered (direct copies into
+ * the receiver's stack) and buffered channels while another goroutine
+ * keeps collecting: every received object must still hold its pattern. */
+#define GCS_N 100000
+typedef struct { uint64_t id; uint64_t pat[15]; } obj_t;
+static chan_t *gcs_c[2];
+static _Atomic int gcs_stop;
+
+static void gcs_producer(void *arg)
+{
+    chan_t *c = arg;
+    for (uint64_t i = 0; i < GCS_N; i++) {
+        obj_t *o = gc_alloc(sizeof *o);
+        o->id = i;
+        for (int k = 0; k < 15; k++)
+            o->pat[k] = i * 31 + (uint64_t)k;
+        gc_alloc(64);                   /* garbage between the live ones */
+        chan_send(c, &o);
+    }
+    obj_t *end = NULL;
+    chan_send(c, &end);
+}
+
+static void gcs_collector(void *arg)
+{
+    chan_t *done = arg;
+    while (!atomic_load(&gcs_stop)) {
+        runtime_gc();
+        time_sleep(200 * TIME_MICROSECOND);
+    }
+    chan_send(done, NULL);
+}
+
+static int main_gc_stress(int argc, char **argv)
+{
+    runtime_gomaxprocs(2);
+    runtime_mem_stats_t *ms = gc_alloc(sizeof *ms);
+    runtime_read_mem_stats(ms);
+    uint32_t gc0 = ms->num_gc;
+    GC_STORE(gcs_c[0], chan_make(sizeof(obj_t *), 0));
+    GC_STORE(gcs_c[1], chan_make(sizeof(obj_t *), 16));
+    chan_t *done = chan_make(0, 1);
+    go(gcs_collector, done);
+    go(gcs_producer, gcs_c[0]);
+    go(gcs_producer, gcs_c[1]);
+    int bad = 0, open = 2;
+    uint64_t next[2] = {0, 0};
+    while (open > 0) {
+        obj_t *o = NULL;
+        select_case_t cs[2] = {{gcs_c[0], SELECT_RECV, &o, false},
+                               {gcs_c[1], SELECT_RECV, &o, false}};
+        int r = chan_select(cs, 2, true);
+        if (o == NULL) {
+            GC_STORE(gcs_c[r], NULL);  /* that producer is done */
+            open--;
+            continue;
+        }
+        bad += o->id != next[r]++;
+        for (int k = 0; k < 15; k++)
+            bad += o->pat[k] != o->id * 31 + (uint64_t)k;
+    }
+    atomic_store(&gcs_stop, 1);
+    chan_recv(done, NULL);
+    GT_CHECK(bad == 0, "%d corrupted or misordered objects", bad);
+    GT_CHECK(next[0] == GCS_N && next[1] == GCS_N);
+    runtime_read_mem_stats(ms);
+    GT_CHECK(ms->num_gc - gc0 >= 3, "only %u GCs ran during the transfers", ms->num_gc - gc0);
+    return 0;
+}
+
+Test(chan, gc_during_transfers, .timeout = 60) { gt_run(main_gc_stress); }
