@@ -33,6 +33,8 @@
  *  - Every runtime_panic_t on g->panic lives in a C frame that is still
  *    live (go_panic and runtime_goexit never return).
  */
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -153,11 +155,16 @@ static void print_panics(tb_sink_t *s, runtime_panic_t *p)
     runtime__sink_str(s, "\n");
 }
 
-/* The unrecovered panic: messages, signal line, tracebacks, exit 2. */
-static _Noreturn GORT_NOINLINE void fatal_panic(g_t *g)
+typedef struct {
+    g_t *g;
+    unw_context_t here;   /* the panicking stack, unwound from here */
+} fatal_t;
+
+/* The report, on the crash stack. */
+static void fatal_panic_body(void *arg)
 {
-    fflush(stdout);
-    runtime__fatal_enter();
+    fatal_t *a = arg;
+    g_t *g = a->g;
     tb_sink_t s;
     runtime__sink_init(&s, NULL, 0);
     print_panics(&s, g->panic);
@@ -171,11 +178,23 @@ static _Noreturn GORT_NOINLINE void fatal_panic(g_t *g)
     if (level > TRACEBACK_NONE) {
         runtime__sink_str(&s, "\n");
         runtime__goroutine_header(&s, g);
-        runtime__traceback_here(&s, g);
+        runtime__traceback_context(&s, g, &a->here, false);
         if (level >= TRACEBACK_ALL)
             runtime__traceback_others(&s, g);
     }
     runtime__sink_flush(&s);
+}
+
+/* The unrecovered panic: messages, signal line, tracebacks, exit 2. The
+ * report runs on the crash stack: the panicking one may be nearly full. */
+static _Noreturn GORT_NOINLINE void fatal_panic(g_t *g)
+{
+    fflush(stdout);
+    runtime__fatal_enter();
+    fatal_t a;
+    a.g = g;
+    if (unw_getcontext(&a.here) == 0)
+        runtime__call_on_crash_stack(fatal_panic_body, &a);
     runtime__fatal_exit();
 }
 

@@ -229,10 +229,10 @@ static void report_sigthrow(crash_t *c)
     if (runtime__debug.traceback > TRACEBACK_NONE) {
         if (c->gp) {
             runtime__goroutine_header(&s, c->gp);
-            runtime__traceback_ucontext(&s, c->gp, c->uc);
+            runtime__traceback_context(&s, c->gp, c->uc, true);
         } else {
             runtime__sink_str(&s, "goroutine 0 [idle]:\n");
-            runtime__traceback_ucontext(&s, NULL, c->uc);
+            runtime__traceback_context(&s, NULL, c->uc, true);
         }
         runtime__sink_flush(&s);
         runtime__traceback_others(&s, c->gp);
@@ -281,11 +281,25 @@ static void crash_report(void *arg)
     runtime__throw("unexpected signal during runtime execution");
 }
 
-/* Switches to the crash stack for the report; never returns. */
+void runtime__call_on_crash_stack(void (*fn)(void *), void *arg)
+{
+    static _Atomic int owner;
+    int me = (int)gettid(), none = 0;
+    if (atomic_load(&owner) == me) {
+        fn(arg);  /* already on it */
+    } else if (atomic_compare_exchange_strong(&owner, &none, me)) {
+        runtime__call_on_stack(fn, arg, crash_stack + sizeof crash_stack);
+        atomic_store(&owner, 0);
+    } else {
+        fn(arg);
+    }
+}
+
+/* Reports on the crash stack; never returns. */
 static _Noreturn void die(crash_t *c)
 {
     runtime__fatal_enter();
-    runtime__call_on_stack(crash_report, c, crash_stack + sizeof crash_stack);
+    runtime__call_on_crash_stack(crash_report, c);
     _exit(2);
 }
 

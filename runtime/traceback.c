@@ -575,11 +575,13 @@ GORT_NOINLINE void runtime__traceback_here(tb_sink_t *s, g_t *gp)
     trace_context(s, gp, &uc, false);
 }
 
-/* Prints a stack interrupted by a signal. */
-void runtime__traceback_ucontext(tb_sink_t *s, g_t *gp, const ucontext_t *uc)
+/* Prints a stack from a saved context: exact for a signal's (its PC is
+ * the interrupted instruction), not for unw_getcontext's. */
+void runtime__traceback_context(tb_sink_t *s, g_t *gp, const ucontext_t *uc,
+                                bool exact)
 {
     ucontext_t copy = *uc;
-    trace_context(s, gp, &copy, true);
+    trace_context(s, gp, &copy, exact);
 }
 
 /* Prints a switched-out goroutine from the registers sched__mcall saved. */
@@ -730,13 +732,19 @@ _Noreturn void runtime__fatal_exit(void)
     _exit(2);
 }
 
-/* What a fatal error owes the user after its "fatal error:" line: the
- * signal line, the crashing goroutine, then every other goroutine. */
-void runtime__crash_tracebacks(void)
+typedef struct {
+    runtime_sigctx_t *sc;   /* a fatal signal's context, or NULL */
+    ucontext_t here;        /* else: where runtime__crash_tracebacks was called */
+} crash_tb_t;
+
+static void crash_tracebacks_body(void *arg)
 {
+    crash_tb_t *a = arg;
+    runtime_sigctx_t *sc = a->sc;
+    const ucontext_t *uc = sc && sc->uc ? sc->uc : &a->here;
+    bool exact = sc && sc->uc;
     tb_sink_t s;
     runtime__sink_init(&s, NULL, 0);
-    runtime_sigctx_t *sc = runtime__crash_sigctx;
     if (sc && sc->sig)
         runtime__print_sigline(&s, sc->sig, sc->code, sc->addr, sc->pc);
     int level = runtime__debug.traceback;
@@ -745,21 +753,27 @@ void runtime__crash_tracebacks(void)
         if (gp) {
             runtime__sink_str(&s, "\n");
             runtime__goroutine_header(&s, gp);
-            if (sc && sc->uc)
-                runtime__traceback_ucontext(&s, gp, sc->uc);
-            else
-                runtime__traceback_here(&s, gp);
+            runtime__traceback_context(&s, gp, uc, exact);
         } else if (level >= TRACEBACK_SYSTEM) {
             runtime__sink_str(&s, "\nruntime stack:\n");
-            if (sc && sc->uc)
-                runtime__traceback_ucontext(&s, NULL, sc->uc);
-            else
-                runtime__traceback_here(&s, NULL);
+            runtime__traceback_context(&s, NULL, uc, exact);
         }
         runtime__sink_flush(&s);
         runtime__traceback_others(&s, gp);
     }
     runtime__sink_flush(&s);
+}
+
+/* What a fatal error owes the user after its "fatal error:" line: the
+ * signal line, the crashing goroutine, then every other goroutine. Runs
+ * on the crash stack: the failing stack may be nearly exhausted. */
+GORT_NOINLINE void runtime__crash_tracebacks(void)
+{
+    crash_tb_t a;
+    a.sc = runtime__crash_sigctx;
+    if (!a.sc && unw_getcontext(&a.here) != 0)
+        return;
+    runtime__call_on_crash_stack(crash_tracebacks_body, &a);
 }
 
 /* ------------------------------------------------------------------ */

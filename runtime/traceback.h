@@ -81,9 +81,13 @@ GORT_HIDDEN void runtime__goroutine_header(tb_sink_t *s, g_t *gp);
 /* The calling thread's stack from its caller outwards; gp bounds it
  * (NULL: no bounds). Prints "created by" for a user G. */
 GORT_HIDDEN void runtime__traceback_here(tb_sink_t *s, g_t *gp);
-/* A stack interrupted by a signal, from the signal's context. */
-GORT_HIDDEN void runtime__traceback_ucontext(tb_sink_t *s, g_t *gp,
-                                             const ucontext_t *uc);
+/* A stack from a saved context: a signal's (exact: its PC is the
+ * interrupted instruction) or unw_getcontext's. */
+GORT_HIDDEN void runtime__traceback_context(tb_sink_t *s, g_t *gp,
+                                            const ucontext_t *uc, bool exact);
+/* Runs fn(arg) on the process's crash stack (256 KiB), or on the current
+ * stack if another thread is using it. For fatal reports only. */
+GORT_HIDDEN void runtime__call_on_crash_stack(void (*fn)(void *), void *arg);
 /* Every goroutine except me (and the one this M runs), each after a
  * blank line, as Go's tracebackothers. */
 GORT_HIDDEN void runtime__traceback_others(tb_sink_t *s, g_t *me);

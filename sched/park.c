@@ -80,7 +80,10 @@ void sched__ready(g_t *gp, bool next)
     sched__wakep();
 }
 
-/* g0: puts gp on the global queue and schedules (Gosched, preemption). */
+/* g0: puts gp on the global queue and schedules (Gosched, preemption).
+ * Go's Gosched goes through the global queue, not the local tail: that is
+ * what lets a yielding G give way to Gs waiting globally (and what the
+ * 61-tick fairness rule is measured against). */
 static _Noreturn void gosched_m(g_t *gp)
 {
     m_t *m = sched__getm();

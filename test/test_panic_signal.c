@@ -408,3 +408,33 @@ Test(panic_signal, sigquit_unwinds_preempted_goroutines)
     cr_assert_not_null(strstr(r->out, "created by preempted_main\n"), "%s", r->out);
     free(r);
 }
+
+/* The report of a panic raised with the stack nearly full still prints:
+ * it runs on the crash stack. */
+static NOINLINE void deep_then_panic(int n)
+{
+    volatile char pad[128];
+    pad[0] = (char)n;
+    g_t *g = sched__getg();
+    if ((uintptr_t)pad - g->stack_lo < 1024)
+        go_panic("deep");
+    deep_then_panic(n + 1);
+    KEEP_FRAME();
+}
+static void deep_entry(void *arg) { deep_then_panic(0); }
+static int deep_main(int argc, char **argv)
+{
+    debug_set_max_stack(16 * 1024);
+    go(deep_entry, NULL);
+    time_sleep(10 * TIME_SECOND);
+    return 0;
+}
+
+Test(panic_signal, panic_report_with_full_stack)
+{
+    gt_result_t *r = child(deep_main, NULL);
+    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
+    cr_assert_not_null(strstr(r->out, "panic: deep\n\ngoroutine "), "%s", r->out);
+    cr_assert_not_null(strstr(r->out, " [running]:\ndeep_then_panic(...)\n"), "%s", r->out);
+    free(r);
+}
