@@ -416,7 +416,9 @@ static NOINLINE void deep_then_panic(int n)
     volatile char pad[128];
     pad[0] = (char)n;
     g_t *g = sched__getg();
-    if ((uintptr_t)pad - g->stack_lo < 1024 || n > depth_limit)
+    if (n > depth_limit)
+        return;
+    if ((uintptr_t)pad - g->stack_lo < 1024)
         go_panic("deep");
     deep_then_panic(n + 1);
     KEEP_FRAME();
