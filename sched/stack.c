@@ -142,9 +142,13 @@ g_t *sched__stackalloc_g(size_t size)
 /* Throws if the G's canary word was overwritten: its stack overflowed. */
 void sched__stackcheck(g_t *gp)
 {
-    if (unlikely(gp->canary && *gp->canary != STACK_CANARY))
-        runtime__throwf("stack overflow: goroutine %lld overran its %zu-byte stack",
-                        (long long)gp->goid, (size_t)(gp->stack_hi - gp->stack_lo));
+    if (unlikely(gp->canary && *gp->canary != STACK_CANARY)) {
+        runtime__printf("runtime: goroutine stack exceeds %zu-byte limit\n"
+                        "runtime: goroutine %lld: stack=[%#lx, %#lx] canary overwritten\n",
+                        gp->stacksize, (long long)gp->goid,
+                        (unsigned long)gp->stack_lo, (unsigned long)gp->stack_hi);
+        runtime__throw("stack overflow");
+    }
 }
 
 /* Maps an address to the G whose guard page or canary area holds it. */
