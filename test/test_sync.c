@@ -400,3 +400,35 @@ Test(sync, foreign_thread_cannot_park)
               strstr(r.out, "sync.Mutex.Lock called from a thread that is not running a goroutine"),
               "status %d:\n%s", r.status, r.out);
 }
+
+/* ---- the spin policy ---- */
+
+static _Atomic bool spin_stop;
+static void spin_busy(void *arg)
+{
+    while (!atomic_load(&spin_stop))
+        runtime_gosched();
+}
+
+static int test_canspin(int argc, char **argv)
+{
+    runtime_gomaxprocs(1);
+    GT_CHECK(!sync__canspin(0), "spinning with GOMAXPROCS=1 cannot pay");
+    runtime_gomaxprocs(2);
+    GT_CHECK(!sync__canspin(SYNC_ACTIVE_SPIN), "more than %d spin rounds", SYNC_ACTIVE_SPIN);
+    /* With the other P running a goroutine and our run queue empty,
+     * spinning is allowed (on a machine with more than one CPU). */
+    go(spin_busy, NULL);
+    bool ok = false;
+    for (int i = 0; i < 100000 && !ok; i++) {
+        ok = sync__canspin(0);
+        if (!ok)
+            runtime_gosched();
+    }
+    if (runtime_num_cpu() > 1)
+        GT_CHECK(ok, "never allowed to spin with two busy Ps");
+    atomic_store(&spin_stop, true);
+    return 0;
+}
+
+Test(sync, spin_policy) { gt_run(test_canspin); }
