@@ -30,6 +30,7 @@
 #   BENCH         regexp on names without the -P suffix (default .): literals, | ^ $ . *
 #   BENCHTIMEOUT  seconds per process before it is killed (default 300)
 #   BENCHGO       0: do not run the Go twins
+#   BENCHOUT      file to keep every result as "side name value unit" lines
 # Exit status: 0 if every benchmark ran, 1 if any failed (the others still
 # run and are reported).
 
@@ -202,6 +203,8 @@ awk '
             printf "%-" w "s  %12s  %12s  %8s  %s\n", name, fmt(g), fmt(o), r, extra
         }
     }' "$res"
+
+[ -n "$BENCHOUT" ] && cp "$res" "$BENCHOUT"
 
 if [ -s "$fails" ]; then
     echo
