@@ -241,6 +241,11 @@ void runtime_read_mem_stats(runtime_mem_stats_t *ms);
  * default is 64 KiB, or GORT_STACK_SIZE from the environment. */
 int debug_set_max_stack(int bytes);
 
+/* Like runtime_entersyscall, for a call known to block (a read that will
+ * wait, a sleep): the P is handed to another M at once instead of after
+ * sysmon's next tick. Pair it with runtime_exitsyscall. */
+void runtime_entersyscallblock(void);
+
 /* debug.SetMaxThreads: thread cap (default 10000); returns previous. */
 int debug_set_max_threads(int n);
 

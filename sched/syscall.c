@@ -62,6 +62,23 @@ void runtime_entersyscall(void)
     m->locks--;
 }
 
+void runtime_entersyscallblock(void)
+{
+    m_t *m = sched__getm();
+    g_t *g = m ? m->curg : NULL;
+    if (g == NULL)
+        return;
+    m->locks++;
+    save_regs(g);
+    g->syscallwhen = runtime__nanotime();
+    atomic_store(&g->status, G_SYSCALL);
+    p_t *p = sched__releasep();
+    atomic_fetch_add(&p->syscalltick, 1);
+    m->oldp = NULL;   /* exitsyscall looks for any idle P */
+    sched__handoffp(p);
+    m->locks--;
+}
+
 /* g0: no P could be had on return from the call; queue g and park. */
 static _Noreturn void exitsyscall0(g_t *gp)
 {

@@ -50,3 +50,28 @@ static int body_sleep(int argc, char **argv)
 }
 
 Test(sched_smoke, sleep) { gt_run(body_sleep); }
+
+/* runtime_entersyscallblock hands the P off at once: at GOMAXPROCS=1 a
+ * goroutine runs while main is blocked in a 100 ms kernel sleep. */
+static _Atomic int ran_during_block;
+
+static void during_block(void *arg)
+{
+    (void)arg;
+    atomic_store(&ran_during_block, 1);
+}
+
+static int body_block(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    runtime_gomaxprocs(1);
+    go(during_block, NULL);
+    runtime_entersyscallblock();
+    usleep(100 * 1000);
+    int seen = atomic_load(&ran_during_block);
+    runtime_exitsyscall();
+    GT_CHECK(seen, "the other goroutine did not run while main was blocked");
+    return 0;
+}
+
+Test(sched_smoke, entersyscallblock_hands_off) { gt_run(body_block); }
