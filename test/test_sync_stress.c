@@ -274,3 +274,79 @@ static int test_waitgroup_stress(int argc, char **argv)
 }
 
 Test(sync_stress, waitgroup_rounds, .timeout = 60) { gt_run(test_waitgroup_stress); }
+
+/* ---- thousands of waiters on one object ---- */
+
+enum { NMANY = 10000 };
+
+typedef struct {
+    sync_mutex_t mu;
+    sync_cond_t cond;
+    sync_waitgroup_t gate, done;
+    int woken;               /* under mu */
+    bool go_;                /* under mu */
+} many_t;
+
+static void many_wg(void *arg)
+{
+    many_t *m = arg;
+    sync_waitgroup_wait(&m->gate);
+    sync_mutex_lock(&m->mu);
+    m->woken++;
+    sync_mutex_unlock(&m->mu);
+    sync_waitgroup_done(&m->done);
+}
+
+static void many_cond(void *arg)
+{
+    many_t *m = arg;
+    sync_mutex_lock(&m->mu);
+    while (!m->go_)
+        sync_cond_wait(&m->cond);
+    m->woken++;
+    sync_mutex_unlock(&m->mu);
+    sync_waitgroup_done(&m->done);
+}
+
+static int test_many_waiters(int argc, char **argv)
+{
+    runtime_gomaxprocs(2);
+    /* WaitGroup: one Done releases NMANY waiters */
+    many_t *m = gc_new(many_t);
+    sync_waitgroup_add(&m->gate, 1);
+    sync_waitgroup_add(&m->done, NMANY);
+    for (int i = 0; i < NMANY; i++)
+        go(many_wg, m);
+    for (int k = 0; k < 100000 && (uint32_t)__atomic_load_n(&m->gate.state, __ATOMIC_SEQ_CST) != NMANY; k++)
+        time_sleep(100 * TIME_MICROSECOND);
+    GT_CHECK((uint32_t)m->gate.state == NMANY, "%u waiters", (uint32_t)m->gate.state);
+    sync_waitgroup_done(&m->gate);
+    sync_waitgroup_wait(&m->done);
+    GT_CHECK(m->woken == NMANY, "woken %d", m->woken);
+
+    /* Cond: NMANY waiters, one Broadcast; the mutex queue gets long too */
+    m = gc_new(many_t);
+    m->cond.l = &m->mu;
+    sync_waitgroup_add(&m->done, NMANY);
+    for (int i = 0; i < NMANY; i++)
+        go(many_cond, m);
+    for (int k = 0; k < 100000; k++) {
+        sync_mutex_lock(&m->mu);
+        uint32_t waiting = m->cond.wait - m->cond.notify;
+        sync_mutex_unlock(&m->mu);
+        if (waiting == NMANY)
+            break;
+        time_sleep(100 * TIME_MICROSECOND);
+    }
+    sync_mutex_lock(&m->mu);
+    GT_CHECK(m->cond.wait == NMANY, "%u cond waiters", m->cond.wait);
+    m->go_ = true;
+    sync_cond_broadcast(&m->cond);
+    sync_mutex_unlock(&m->mu);
+    sync_waitgroup_wait(&m->done);
+    GT_CHECK(m->woken == NMANY, "woken %d", m->woken);
+    GT_CHECK(m->mu.state == 0, "mutex state %d", m->mu.state);
+    return 0;
+}
+
+Test(sync_stress, thousands_of_waiters, .timeout = 60) { gt_run(test_many_waiters); }
