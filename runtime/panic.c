@@ -33,8 +33,6 @@
  *  - Every runtime_panic_t on g->panic lives in a C frame that is still
  *    live (go_panic and runtime_goexit never return).
  */
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -157,7 +155,7 @@ static void print_panics(tb_sink_t *s, runtime_panic_t *p)
 
 typedef struct {
     g_t *g;
-    unw_context_t here;   /* the panicking stack, unwound from here */
+    ucontext_t here;   /* the panicking stack, unwound from here */
 } fatal_t;
 
 /* The report, on the crash stack. */
@@ -165,6 +163,8 @@ static void fatal_panic_body(void *arg)
 {
     fatal_t *a = arg;
     g_t *g = a->g;
+    runtime__fatal_enter();
+    fflush(stdout);
     tb_sink_t s;
     runtime__sink_init(&s, NULL, 0);
     print_panics(&s, g->panic);
@@ -189,12 +189,17 @@ static void fatal_panic_body(void *arg)
  * report runs on the crash stack: the panicking one may be nearly full. */
 static _Noreturn GORT_NOINLINE void fatal_panic(g_t *g)
 {
-    fflush(stdout);
-    runtime__fatal_enter();
-    fatal_t a;
-    a.g = g;
-    if (unw_getcontext(&a.here) == 0)
-        runtime__call_on_crash_stack(fatal_panic_body, &a);
+    /* Two threads may both fill it: the second one to switch stacks runs
+     * on its own and waits in runtime__fatal_enter before reading it. */
+    static fatal_t a;
+    fatal_t mine;
+    fatal_t *ap = &a;
+    static _Atomic int claimed;
+    if (atomic_exchange(&claimed, 1))
+        ap = &mine;
+    ap->g = g;
+    RUNTIME_CAPTURE_CONTEXT(&ap->here);
+    runtime__call_on_crash_stack(fatal_panic_body, ap);
     runtime__fatal_exit();
 }
 

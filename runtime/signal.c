@@ -283,13 +283,14 @@ static void crash_report(void *arg)
 
 void runtime__call_on_crash_stack(void (*fn)(void *), void *arg)
 {
-    static _Atomic int owner;
-    int me = (int)gettid(), none = 0;
+    static _Atomic(void *) owner;
+    static __thread char self __attribute__((tls_model("initial-exec")));
+    void *me = &self, *none = NULL;  /* no call: the stack may be full */
     if (atomic_load(&owner) == me) {
         fn(arg);  /* already on it */
     } else if (atomic_compare_exchange_strong(&owner, &none, me)) {
         runtime__call_on_stack(fn, arg, crash_stack + sizeof crash_stack);
-        atomic_store(&owner, 0);
+        atomic_store(&owner, NULL);
     } else {
         fn(arg);
     }

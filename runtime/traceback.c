@@ -769,10 +769,10 @@ static void crash_tracebacks_body(void *arg)
  * on the crash stack: the failing stack may be nearly exhausted. */
 GORT_NOINLINE void runtime__crash_tracebacks(void)
 {
-    crash_tb_t a;
+    static crash_tb_t a;  /* one thread gets here: throw lets one through */
     a.sc = runtime__crash_sigctx;
-    if (!a.sc && unw_getcontext(&a.here) != 0)
-        return;
+    if (!a.sc)
+        RUNTIME_CAPTURE_CONTEXT(&a.here);
     runtime__call_on_crash_stack(crash_tracebacks_body, &a);
 }
 

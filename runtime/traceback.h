@@ -85,6 +85,29 @@ GORT_HIDDEN void runtime__traceback_here(tb_sink_t *s, g_t *gp);
  * interrupted instruction) or unw_getcontext's. */
 GORT_HIDDEN void runtime__traceback_context(tb_sink_t *s, g_t *gp,
                                             const ucontext_t *uc, bool exact);
+/* Captures the calling function's registers (the callee-saved ones, sp
+ * and pc) into *uc, for unwinding from here later, maybe on another
+ * stack. No call, no stack: works when the stack is nearly exhausted
+ * (unw_getcontext is a PLT call whose lazy binding alone needs KiBs). */
+#define RUNTIME_CAPTURE_CONTEXT(uc)                                             \
+    do {                                                                        \
+        greg_t *gr_ = (uc)->uc_mcontext.gregs;                                  \
+        __asm__ volatile("movq %%rbx, %c1(%0)\n\t"                              \
+                         "movq %%rbp, %c2(%0)\n\t"                              \
+                         "movq %%r12, %c3(%0)\n\t"                              \
+                         "movq %%r13, %c4(%0)\n\t"                              \
+                         "movq %%r14, %c5(%0)\n\t"                              \
+                         "movq %%r15, %c6(%0)\n\t"                              \
+                         "movq %%rsp, %c7(%0)\n\t"                              \
+                         "leaq 0(%%rip), %%rax\n\t"                             \
+                         "movq %%rax, %c8(%0)"                                  \
+                         :                                                      \
+                         : "r"(gr_), "i"(REG_RBX * 8), "i"(REG_RBP * 8),        \
+                           "i"(REG_R12 * 8), "i"(REG_R13 * 8), "i"(REG_R14 * 8), \
+                           "i"(REG_R15 * 8), "i"(REG_RSP * 8), "i"(REG_RIP * 8)  \
+                         : "rax", "memory");                                    \
+    } while (0)
+
 /* Runs fn(arg) on the process's crash stack (256 KiB), or on the current
  * stack if another thread is using it. For fatal reports only. */
 GORT_HIDDEN void runtime__call_on_crash_stack(void (*fn)(void *), void *arg);

@@ -418,12 +418,18 @@ static NOINLINE void deep_then_panic(int n)
     g_t *g = sched__getg();
     if (n > depth_limit)
         return;
-    if ((uintptr_t)pad - g->stack_lo < 1024)
+    if ((uintptr_t)pad - g->stack_lo < 2048)
         go_panic("deep");
     deep_then_panic(n + 1);
     KEEP_FRAME();
 }
-static void deep_entry(void *arg) { deep_then_panic(0); }
+static void warm_up(void *arg) { go_defer(catch_it, NULL); go_panic("warm-up"); }
+static void deep_entry(void *arg)
+{
+    /* Bind go_panic's PLT calls first: lazy binding alone needs > 4 KiB. */
+    go_call(warm_up, NULL);
+    deep_then_panic(0);
+}
 static int deep_main(int argc, char **argv)
 {
     debug_set_max_stack(16 * 1024);
