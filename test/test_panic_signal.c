@@ -17,12 +17,6 @@
 #define KEEP_FRAME() __asm__ volatile("" ::: "memory")
 #define NILMSG "runtime error: invalid memory address or nil pointer dereference"
 
-/* Until boot installs the fault handlers itself (notes/sched-bugs.md). */
-static void take_faults_here(void)
-{
-    runtime__signal_init();
-}
-
 static gt_result_t *child(int (*fn)(int, char **), const char *const *env)
 {
     gt_result_t *r = malloc(sizeof *r);
@@ -35,14 +29,12 @@ static volatile int zero;
 
 static NOINLINE void deref_nil(void *arg)
 {
-    take_faults_here();
     *nilp = 42;
     KEEP_FRAME();
 }
 
 static NOINLINE void divide_by_zero(void *arg)
 {
-    take_faults_here();
     volatile int x = 7;
     *(volatile int *)arg = x / zero;
     KEEP_FRAME();
@@ -156,7 +148,6 @@ Test(panic_signal, unrecovered_divide_report)
 /* A wild (non-nil) address is fatal in Go: "unexpected fault address". */
 static NOINLINE void deref_wild(void *arg)
 {
-    take_faults_here();
     *(volatile int *)(uintptr_t)0xdead0000 = 1;
     KEEP_FRAME();
 }
@@ -179,7 +170,6 @@ Test(panic_signal, wild_address_is_fatal)
 static void rt_catch(void *arg) { (void)go_recover(); }
 static void rt_body(void *arg)
 {
-    take_faults_here();
     go_defer(rt_catch, NULL);
     int v = 1;
     chan_send((chan_t *)(uintptr_t)0x10, &v);
@@ -210,7 +200,7 @@ static NOINLINE int recurse(int n)
     KEEP_FRAME();
     return r;
 }
-static void overflow_entry(void *arg) { take_faults_here(); recurse(0); }
+static void overflow_entry(void *arg) { recurse(0); }
 static int overflow_main(int argc, char **argv)
 {
     go(overflow_entry, NULL);
@@ -298,7 +288,6 @@ static NOINLINE void start_parked(void)
 
 static NOINLINE int quit_main(int argc, char **argv)
 {
-    runtime__signal_init();
     start_parked();
     age_recv_goroutine();
     kill(getpid(), SIGQUIT);
@@ -388,7 +377,6 @@ static NOINLINE void spinner(void *arg)
 }
 static int preempted_main(int argc, char **argv)
 {
-    runtime__signal_init();
     go(spinner, NULL);
     go(spinner, NULL);
     time_sleep(200 * TIME_MILLISECOND);
