@@ -42,11 +42,13 @@ chan_t *chan_make(size_t elem_size, size_t cap)
     return c;
 }
 
+/* len(c): elements in the ring (a racy snapshot, as in Go). */
 size_t chan_len(chan_t *c)
 {
     return c ? chan__load(&c->qcount) : 0;
 }
 
+/* cap(c). */
 size_t chan_cap(chan_t *c)
 {
     return c ? c->dataqsiz : 0;
@@ -81,11 +83,13 @@ static bool chan_unlockf(g_t *gp, void *arg)
     return true;
 }
 
+/* Parks with reason; c's lock is released after the switch. */
 void chan__parkunlock(chan_t *c, const char *reason)
 {
     sched__park(chan_unlockf, c, reason);
 }
 #else
+/* Parks with reason; c's lock is released after the switch. */
 void chan__parkunlock(chan_t *c, const char *reason)
 {
     sched__parkunlock(&c->lock, reason);
@@ -96,6 +100,7 @@ void chan__parkunlock(chan_t *c, const char *reason)
 /* element moves (c->lock held)                                        */
 /* ------------------------------------------------------------------ */
 
+/* Appends *ep at sendx (c locked, room in the ring). */
 void chan__bufput(chan_t *c, const void *ep)
 {
     if (c->elemsize)
@@ -115,6 +120,7 @@ static inline void zero_shaded(char *p, size_t n)
         memset(p, 0, n);
 }
 
+/* Takes the ring head into ep, or drops it if ep is NULL (c locked). */
 void chan__bufget(chan_t *c, void *ep)
 {
     char *slot = chan__buf(c, c->recvx);
@@ -132,6 +138,7 @@ void chan__bufget(chan_t *c, void *ep)
     __atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
 }
 
+/* Hands *ep to the dequeued receiver sg (c locked); returns its G. */
 g_t *chan__sendto(chan_t *c, sudog_t *sg, const void *ep)
 {
     if (sg->elem && c->elemsize)
@@ -142,6 +149,8 @@ g_t *chan__sendto(chan_t *c, sudog_t *sg, const void *ep)
     return gp;
 }
 
+/* Takes a value for ep from the dequeued sender sg (c locked); returns
+ * its G. */
 g_t *chan__recvfrom(chan_t *c, sudog_t *sg, void *ep)
 {
     if (c->dataqsiz == 0) {
@@ -166,6 +175,7 @@ g_t *chan__recvfrom(chan_t *c, sudog_t *sg, void *ep)
     return gp;
 }
 
+/* Parks the calling goroutine forever (nil channel, empty select). */
 _Noreturn void chan__block(const char *reason)
 {
     sched__needg(reason);
@@ -207,6 +217,7 @@ static GORT_NOINLINE bool send_slow(chan_t *c, const void *ep, bool block)
     return true;
 }
 
+/* Go's chansend: the fast paths inline, the rest in send_slow. */
 bool chan__send(chan_t *c, const void *ep, bool block)
 {
     if (unlikely(c == NULL))
@@ -236,6 +247,7 @@ bool chan__send(chan_t *c, const void *ep, bool block)
     return send_slow(c, ep, block);
 }
 
+/* c <- *elem. */
 void chan_send(chan_t *c, const void *elem)
 {
     chan__send(c, elem, true);
@@ -268,6 +280,7 @@ static GORT_NOINLINE bool recv_slow(chan_t *c, void *ep, bool block, bool *ok)
     return true;
 }
 
+/* Go's chanrecv: the fast paths inline, parking in recv_slow. */
 bool chan__recv(chan_t *c, void *ep, bool block, bool *ok)
 {
     if (unlikely(c == NULL))
@@ -315,12 +328,14 @@ bool chan__recv(chan_t *c, void *ep, bool block, bool *ok)
     return recv_slow(c, ep, block, ok);
 }
 
+/* *elem = <-c. */
 void chan_recv(chan_t *c, void *elem)
 {
     bool ok;
     chan__recv(c, elem, true, &ok);
 }
 
+/* v, ok := <-c. */
 bool chan_recv2(chan_t *c, void *elem)
 {
     bool ok;

@@ -1,13 +1,15 @@
 /*
  * chan/select.c -- the select statement (Go's runtime/select.go).
  *
- * Owns: chan_select. Polls the cases in a random order; if none can
+ * Owns: chan_select. Polls the cases in a random order (first trying the
+ * first case that looks ready with only its channel locked); if none can
  * proceed and the select blocks, enqueues one sudog per case on every
  * channel (locked in address order), parks with "select", and on wake-up
  * dequeues itself from the channels whose case did not fire.
  *
  * May call: chan/chan.c's element moves (chan__sendto, chan__recvfrom,
- * chan__bufput, chan__bufget), runtime locks, go_panic, sched__park/ready.
+ * chan__bufput, chan__bufget), the channel lock, go_panic,
+ * sched__park/ready/needg.
  *
  * Invariants:
  *  - Channels are locked in increasing address order, each distinct
@@ -202,6 +204,7 @@ static int select_one(select_case_t *cs, bool block)
     return done ? 0 : -1;
 }
 
+/* The select statement: the index of the case that proceeded, or -1. */
 int chan_select(select_case_t *cases, int n, bool block)
 {
     if (n <= 0) {

@@ -107,6 +107,7 @@ static time_timer_t *timer_alloc(bool with_chan)
 /* public API                                                          */
 /* ------------------------------------------------------------------ */
 
+/* time.NewTimer. */
 time_timer_t *time_new_timer(int64_t ns)
 {
     time_timer_t *t = timer_alloc(true);
@@ -114,16 +115,19 @@ time_timer_t *time_new_timer(int64_t ns)
     return t;
 }
 
+/* time.After. */
 chan_t *time_after(int64_t ns)
 {
     return time_new_timer(ns)->c;
 }
 
+/* t.C (NULL for an AfterFunc timer). */
 chan_t *time_timer_c(time_timer_t *t)
 {
     return t->c;
 }
 
+/* t.Stop: true if it stopped a pending timer. */
 bool time_timer_stop(time_timer_t *t)
 {
     if (t == NULL)
@@ -131,6 +135,7 @@ bool time_timer_stop(time_timer_t *t)
     return timer_disarm(t);
 }
 
+/* t.Reset: true if the timer was pending. */
 bool time_timer_reset(time_timer_t *t, int64_t ns)
 {
     if (t == NULL)
@@ -138,6 +143,7 @@ bool time_timer_reset(time_timer_t *t, int64_t ns)
     return timer_arm(t, when_after(ns), 0);
 }
 
+/* time.AfterFunc: go fn(arg) in ns. */
 time_timer_t *time_after_func(int64_t ns, void (*fn)(void *arg), void *arg)
 {
     time_timer_t *t = timer_alloc(false);
@@ -147,6 +153,7 @@ time_timer_t *time_after_func(int64_t ns, void (*fn)(void *arg), void *arg)
     return t;
 }
 
+/* time.NewTicker. */
 time_ticker_t *time_new_ticker(int64_t ns)
 {
     if (ns <= 0)
@@ -156,16 +163,19 @@ time_ticker_t *time_new_ticker(int64_t ns)
     return (time_ticker_t *)t;
 }
 
+/* tk.C. */
 chan_t *time_ticker_c(time_ticker_t *tk)
 {
     return tk->t.c;
 }
 
+/* tk.Stop. */
 void time_ticker_stop(time_ticker_t *tk)
 {
     timer_disarm(&tk->t);
 }
 
+/* tk.Reset: a new period, counted from now. */
 void time_ticker_reset(time_ticker_t *tk, int64_t ns)
 {
     if (ns <= 0)
