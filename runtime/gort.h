@@ -268,6 +268,11 @@ void           time_ticker_reset(time_ticker_t *t, int64_t ns); /* t.Reset */
 size_t runtime_stack(char *buf, size_t len, bool all);
 /* debug.PrintStack: the calling goroutine's traceback to stderr. */
 void   debug_print_stack(void);
+/* debug.SetPanicOnFault: while enabled (for the calling goroutine only; a
+ * new goroutine starts disabled), a memory fault in its user code at any
+ * address panics "runtime error: invalid memory address or nil pointer
+ * dereference" instead of being fatal. Returns the previous setting. */
+bool   debug_set_panic_on_fault(bool enabled);
 
 /* The lock fast paths inline, as the Go compiler inlines Mutex.Lock and
  * Unlock and RWMutex.RLock and RUnlock: one atomic instruction in the

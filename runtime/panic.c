@@ -102,6 +102,7 @@ void runtime__goentry(void (*fn)(void *), void *arg)
     g->frame = NULL;
     g->panic = NULL;
     g->goexiting = false;
+    g->paniconfault = false;
     call_frame(g, fn, arg, NULL);
 }
 
@@ -388,4 +389,12 @@ void runtime_goexit(void)
     }
     g->panic = NULL;
     sched__goexit1();
+}
+
+bool debug_set_panic_on_fault(bool enabled)
+{
+    g_t *g = current_g("debug_set_panic_on_fault");
+    bool old = g->paniconfault;
+    g->paniconfault = enabled;
+    return old;
 }

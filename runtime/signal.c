@@ -341,6 +341,9 @@ static void fault_handler(int sig, siginfo_t *si, void *ctx)
             die(&c);
     }
     const char *msg = si->si_code == SI_USER ? NULL : panic_text(sig, si->si_code, addr);
+    if (!msg && si->si_code != SI_USER && c.gp && c.gp->paniconfault &&
+        (sig == SIGSEGV || sig == SIGBUS))
+        msg = "runtime error: invalid memory address or nil pointer dereference";
     if (msg && c.gp && m->locks == 0 && sched__pc_is_user(pc)) {
         sigpanic_info.sig = sig;
         sigpanic_info.code = (uintptr_t)si->si_code;

@@ -93,6 +93,7 @@ struct g {
     struct runtime_frame *frame;   /* innermost go_call frame */
     struct runtime_panic *panic;   /* innermost active panic */
     bool goexiting;
+    bool paniconfault;             /* debug_set_panic_on_fault */
 
     /* timers (sched/timer.c): time_sleep's timer, allocated on first use */
     struct sched_timer *sleeptimer;

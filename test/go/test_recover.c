@@ -263,3 +263,65 @@ static int recover1_go_main(int argc, char **argv)
 }
 
 Test(go_recover, recover1_go) { gt_run(recover1_go_main); }
+
+/* ------------------------------------------------------------------ */
+/* recover4.go: with debug_set_panic_on_fault, a fault at any address   */
+/* panics; memcopy across a PROT_NONE hole returns what it copied.      */
+/* ------------------------------------------------------------------ */
+
+#include <sys/mman.h>
+
+typedef struct { char *dst, *src; size_t len, n; const char *err; } memcopy_t;
+static void memcopy_recover(void *arg) { ((memcopy_t *)arg)->err = go_recover(); }
+static NOINLINE void memcopy_body(void *arg)
+{
+    memcopy_t *m = arg;
+    go_defer(memcopy_recover, m);
+    for (size_t i = 0; i < m->len; i++) {
+        ((volatile char *)m->dst)[i] = m->src[i];
+        m->n++;
+    }
+}
+
+static int recover4_main(int argc, char **argv)
+{
+    size_t size = (size_t)getpagesize();
+    char *data = mmap(NULL, 16 * size, PROT_READ | PROT_WRITE, MAP_ANON | MAP_PRIVATE, -1, 0);
+    GT_CHECK(data != MAP_FAILED);
+    GT_CHECK(mprotect(data + 8 * size, 4 * size, PROT_NONE) == 0);
+    char *src = calloc(16, size);
+    GT_CHECK(debug_set_panic_on_fault(true) == false);
+    const size_t offset = 5;
+    memcopy_t m = {data + offset, src, 16 * size - offset, 0, NULL};
+    go_call(memcopy_body, &m);
+    GT_CHECK(m.err && strcmp(m.err, "runtime error: invalid memory address or nil pointer dereference") == 0,
+             "%s", m.err ? m.err : "no error from memcopy across memory hole");
+    GT_CHECK(m.n == 8 * size - offset, "memcopy returned %zu, want %zu", m.n, 8 * size - offset);
+    GT_CHECK(debug_set_panic_on_fault(false) == true);
+    free(src);
+    return 0;
+}
+
+Test(go_recover, recover4_go) { gt_run(recover4_main); }
+
+/* Without it, the same fault is fatal ("unexpected fault address"). */
+static int recover4_off_main(int argc, char **argv)
+{
+    size_t size = (size_t)getpagesize();
+    char *data = mmap(NULL, 2 * size, PROT_READ | PROT_WRITE, MAP_ANON | MAP_PRIVATE, -1, 0);
+    mprotect(data + size, size, PROT_NONE);
+    char src[64] = {0};
+    memcopy_t m = {data + size - 32, src, 64, 0, NULL};
+    go_call(memcopy_body, &m);
+    return 0;
+}
+
+Test(go_recover, fault_without_panic_on_fault_is_fatal)
+{
+    gt_result_t *r = malloc(sizeof *r);
+    gt_child(r, recover4_off_main, NULL, 20000);
+    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
+    cr_assert_not_null(strstr(r->out, "unexpected fault address 0x"), "%s", r->out);
+    cr_assert_not_null(strstr(r->out, "fatal error: fault\n"), "%s", r->out);
+    free(r);
+}
