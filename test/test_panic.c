@@ -641,3 +641,38 @@ static int stack_main(int argc, char **argv)
 }
 
 Test(panic, runtime_stack) { gt_run(stack_main); }
+
+/* Deferred arguments keep GC objects alive, inline and in the grown
+ * defer array alike, across collections. */
+#define GC_DEFERS 40
+static int gc_checked;
+static void check_obj(void *arg)
+{
+    uint64_t *o = arg;
+    GT_CHECK(o[0] == 0x5eed0000u + o[1] && o[2] == ~o[0], "object %llu clobbered",
+             (unsigned long long)o[1]);
+    gc_checked++;
+}
+static void defer_gc_objects(void *arg)
+{
+    for (uint64_t i = 0; i < GC_DEFERS; i++) {
+        uint64_t *o = gc_alloc(64);
+        o[0] = 0x5eed0000u + i;
+        o[1] = i;
+        o[2] = ~o[0];
+        go_defer(check_obj, o);
+    }
+    for (int k = 0; k < 3; k++) {
+        runtime_gc();
+        for (int j = 0; j < 1000; j++)  /* reuse freed memory if any */
+            memset(gc_alloc(64), 0xab, 64);
+    }
+}
+static int defer_gc_main(int argc, char **argv)
+{
+    go_call(defer_gc_objects, NULL);
+    GT_CHECK(gc_checked == GC_DEFERS, "%d", gc_checked);
+    return 0;
+}
+
+Test(panic, deferred_args_survive_gc) { gt_run(defer_gc_main); }
