@@ -228,7 +228,7 @@ static int main_blocked_sender_close(int argc, char **argv)
     for (int i = 0; i < 100; i++)
         runtime_gosched();
     chan_close(bsc);
-    for (int i = 0; i < 1000; i++) {
+    for (int i = 0; i < 100000; i++) {   /* up to 10 s: the panic ends it */
         runtime_gosched();
         usleep(100);
     }

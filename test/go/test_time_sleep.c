@@ -2,7 +2,7 @@
  * test/go/test_time_sleep.c -- ports of Go 1.19's src/time/sleep_test.go
  * and tick_test.go tests that apply to gort's time API, with their checks:
  * TestAfterFunc, TestAfterStress, TestAfterStop, TestAfterQueuing,
- * TestTimerStopStress (durations scaled by 1/10), TestSleepZeroDeadlock,
+ * TestTimerStopStress, TestSleepZeroDeadlock,
  * TestReset, TestOverflowSleep, TestZeroTimer (100,000 rounds instead of
  * 1,000,000), TestZeroTimerStopPanics/ResetPanics (a NULL timer),
  * TestTimerModifiedEarlier, TestAdjustTimers, TestTeardown,
@@ -170,8 +170,8 @@ static void tss_fail(void *arg) { (void)arg; atomic_fetch_add(&tss_fired, 1); }
 
 static void tss_fn(void *arg)
 {
-    time_timer_t *t = time_after_func(200 * MS, tss_fail, arg);
-    time_sleep(100 * MS);
+    time_timer_t *t = time_after_func(2 * TIME_SECOND, tss_fail, arg);
+    time_sleep(1 * TIME_SECOND);
     time_timer_stop(t);
 }
 
@@ -179,7 +179,7 @@ static int main_timer_stop_stress(int argc, char **argv)
 {
     for (int i = 0; i < 100; i++)
         go(tss_fn, (void *)(intptr_t)i);
-    time_sleep(300 * MS);
+    time_sleep(3 * TIME_SECOND);
     GT_CHECK(atomic_load(&tss_fired) == 0, "%d timers were not stopped", atomic_load(&tss_fired));
     return 0;
 }
