@@ -676,3 +676,14 @@ static int defer_gc_main(int argc, char **argv)
 }
 
 Test(panic, deferred_args_survive_gc) { gt_run(defer_gc_main); }
+
+Test(panic, unrecovered_gotraceback_system)
+{
+    static const char *const env[] = {"GOTRACEBACK=system", NULL};
+    gt_result_t *r = child(unrecovered_main, env);
+    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
+    cr_assert_not_null(strstr(r->out, "\ncall_frame(...)\n\truntime/panic.c:"), "runtime frames:\n%s", r->out);
+    cr_assert_not_null(strstr(r->out, " sp=0x"), "%s", r->out);
+    cr_assert_not_null(strstr(r->out, " pc=0x"), "%s", r->out);
+    free(r);
+}
