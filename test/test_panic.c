@@ -687,3 +687,27 @@ Test(panic, unrecovered_gotraceback_system)
     cr_assert_not_null(strstr(r->out, " pc=0x"), "%s", r->out);
     free(r);
 }
+
+/* go_panic / go_call on a thread the runtime does not run: a misuse. */
+#include <pthread.h>
+static void *foreign_panic(void *arg) { go_panic("from a foreign thread"); }
+static int foreign_main(int argc, char **argv)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, foreign_panic, NULL);
+    runtime_entersyscall();
+    pthread_join(t, NULL);
+    runtime_exitsyscall();
+    return 0;
+}
+
+Test(panic, panic_outside_goroutine_is_misuse)
+{
+    struct rlimit nocore = {0, 0};
+    setrlimit(RLIMIT_CORE, &nocore);
+    gt_result_t *r = child(foreign_main, NULL);
+    cr_assert_eq(r->status, 128 + SIGABRT, "status %d\n%s", r->status, r->out);
+    cr_assert_not_null(strstr(r->out, "gort: go_panic(\"from a foreign thread\") called outside a goroutine"),
+                       "%s", r->out);
+    free(r);
+}
