@@ -716,3 +716,25 @@ Test(panic, panic_outside_goroutine_is_misuse)
                        "%s", r->out);
     free(r);
 }
+
+/* Goexit called by a deferred call while panicking ends the goroutine:
+ * the panic is cancelled, the remaining defers run (as Go). */
+static void call_goexit(void *arg) { runtime_goexit(); }
+static void gxc_entry(void *arg)
+{
+    go_defer(gx_signal, NULL);
+    go_defer(mark_fn, M('d'));
+    go_defer(call_goexit, NULL);
+    go_panic("cancelled by Goexit");
+}
+static int goexit_cancels_panic_main(int argc, char **argv)
+{
+    gx_done = chan_make(0, 0);
+    go(gxc_entry, NULL);
+    chan_recv(gx_done, NULL);
+    time_sleep(20 * TIME_MILLISECOND);  /* the process must still be alive */
+    GT_CHECK(strcmp(trail, "de") == 0, "%s", trail);
+    return 0;
+}
+
+Test(panic, goexit_in_deferred_call_cancels_panic) { gt_run(goexit_cancels_panic_main); }
