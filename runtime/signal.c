@@ -281,6 +281,7 @@ static void crash_report(void *arg)
     runtime__throw("unexpected signal during runtime execution");
 }
 
+/* Runs fn(arg) on the crash stack, owned by one thread at a time. */
 void runtime__call_on_crash_stack(void (*fn)(void *), void *arg)
 {
     static _Atomic(void *) owner;
