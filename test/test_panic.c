@@ -738,3 +738,24 @@ static int goexit_cancels_panic_main(int argc, char **argv)
 }
 
 Test(panic, goexit_in_deferred_call_cancels_panic) { gt_run(goexit_cancels_panic_main); }
+
+static __attribute__((noinline)) void print_stack_here(void *arg)
+{
+    debug_print_stack();
+    __asm__ volatile("");
+}
+static int print_stack_main(int argc, char **argv)
+{
+    go_call(print_stack_here, NULL);
+    return 0;
+}
+
+Test(panic, debug_print_stack_output)
+{
+    gt_result_t *r = child(print_stack_main, NULL);
+    cr_assert_eq(r->status, 0, "status %d\n%s", r->status, r->out);
+    cr_assert_not_null(strstr(r->out, "goroutine 1 [running]:\nprint_stack_here(...)\n\ttest/test_panic.c:"),
+                       "%s", r->out);
+    cr_assert_not_null(strstr(r->out, "\nprint_stack_main(...)\n"), "%s", r->out);
+    free(r);
+}
