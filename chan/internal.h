@@ -6,13 +6,18 @@
  * Used by chan/chan.c (send, receive, close), chan/select.c (select) and
  * chan/time.c (timer channels).
  *
- * May call: runtime locks, go_panic/throw, gc_alloc/gc_memmove/gc_memclr,
- * and the scheduler's park/ready (sched/internal.h).
+ * Owns also the channel lock (chan__lock: an M-level spin lock counted in
+ * m->locks; see docs/channels.md).
+ *
+ * May call: go_panic/throw, gc_alloc/gc_memmove/gc_memclr, and the
+ * scheduler's park/ready (sched/internal.h).
  *
  * Invariants (all under c->lock, except the lock-free reads marked below):
  *  - 0 <= qcount <= dataqsiz; the ring holds qcount elements from recvx.
- *  - recvq is non-empty only if the buffer is empty; sendq is non-empty
- *    only if the buffer is full (for dataqsiz == 0: always "full").
+ *  - recvq holds live sudogs only while the buffer is empty, sendq only
+ *    while it is full (for dataqsiz == 0: always "full"); a select's sudog
+ *    whose select was already won elsewhere may linger until its goroutine
+ *    relocks the channel, and every dequeue skips it.
  *  - A closed channel has an empty sendq and an empty recvq.
  *  - A sudog lives on the stack of the goroutine it represents (or in
  *    memory that goroutine owns) for exactly as long as it is queued, so a
