@@ -38,7 +38,6 @@
 #define TB_MAX_FRAMES   100  /* Go's _TracebackMaxFrames */
 #define TB_MAX_STEPS    4096 /* unwinder steps before giving up */
 #define TB_MAX_INLINE   16   /* inlined frames kept per PC */
-#define TB_NAME_MAX     256
 
 /* Linker-made bounds of libgort's code (see the Makefile's RENAME). */
 extern char __start_gort_text[] __attribute__((weak, visibility("hidden")));
@@ -365,7 +364,6 @@ typedef struct {
     int level;        /* GOTRACEBACK */
     bool all;         /* show libgort frames too */
     int printed;      /* frames printed so far */
-    bool elided;
 } walk_t;
 
 /* Prints one function frame as Go: "name(...)\n\tfile:line +0xoff\n",
@@ -376,7 +374,6 @@ static void print_frame(walk_t *w, uintptr_t pc, uintptr_t sp, bool exact)
     tb_sink_t *s = w->s;
     uintptr_t lookup = exact ? pc : pc - 1;
     syminfo_t si;
-    char name[TB_NAME_MAX];
     if (!symbolize(lookup, &si)) {
         unw_proc_info_t pi;
         if (unw_get_proc_info_by_ip(unw_local_addr_space, lookup, &pi, NULL) == 0) {
@@ -388,11 +385,8 @@ static void print_frame(walk_t *w, uintptr_t pc, uintptr_t sp, bool exact)
             si.name = dl.dli_sname;
             si.start = (uintptr_t)dl.dli_saddr;
         }
-        if (!si.name) {
-            name[0] = '?';
-            name[1] = 0;
-            si.name = name;
-        }
+        if (!si.name)
+            si.name = "?";
     }
     lineinfo_t li;
     lineinfo(lookup, &li);
@@ -503,7 +497,6 @@ static void walk(walk_t *w, unw_cursor_t *c, bool exact)
         uintptr_t pc = after_tramp ? ip - 1 : ip;
         if (show_frame(w, ip, start)) {
             if (w->printed == TB_MAX_FRAMES) {
-                w->elided = true;
                 runtime__sink_str(w->s, "...additional frames elided...\n");
                 break;
             }
@@ -551,7 +544,7 @@ static void print_created_by(tb_sink_t *s, g_t *gp)
  * prints it again with all frames (as Go's traceback1). */
 static void trace_context(tb_sink_t *s, g_t *gp, ucontext_t *uc, bool exact)
 {
-    walk_t w = {s, gp, runtime__debug.traceback, false, 0, false};
+    walk_t w = {s, gp, runtime__debug.traceback, false, 0};
     w.all = w.level >= TRACEBACK_SYSTEM;
     for (int pass = 0; pass < 2; pass++) {
         unw_cursor_t c;
