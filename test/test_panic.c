@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include "helpers.h"
+#include "../sched/internal.h"
 
 #pragma GCC diagnostic ignored "-Wformat-zero-length"
 
@@ -489,6 +490,25 @@ Test(panic, goexit_resumes_after_recovered_panic) { gt_run(goexit_panic_main); }
 /* unrecovered panics: the report                                      */
 /* ------------------------------------------------------------------ */
 
+/* Waits (at most 5 s) until n goroutines started with fn are parked or in
+ * a system call: a dump taken before that would show them running. */
+static void wait_parked(void (*fn)(void *), int n)
+{
+    for (int tries = 0; tries < 5000; tries++) {
+        int k = 0;
+        size_t len = atomic_load(&sched__allglen);
+        for (size_t i = 0; i < len; i++) {
+            g_t *gp = sched__allgs[i];
+            uint32_t st = gp ? atomic_load(&gp->status) : G_DEAD;
+            if (gp && gp->fn == fn && (st == G_WAITING || st == G_SYSCALL))
+                k++;
+        }
+        if (k >= n)
+            return;
+        time_sleep(TIME_MILLISECOND);
+    }
+}
+
 static gt_result_t *child(int (*fn)(int, char **), const char *const *env)
 {
     gt_result_t *r = malloc(sizeof *r);
@@ -546,7 +566,7 @@ static int goroutine_crash_main(int argc, char **argv)
 {
     never = chan_make(0, 0);
     go(parked_worker, NULL);
-    time_sleep(20 * TIME_MILLISECOND);
+    wait_parked(parked_worker, 1);
     go(crash_in_goroutine, NULL);
     chan_recv(never, NULL);
     return 0;
@@ -635,7 +655,7 @@ static int stack_main(int argc, char **argv)
     GT_CHECK(strstr(buf, "\nstack_main(...)\n") != NULL, "%s", buf);
     GT_CHECK(runtime_stack(buf, 10, false) == 10, "truncates");
     go(stack_all_worker, NULL);
-    time_sleep(20 * TIME_MILLISECOND);
+    wait_parked(stack_all_worker, 1);
     char big[16384];
     size_t n = runtime_stack(big, sizeof big - 1, true);
     big[n] = 0;

@@ -17,6 +17,25 @@
 #define KEEP_FRAME() __asm__ volatile("" ::: "memory")
 #define NILMSG "runtime error: invalid memory address or nil pointer dereference"
 
+/* Waits (at most 5 s) until n goroutines started with fn are parked or in
+ * a system call: a dump taken before that would show them running. */
+static void wait_parked(void (*fn)(void *), int n)
+{
+    for (int tries = 0; tries < 5000; tries++) {
+        int k = 0;
+        size_t len = atomic_load(&sched__allglen);
+        for (size_t i = 0; i < len; i++) {
+            g_t *gp = sched__allgs[i];
+            uint32_t st = gp ? atomic_load(&gp->status) : G_DEAD;
+            if (gp && gp->fn == fn && (st == G_WAITING || st == G_SYSCALL))
+                k++;
+        }
+        if (k >= n)
+            return;
+        time_sleep(TIME_MILLISECOND);
+    }
+}
+
 static gt_result_t *child(int (*fn)(int, char **), const char *const *env)
 {
     gt_result_t *r = malloc(sizeof *r);
@@ -282,7 +301,10 @@ static NOINLINE void start_parked(void)
     go(in_locked, NULL);
     go(in_wait, NULL);
     go(in_syscall, NULL);
-    time_sleep(100 * TIME_MILLISECOND);
+    void (*fns[])(void *) = {in_recv, in_send, in_nilrecv, in_select, in_sleep,
+                             in_mutex, in_locked, in_wait, in_syscall};
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+        wait_parked(fns[i], 1);
     KEEP_FRAME();
 }
 
