@@ -96,6 +96,12 @@ void chan__parkunlock(chan_t *c, const char *reason)
 }
 #endif
 
+void chan__foreign(void)
+{
+    if (!atomic_load_explicit(&sched__sched.nforeign, memory_order_relaxed))
+        atomic_store(&sched__sched.nforeign, 1);
+}
+
 /* ------------------------------------------------------------------ */
 /* element moves (c->lock held)                                        */
 /* ------------------------------------------------------------------ */

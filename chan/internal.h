@@ -78,6 +78,10 @@ struct chan {
 #define CHAN_SPINLOCK 1
 #endif
 
+/* A thread that is not a goroutine touched a channel: from now on it may
+ * wake goroutines, so the deadlock detector must not give up on them. */
+GORT_HIDDEN void chan__foreign(void);
+
 #if CHAN_SPINLOCK
 GORT_HIDDEN void chan__lock_slow(chan_t *c);
 /* Takes c's lock: one exchange when free; spins, then yields, if not.
@@ -87,8 +91,10 @@ GORT_HIDDEN void chan__lock_slow(chan_t *c);
 static inline void chan__lock(chan_t *c)
 {
     m_t *m = sched__getm();
-    if (m)
+    if (likely(m != NULL))
         m->locks++;
+    else
+        chan__foreign();
     if (likely(__atomic_exchange_n(&c->lock.key, 1, __ATOMIC_ACQUIRE) == 0))
         return;
     chan__lock_slow(c);
@@ -103,7 +109,12 @@ static inline void chan__unlock(chan_t *c)
 }
 #else
 /* Takes c's lock (a runtime lock: blocks the M, never the G). */
-static inline void chan__lock(chan_t *c) { runtime__lock(&c->lock); }
+static inline void chan__lock(chan_t *c)
+{
+    if (unlikely(sched__getm() == NULL))
+        chan__foreign();
+    runtime__lock(&c->lock);
+}
 /* Releases c's lock. */
 static inline void chan__unlock(chan_t *c) { runtime__unlock(&c->lock); }
 #endif

@@ -9,6 +9,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 
 #include "helpers.h"
 #include "../chan/internal.h"
@@ -714,3 +715,48 @@ static int main_gc_stress(int argc, char **argv)
 }
 
 Test(chan, gc_during_transfers, .timeout = 60) { gt_run(main_gc_stress); }
+
+/* A thread that is not a goroutine feeds a buffered channel with
+ * non-blocking sends (retrying when full) while a goroutine drains it:
+ * the channel lock is contended between an M and a thread without one;
+ * every value arrives once and in order. */
+#define FEED_N 200000
+static chan_t *feed_c;
+
+static _Atomic int feed_started;
+
+static void *feeder(void *arg)
+{
+    for (int64_t i = 0; i < FEED_N; i++) {
+        select_case_t sc = {feed_c, SELECT_SEND, &i, false};
+        while (chan_select(&sc, 1, false) != 0)
+            sched_yield();
+        atomic_store(&feed_started, 1);
+    }
+    return NULL;
+}
+
+static int main_foreign_feed(int argc, char **argv)
+{
+    runtime_gomaxprocs(2);
+    GC_STORE(feed_c, chan_make(sizeof(int64_t), 64));
+    pthread_t t;
+    pthread_create(&t, NULL, feeder, NULL);
+    /* Until the thread has used a channel, the runtime cannot know it will
+     * (a goroutine blocked before that would be reported as a deadlock). */
+    while (!atomic_load(&feed_started))
+        runtime_gosched();
+    int bad = 0;
+    for (int64_t i = 0; i < FEED_N; i++) {
+        int64_t v = -1;
+        chan_recv(feed_c, &v);
+        bad += v != i;
+    }
+    runtime_entersyscall();
+    pthread_join(t, NULL);
+    runtime_exitsyscall();
+    GT_CHECK(bad == 0, "%d values out of order", bad);
+    return 0;
+}
+
+Test(chan, foreign_thread_feeds_goroutine, .timeout = 60) { gt_run(main_foreign_feed); }
