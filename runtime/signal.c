@@ -21,7 +21,9 @@
  * never resumed, so its red zone may be overwritten.
  *
  * Everything else is fatal: the report runs on a dedicated crash stack
- * (the altstack may be small), prints Go's texts and exits 2.
+ * (the altstack may be small), prints Go's texts and exits 2. A fault on
+ * a thread the runtime did not create goes to the handler installed
+ * before ours, if any (Go's signal forwarding).
  *
  * Invariants: handlers are async-signal-safe up to the point where they
  * decide to die; errno is preserved on the paths that return.
@@ -319,9 +321,32 @@ static g_t *interrupted_g(uintptr_t sp)
     return NULL;
 }
 
+/* The handlers installed before ours, for faults on threads that are not
+ * the runtime's (Go's sigfwd). */
+static struct sigaction old_segv, old_bus, old_fpe;
+
+/* Passes a fault on a foreign thread to the handler installed before
+ * ours; false if there is none (default or ignore). */
+static bool forward(int sig, siginfo_t *si, void *ctx)
+{
+    const struct sigaction *old = sig == SIGSEGV ? &old_segv : sig == SIGBUS ? &old_bus : &old_fpe;
+    if (old->sa_flags & SA_SIGINFO) {
+        if (!old->sa_sigaction)
+            return false;
+        old->sa_sigaction(sig, si, ctx);
+        return true;
+    }
+    if (old->sa_handler == SIG_DFL || old->sa_handler == SIG_IGN)
+        return false;
+    old->sa_handler(sig);
+    return true;
+}
+
 static void fault_handler(int sig, siginfo_t *si, void *ctx)
 {
     ucontext_t *uc = ctx;
+    if (!sched__getm() && forward(sig, si, ctx))
+        return;
     greg_t *gr = uc->uc_mcontext.gregs;
     uintptr_t pc = (uintptr_t)gr[REG_RIP];
     uintptr_t sp = (uintptr_t)gr[REG_RSP];
@@ -370,6 +395,10 @@ static void quit_handler(int sig, siginfo_t *si, void *ctx)
 /* Installs the handlers; called once at boot. */
 void runtime__signal_init(void)
 {
+    static bool installed;
+    if (installed)
+        return;  /* a second call would save our own handler as "old" */
+    installed = true;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
@@ -378,9 +407,9 @@ void runtime__signal_init(void)
     sigdelset(&sa.sa_mask, SIGBUS);
     sigdelset(&sa.sa_mask, SIGFPE);
     sa.sa_sigaction = fault_handler;
-    sigaction(SIGSEGV, &sa, NULL);
-    sigaction(SIGBUS, &sa, NULL);
-    sigaction(SIGFPE, &sa, NULL);
+    sigaction(SIGSEGV, &sa, &old_segv);
+    sigaction(SIGBUS, &sa, &old_bus);
+    sigaction(SIGFPE, &sa, &old_fpe);
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sa.sa_sigaction = quit_handler;
     sigaction(SIGQUIT, &sa, NULL);

@@ -456,3 +456,46 @@ Test(panic_signal, panic_report_with_full_stack)
     cr_assert_not_null(strstr(r->out, " [running]:\ndeep_then_panic(...)\n"), "%s", r->out);
     free(r);
 }
+
+/* A fault on a thread the runtime did not create goes to the handler the
+ * program installed before runtime_main (Go's signal forwarding). */
+#include <fcntl.h>
+#include <pthread.h>
+static void user_handler(int sig)
+{
+    static const char msg[] = "forwarded\n";
+    ssize_t r = write(2, msg, sizeof msg - 1);
+    (void)r;
+    _exit(42);
+}
+static void *foreign_fault(void *arg)
+{
+    *nilp = 1;
+    return NULL;
+}
+static int forward_main(int argc, char **argv)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, foreign_fault, NULL);
+    runtime_entersyscall();
+    pthread_join(t, NULL);
+    runtime_exitsyscall();
+    return 0;
+}
+
+Test(panic_signal, foreign_thread_fault_is_forwarded)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        signal(SIGSEGV, user_handler);
+        char *argv[] = {(char *)"gort-child", NULL};
+        _exit(runtime_main(forward_main, 1, argv));
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 42, "status %#x", st);
+}
