@@ -21,6 +21,9 @@
  *    g->sp. A G stopped by asynchronous preemption has, further up, the
  *    frame of sched__asyncpreempt, whose rbx points at the 16 registers it
  *    pushed, the interrupted PC above them and the red zone above that.
+ *    A G in a system call is unwound from the frame pointer that
+ *    runtime_entersyscall saved in g->syscallregs[1] (libgort keeps frame
+ *    pointers): its caller's frames stay put until runtime_exitsyscall.
  *  - libgort's own frames (section gort_text) are hidden unless
  *    GOTRACEBACK=system, except go_panic when it is not the innermost
  *    frame, as Go shows runtime.gopanic.
