@@ -370,17 +370,27 @@ static void fault_handler(int sig, siginfo_t *si, void *ctx)
     if (!msg && si->si_code != SI_USER && c.gp && c.gp->paniconfault &&
         (sig == SIGSEGV || sig == SIGBUS))
         msg = "runtime error: invalid memory address or nil pointer dereference";
-    if (msg && c.gp && m->locks == 0 && sched__pc_is_user(pc)) {
-        sigpanic_info.sig = sig;
-        sigpanic_info.code = (uintptr_t)si->si_code;
-        sigpanic_info.addr = addr;
-        sigpanic_info.pc = pc;
-        sigpanic_info.msg = msg;
-        sp -= 8;
-        *(uintptr_t *)sp = pc + 1;
-        gr[REG_RSP] = (greg_t)sp;
-        gr[REG_RIP] = (greg_t)(uintptr_t)runtime__sigpanic_tramp;
-        return;
+    if (msg && c.gp && m->locks == 0) {
+        /* A call through a nil function pointer faults at pc 0 with the
+         * caller's return address on top of the stack: the caller made
+         * the mistake, and that return address already "calls" the
+         * trampoline (as Go's preparePanic does for pc 0). */
+        bool nilcall = pc < NIL_PAGE && sp >= c.gp->stack_lo && sp < c.gp->stack_hi &&
+                       sched__pc_is_user(*(uintptr_t *)sp);
+        if (nilcall || sched__pc_is_user(pc)) {
+            sigpanic_info.sig = sig;
+            sigpanic_info.code = (uintptr_t)si->si_code;
+            sigpanic_info.addr = addr;
+            sigpanic_info.pc = pc;
+            sigpanic_info.msg = msg;
+            if (!nilcall) {
+                sp -= 8;
+                *(uintptr_t *)sp = pc + 1;
+                gr[REG_RSP] = (greg_t)sp;
+            }
+            gr[REG_RIP] = (greg_t)(uintptr_t)runtime__sigpanic_tramp;
+            return;
+        }
     }
     die(&c);
 }

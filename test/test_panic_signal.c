@@ -93,6 +93,36 @@ static int recover_nil_main(int argc, char **argv)
 
 Test(panic_signal, recover_nil_deref_and_divide) { gt_run(recover_nil_main); }
 
+/* Calling a nil function pointer is Go's nil dereference too. */
+static void (*volatile nilfn)(void *);
+static NOINLINE void call_nil(void *arg)
+{
+    nilfn(arg);
+    KEEP_FRAME();
+}
+static int nil_call_main(int argc, char **argv)
+{
+    got = NULL;
+    go_call(guarded, (void *)call_nil);
+    GT_CHECK(got && strcmp(got, NILMSG) == 0, "%s", got ? got : "(null)");
+    return 0;
+}
+
+Test(panic_signal, recover_nil_function_call) { gt_run(nil_call_main); }
+
+static int nil_call_fatal_main(int argc, char **argv) { call_nil(NULL); return 0; }
+
+Test(panic_signal, unrecovered_nil_function_call_report)
+{
+    gt_result_t *r = child(nil_call_fatal_main, NULL);
+    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
+    cr_assert_not_null(strstr(r->out, "panic: " NILMSG "\n"
+                                      "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x0]\n\n"
+                                      "goroutine 1 [running]:\ncall_nil(...)\n"),
+                       "%s", r->out);
+    free(r);
+}
+
 /* A goroutine recovers its own fault while others keep running. */
 static sync_waitgroup_t wg;
 static _Atomic int recovered;
