@@ -1,0 +1,66 @@
+/*
+ * gc/barrier.c -- the write barrier and its bulk forms, runtime_keep_alive.
+ *
+ * Owns: gc_store, gc_memmove, gc_memclr. While no mark phase runs the
+ * barrier is one predictable branch on gc__wb_enabled and a plain store.
+ * While marking (the concurrent collector of the next issue) it is Go's
+ * hybrid barrier: shade the old value and the new value.
+ * May call: mark.c.
+ * Invariants: gc__wb_enabled is set only with the world stopped, before
+ * any goroutine can run with the mark phase on.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+GORT_HIDDEN bool gc__wb_enabled;
+static runtime_lock_t wb_lock;
+static gc_work_t wb_work;   /* shared grey set for barrier shades */
+
+/* Shades p (greys its object) during marking. */
+static GORT_NOINLINE void shade(uintptr_t p)
+{
+    gc__lock(&wb_lock);
+    if (!wb_work.b1)
+        gc__work_init(&wb_work);
+    gc__mark_ptr(&wb_work, p);
+    gc__unlock(&wb_lock);
+}
+
+/* Shades every word of [lo, lo+n). */
+static GORT_NOINLINE void shade_range(const void *lo, size_t n)
+{
+    const uintptr_t *w = lo;
+    for (size_t i = 0; i < n / sizeof(uintptr_t); i++)
+        shade(w[i]);
+}
+
+void gc_store(void *slot, const void *ptr)
+{
+    if (unlikely(gc__wb_enabled)) {
+        shade(*(uintptr_t *)slot);
+        shade((uintptr_t)ptr);
+    }
+    *(const void **)slot = ptr;
+}
+
+void gc_memmove(void *dst, const void *src, size_t n)
+{
+    if (unlikely(gc__wb_enabled)) {
+        shade_range(dst, n);
+        shade_range(src, n);
+    }
+    memmove(dst, src, n);
+}
+
+void gc_memclr(void *dst, size_t n)
+{
+    if (unlikely(gc__wb_enabled))
+        shade_range(dst, n);
+    memset(dst, 0, n);
+}
+
+GORT_NOINLINE void runtime_keep_alive(const void *obj)
+{
+    __asm__ volatile("" : : "r"(obj) : "memory");
+}

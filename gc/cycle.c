@@ -1,0 +1,215 @@
+/*
+ * gc/cycle.c -- the collection cycle and its pacer.
+ *
+ * Owns: starting a cycle when the heap reaches its trigger, runtime_gc,
+ * runtime_set_gc_percent, the stop-the-world cycle itself (sweep
+ * termination, mark, mark termination), the pacer (goal = marked +
+ * (marked + stacks + globals) * GOGC/100, as Go 1.19), and the GC helper
+ * goroutine that runs cycles asked for by threads that cannot stop the
+ * world themselves (sysmon's 2-minute forced GC, P-less allocators).
+ * May call: every gc/ file, sched stop/start the world, park/ready.
+ * Invariants: at most one cycle runs (gc__state.cycle_lock); a cycle runs
+ * on a user or system goroutine that holds no runtime lock; the world is
+ * stopped from sweep termination to the end of mark termination (this
+ * issue's collector; the structures are ready for concurrent marking).
+ */
+#include <setjmp.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+gc_state_t gc__state;
+
+static runtime_lock_t helper_lock;
+static g_t *helper_g;
+static bool helper_idle;
+static _Atomic uint32_t bg_started;
+
+static void helper_loop(void *arg);
+
+/* Starts the helper and sweeper goroutines once, from a goroutine. */
+void gc__bg_start(void)
+{
+    if (atomic_load_explicit(&bg_started, memory_order_relaxed) || atomic_exchange(&bg_started, 1))
+        return;
+    sched__go_system(helper_loop, NULL);
+    sched__go_system(gc__bgsweep, NULL);
+}
+
+/* Wakes the helper goroutine if it is parked. Any context. */
+static void helper_wake(void)
+{
+    gc__lock(&helper_lock);
+    if (helper_idle && helper_g) {
+        helper_idle = false;
+        sched__ready(helper_g, false);
+    }
+    gc__unlock(&helper_lock);
+}
+
+/* The helper: runs a cycle each time it is woken. */
+static void helper_loop(void *arg)
+{
+    (void)arg;
+    helper_g = sched__getg();
+    for (;;) {
+        runtime__lock(&helper_lock);
+        helper_idle = true;
+        sched__parkunlock(&helper_lock, "force gc (idle)");
+        gc__cycle(false);
+    }
+}
+
+void gc__pacer_set(uint64_t marked)
+{
+    int pct = atomic_load(&gc__state.gcpercent);
+    uint64_t goal;
+    if (pct < 0) {
+        goal = UINT64_MAX;
+    } else {
+        goal = marked + (marked + gc__stack_scan_bytes + gc__globals_bytes) * (uint64_t)pct / 100;
+        uint64_t min = (uint64_t)GC_HEAP_MIN * (uint64_t)pct / 100;
+        if (goal < min)
+            goal = min;
+    }
+    atomic_store(&gc__state.next_gc, goal);
+    atomic_store(&gc__state.trigger, goal);
+}
+
+void gc__maybe_start(void)
+{
+    if (atomic_load_explicit(&gc__state.heap_live, memory_order_relaxed) <
+        atomic_load_explicit(&gc__state.trigger, memory_order_relaxed))
+        return;
+    if (atomic_load_explicit(&gc__state.cycle_lock, memory_order_relaxed))
+        return;
+    m_t *m = sched__getm();
+    if (m && m->curg && m->p && m->locks == 0) {
+        gc__bg_start();
+        gc__cycle(false);
+    } else {
+        helper_wake();
+    }
+}
+
+/* Collector body with the world stopped; returns bytes marked. */
+static GORT_NOINLINE uint64_t mark_stw(void)
+{
+    jmp_buf regs;   /* spills callee-saved registers onto this stack */
+    __builtin_unwind_init();
+    setjmp(regs);
+    gc_work_t w;
+    gc__work_init(&w);
+    atomic_store(&gc__phase, GC_PHASE_MARK);
+    gc__mark_roots(&w, (uintptr_t)&regs);
+    gc__finalizer_mark(&w);
+    gc__drain(&w);
+    gc__finalizer_collect(&w);
+    gc__drain(&w);
+    atomic_store(&gc__phase, GC_PHASE_OFF);
+    gc__work_dispose(&w);
+    return w.marked_bytes;
+}
+
+void gc__cycle(bool user)
+{
+    uint32_t z = 0;
+    while (!atomic_compare_exchange_strong(&gc__state.cycle_lock, &z, 1)) {
+        if (!user)
+            return;
+        z = 0;
+        sched__gosched();
+    }
+    gc_trace_t t = {.user = user};
+    t.t0 = runtime__nanotime();
+    sched__stop_the_world("GC");
+    gc__lock(&gc__shared_lock);
+    t.heap0 = atomic_load(&gc__state.heap_live);
+
+    /* Sweep termination: caches back to the central lists, sweep all. */
+    int procs = atomic_load(&sched__gomaxprocs);
+    for (int i = 0; i < procs; i++)
+        if (sched__allp[i] && sched__allp[i]->mcache)
+            gc__mcache_release_all(sched__allp[i]->mcache);
+    gc__mcache_release_all(&gc__shared_cache);
+    gc__finish_sweep();
+
+    t.t1 = runtime__nanotime();
+    uint64_t marked = mark_stw();
+    t.t2 = runtime__nanotime();
+    t.heap1 = atomic_load(&gc__state.heap_live);
+
+    /* Mark termination: everything becomes unswept; pace the next cycle. */
+    atomic_fetch_add(&gc__heap.sweepgen, 2);
+    gc__state.heap_marked = marked;
+    atomic_store(&gc__state.heap_live, marked);
+    gc__pacer_set(marked);
+    gc__sweep_setup();
+    t.heap2 = marked;
+    t.goal = atomic_load(&gc__state.next_gc);
+    t.procs = procs;
+    uint32_t n = atomic_fetch_add(&gc__state.num_gc, 1) + 1;
+    if (user)
+        gc__state.num_forced_gc++;
+    int64_t end = runtime__nanotime();
+    uint64_t pause = (uint64_t)(end - t.t0);
+    gc__state.pause_total += pause;
+    gc__state.pause_ns[(n + 255) % 256] = pause;
+    gc__state.gc_cpu_ns += pause * (uint64_t)procs;
+    atomic_store(&gc__state.last_gc, end);
+    gc__unlock(&gc__shared_lock);
+    sched__start_the_world();
+    t.t3 = runtime__nanotime();
+    atomic_store(&gc__state.cycle_lock, 0);
+
+    gc__finalizer_wake();
+    gc__sweeper_wake();
+    if (runtime__debug.gctrace > 0)
+        gc__trace_print(&t);
+    if (user)
+        gc__finish_sweep();   /* runtime.GC returns after sweeping */
+}
+
+void runtime_gc(void)
+{
+    sched__needg("runtime_gc");
+    gc__bg_start();
+    gc__cycle(true);
+}
+
+int runtime_set_gc_percent(int percent)
+{
+    if (percent < 0)
+        percent = -1;
+    int old = atomic_exchange(&gc__state.gcpercent, percent);
+    gc__pacer_set(gc__state.heap_marked);
+    if (atomic_load(&gc__state.heap_live) >= atomic_load(&gc__state.trigger) && sched__getg())
+        gc__maybe_start();
+    return old;
+}
+
+void gc__sysmon(int64_t now)
+{
+    static int64_t last_scavenge;
+    if (atomic_load_explicit(&bg_started, memory_order_relaxed) &&
+        atomic_load(&gc__state.gcpercent) >= 0 && !atomic_load(&gc__state.cycle_lock)) {
+        int64_t last = atomic_load(&gc__state.last_gc);
+        if (last == 0)
+            last = gc__state.init_time;
+        if (now - last > gc__state.force_period ||
+            atomic_load(&gc__state.heap_live) >= atomic_load(&gc__state.trigger))
+            helper_wake();
+    }
+    /* Scavenger: keep at most goal + 10% of free pages resident. */
+    if (now - last_scavenge >= 10 * 1000 * 1000) {
+        last_scavenge = now;
+        uint64_t goal = atomic_load(&gc__state.next_gc);
+        if (goal == UINT64_MAX)
+            goal = gc__heap.inuse;
+        uint64_t retain = goal + goal / 100 * GC_RETAIN_PCT;
+        uint64_t resident = gc__heap.sys - gc__heap.released;
+        if (resident > retain && gc__heap.freebytes > 0)
+            gc__heap_scavenge(resident - retain < GC_SCAVENGE_CHUNK ? resident - retain
+                                                                    : GC_SCAVENGE_CHUNK);
+    }
+}

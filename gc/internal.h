@@ -1,0 +1,371 @@
+/*
+ * gc/internal.h -- the garbage-collected heap and its collector, internals.
+ *
+ * Owns: arenas and the address -> span index (arena.c), size classes
+ * (sizeclass.c), the page heap and scavenger (mheap.c), central span lists
+ * (mcentral.c), per-P and shared caches (mcache.c), allocation (alloc.c),
+ * marking and work buffers (mark.c), roots (roots.c), the write barrier
+ * (barrier.c), sweeping (sweep.c), the cycle and pacer (cycle.c),
+ * finalizers (finalizer.c), statistics and gctrace (stats.c), scheduler
+ * hooks (hooks.c).
+ *
+ * May call: runtime/internal.h (locks, throw, jemalloc), sched/internal.h
+ * (stop/start the world, enumerate Gs, park/ready, system goroutines).
+ *
+ * Invariants (see docs/gc.md):
+ *  - Every page of an in-use span maps to that span in its arena's page
+ *    table; a free span maps at least its first and last page.
+ *  - A span is owned by exactly one of: a P's mcache (or the shared
+ *    cache), a central list, the heap's free lists.
+ *  - sweepgen: with h = gc__heap.sweepgen, a span with sweepgen h-2 needs
+ *    sweeping, h-1 is being swept, h is swept (and h+1/h+3 are reserved
+ *    for cached spans by the concurrent collector to come). h grows by 2
+ *    per cycle, at mark termination.
+ *  - Mark bits are set with atomic OR (parallel/concurrent marking).
+ *
+ * Lock order (acquire left to right only):
+ *   gc__cycle_lock (by CAS) -> shared cache lock -> central lock -> heap
+ *   lock; the finalizer lock and the roots lock are leaves.
+ */
+#ifndef GORT_GC_INTERNAL_H
+#define GORT_GC_INTERNAL_H
+
+#include "../sched/internal.h"
+
+/* ------------------------------------------------------------------ */
+/* tuning constants                                                    */
+/* ------------------------------------------------------------------ */
+
+#define GC_PAGE_SHIFT     13
+#define GC_PAGE_SIZE      ((uintptr_t)1 << GC_PAGE_SHIFT)      /* 8 KiB */
+#define GC_ARENA_SHIFT    26
+#define GC_ARENA_SIZE     ((uintptr_t)1 << GC_ARENA_SHIFT)     /* 64 MiB */
+#define GC_ARENA_PAGES    (GC_ARENA_SIZE / GC_PAGE_SIZE)
+#define GC_ADDR_BITS      47                                   /* user space */
+#define GC_ARENA_L1       ((uintptr_t)1 << (GC_ADDR_BITS - GC_ARENA_SHIFT))
+#define GC_ARENA_HINT     ((uintptr_t)0x00c0 << 32)            /* as Go */
+#define GC_NUM_CLASSES    68
+#define GC_NUM_SPANCLASS  (GC_NUM_CLASSES * 2)
+#define GC_MAX_SMALL      32768
+#define GC_FREE_LISTS     128          /* exact-size free lists, in pages */
+#define GC_HEAP_MIN       (4u << 20)   /* smallest heap goal (GOGC=100) */
+#define GC_WORKBUF_N      509          /* pointers per work buffer */
+#define GC_RETAIN_PCT     10           /* scavenger keeps goal + 10% */
+#define GC_SCAVENGE_CHUNK (4u << 20)   /* bytes released per sysmon tick */
+#define GC_FORCE_PERIOD_NS (120LL * 1000 * 1000 * 1000)  /* 2 minutes */
+#define GC_SWEEP_BUDGET   100          /* full spans swept per refill */
+
+/* ------------------------------------------------------------------ */
+/* spans                                                               */
+/* ------------------------------------------------------------------ */
+
+enum { SPAN_DEAD = 0, SPAN_FREE = 1, SPAN_INUSE = 2 };
+
+typedef struct gc_span {
+    struct gc_span *next, *prev;   /* list links (central / free lists) */
+    struct gc_span_list *onlist;   /* the list holding it, or NULL */
+    uintptr_t base;                /* first byte */
+    uintptr_t limit;               /* base + nelems * elemsize */
+    uintptr_t npages;
+    uint32_t elemsize;             /* 0 for large spans: use npages */
+    uint32_t nelems;
+    uint32_t freeindex;            /* slots below are allocated */
+    uint32_t alloccount;           /* allocated slots (exact when not cached) */
+    uint64_t alloccache;           /* ~allocbits from freeindex, 64 slots */
+    uint32_t divmul;               /* offset * divmul >> 32 = slot index */
+    uint8_t spanclass;             /* sizeclass << 1 | noscan */
+    uint8_t state;                 /* SPAN_* */
+    uint8_t needzero;              /* memory may be dirty */
+    uint8_t scavenged;             /* free span: pages returned to the OS */
+    _Atomic uint32_t sweepgen;
+    uint8_t incache;               /* owned by an mcache */
+    uint64_t *allocbits;           /* nelems bits: allocated at last sweep */
+    _Atomic uint64_t *markbits;    /* nelems bits: marked this cycle */
+    uint64_t bits_inline[2];       /* storage when nelems <= 64 */
+    uint64_t *bitsmem;             /* jemalloc'd storage of both, or NULL */
+    uint32_t nbitwords;
+    uint8_t hasfin;                /* some object here has a finalizer */
+} gc_span_t;
+
+typedef struct gc_span_list { gc_span_t *first; uintptr_t n; } gc_span_list_t;
+
+GORT_HIDDEN void gc__list_push(gc_span_list_t *l, gc_span_t *s);
+GORT_HIDDEN void gc__list_remove(gc_span_list_t *l, gc_span_t *s);
+GORT_HIDDEN gc_span_t *gc__list_pop(gc_span_list_t *l);
+
+static inline bool gc__span_noscan(const gc_span_t *s) { return s->spanclass & 1; }
+static inline int gc__span_sizeclass(const gc_span_t *s) { return s->spanclass >> 1; }
+static inline uintptr_t gc__span_elemsize(const gc_span_t *s)
+{
+    return s->elemsize ? s->elemsize : s->npages << GC_PAGE_SHIFT;
+}
+static inline bool gc__span_isfree(const gc_span_t *s, uintptr_t idx)
+{
+    return idx >= s->freeindex && !((s->allocbits[idx >> 6] >> (idx & 63)) & 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* size classes (sizeclass.c)                                          */
+/* ------------------------------------------------------------------ */
+
+GORT_HIDDEN extern const uint16_t gc__class_size[GC_NUM_CLASSES];
+GORT_HIDDEN extern const uint8_t gc__class_npages[GC_NUM_CLASSES];
+GORT_HIDDEN extern uint8_t gc__size_to_class8[1024 / 8 + 1];
+GORT_HIDDEN extern uint8_t gc__size_to_class128[(GC_MAX_SMALL - 1024) / 128 + 1];
+GORT_HIDDEN void gc__sizeclass_init(void);
+
+static inline int gc__size_class(size_t size)
+{
+    if (size <= 1024)
+        return gc__size_to_class8[(size + 7) >> 3];
+    return gc__size_to_class128[(size - 1024 + 127) >> 7];
+}
+
+/* ------------------------------------------------------------------ */
+/* arenas (arena.c)                                                    */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    gc_span_t *spans[GC_ARENA_PAGES];   /* page -> span */
+} gc_arena_t;
+
+/* L1 index: arena number -> metadata (NULL if not heap). mmap'd. */
+GORT_HIDDEN extern gc_arena_t **gc__arenas;
+/* [lo, hi) covers every arena: a cheap first filter for scanning. */
+GORT_HIDDEN extern _Atomic uintptr_t gc__heap_lo, gc__heap_hi;
+
+/* Reserves at least size bytes (arena-aligned, arena multiple) for the
+ * heap and registers them; returns the base. Heap lock held. */
+GORT_HIDDEN uintptr_t gc__arena_grow(uintptr_t size);
+GORT_HIDDEN void gc__arena_init(void);
+
+/* Span owning address a, any state, or NULL. */
+static inline gc_span_t *gc__span_lookup(uintptr_t a)
+{
+    if (a >> GC_ADDR_BITS)
+        return NULL;
+    gc_arena_t *ar = gc__arenas[a >> GC_ARENA_SHIFT];
+    if (!ar)
+        return NULL;
+    return ar->spans[(a >> GC_PAGE_SHIFT) & (GC_ARENA_PAGES - 1)];
+}
+
+/* In-use span whose objects cover a, or NULL. */
+static inline gc_span_t *gc__span_of_heap(uintptr_t a)
+{
+    gc_span_t *s = gc__span_lookup(a);
+    if (!s || s->state != SPAN_INUSE || a < s->base || a >= s->limit)
+        return NULL;
+    return s;
+}
+
+static inline uintptr_t gc__obj_index(const gc_span_t *s, uintptr_t a)
+{
+    return (uintptr_t)(((uint64_t)(a - s->base) * s->divmul) >> 32);
+}
+
+/* ------------------------------------------------------------------ */
+/* page heap (mheap.c)                                                 */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    runtime_lock_t lock;
+    _Atomic uint32_t sweepgen;
+    gc_span_list_t free[GC_FREE_LISTS];  /* by npages; [0] unused */
+    gc_span_list_t freelarge;            /* >= GC_FREE_LISTS pages */
+    uintptr_t cur, end;                  /* bump region of the last arena */
+    gc_span_t *spanfree;                 /* recycled span descriptors */
+    /* statistics, bytes (heap lock) */
+    uint64_t sys;                        /* pages handed to the heap */
+    uint64_t inuse;                      /* pages in in-use spans */
+    uint64_t released;                   /* free pages returned to the OS */
+    uint64_t freebytes;                  /* pages in free spans */
+} gc_heap_t;
+
+GORT_HIDDEN extern gc_heap_t gc__heap;
+
+/* Allocates an in-use span of npages (state set, page map filled,
+ * sweepgen current). Throws out of memory. Heap lock not held. */
+GORT_HIDDEN gc_span_t *gc__heap_alloc(uintptr_t npages);
+/* Returns span s to the free pages (coalescing). Heap lock not held. */
+GORT_HIDDEN void gc__heap_free(gc_span_t *s);
+/* Returns up to nbytes of free pages to the OS; returns bytes released. */
+GORT_HIDDEN uint64_t gc__heap_scavenge(uint64_t nbytes);
+/* Sets up s's object layout for a size class (0: one large object). */
+GORT_HIDDEN void gc__span_init_class(gc_span_t *s, int spanclass);
+/* Loads alloccache with the 64 slots from freeindex (rounded down). */
+GORT_HIDDEN void gc__span_refill_cache(gc_span_t *s, uint32_t from);
+
+/* ------------------------------------------------------------------ */
+/* central lists (mcentral.c)                                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    runtime_lock_t lock;
+    int spanclass;
+    /* [sweepgen/2 % 2] is swept, the other unswept */
+    gc_span_list_t partial[2];
+    gc_span_list_t full[2];
+} gc_central_t;
+
+GORT_HIDDEN extern gc_central_t gc__central[GC_NUM_SPANCLASS];
+
+static inline gc_span_list_t *gc__partial_swept(gc_central_t *c, uint32_t sg) { return &c->partial[(sg >> 1) & 1]; }
+static inline gc_span_list_t *gc__partial_unswept(gc_central_t *c, uint32_t sg) { return &c->partial[((sg >> 1) & 1) ^ 1]; }
+static inline gc_span_list_t *gc__full_swept(gc_central_t *c, uint32_t sg) { return &c->full[(sg >> 1) & 1]; }
+static inline gc_span_list_t *gc__full_unswept(gc_central_t *c, uint32_t sg) { return &c->full[((sg >> 1) & 1) ^ 1]; }
+
+/* A swept span of class spc with at least one free slot, for a cache. */
+GORT_HIDDEN gc_span_t *gc__central_cache(int spc);
+/* Pops a span of unswept list l and claims it (sweepgen h-2 -> h-1). */
+GORT_HIDDEN gc_span_t *gc__central_claim(gc_span_list_t *l, uint32_t sg);
+/* Gives a cached span back to its central lists. */
+GORT_HIDDEN void gc__central_uncache(gc_span_t *s);
+/* Puts a freshly swept span back on the swept list that fits it. */
+GORT_HIDDEN void gc__central_put_swept(gc_span_t *s);
+
+/* ------------------------------------------------------------------ */
+/* caches (mcache.c)                                                   */
+/* ------------------------------------------------------------------ */
+
+typedef struct gc_mcache {
+    gc_span_t *alloc[GC_NUM_SPANCLASS];
+} gc_mcache_t;
+
+GORT_HIDDEN extern gc_span_t gc__emptyspan;
+GORT_HIDDEN extern gc_mcache_t gc__shared_cache;       /* threads without a P */
+GORT_HIDDEN extern runtime_lock_t gc__shared_lock;
+
+GORT_HIDDEN gc_mcache_t *gc__mcache_new(void);
+/* Replaces c's span of class spc with one that has a free slot. */
+GORT_HIDDEN void gc__mcache_refill(gc_mcache_t *c, int spc);
+/* Gives every span of c back to the central lists. */
+GORT_HIDDEN void gc__mcache_release_all(gc_mcache_t *c);
+/* Unused slot count/bytes of c's spans (for exact statistics). */
+GORT_HIDDEN void gc__mcache_unused(gc_mcache_t *c, uint64_t *objs, uint64_t *bytes);
+
+/* Lock helpers that work with or without an M. */
+GORT_HIDDEN void gc__lock(runtime_lock_t *l);
+GORT_HIDDEN void gc__unlock(runtime_lock_t *l);
+
+/* ------------------------------------------------------------------ */
+/* sweeping (sweep.c)                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Sweeps s, which the caller claimed (sweepgen h-2 -> h-1). With
+ * preserve, the caller keeps s (it is neither listed nor freed); returns
+ * false if s was freed to the heap. */
+GORT_HIDDEN bool gc__sweep_span(gc_span_t *s, bool preserve);
+/* Sweeps one unswept span of any class; false when none is left. */
+GORT_HIDDEN bool gc__sweep_one(void);
+/* Sweeps everything left (world stopped, or any context). */
+GORT_HIDDEN void gc__finish_sweep(void);
+GORT_HIDDEN void gc__sweeper_wake(void);
+/* Proportional sweeping: sweeps as much as the heap growth since the
+ * last cycle asks, so sweeping ends before the next trigger. */
+GORT_HIDDEN void gc__sweep_credit(void);
+/* Mark termination: every in-use span becomes unswept. World stopped. */
+GORT_HIDDEN void gc__sweep_setup(void);
+GORT_HIDDEN void gc__bgsweep(void *arg);
+
+/* ------------------------------------------------------------------ */
+/* marking (mark.c)                                                    */
+/* ------------------------------------------------------------------ */
+
+typedef struct gc_workbuf {
+    struct gc_workbuf *next;
+    uintptr_t n;
+    uintptr_t obj[GC_WORKBUF_N];
+} gc_workbuf_t;
+
+/* A marker's grey set: two buffers, as Go's gcWork. */
+typedef struct {
+    gc_workbuf_t *b1, *b2;
+    uint64_t marked_bytes;
+    uint64_t scanned_bytes;
+} gc_work_t;
+
+GORT_HIDDEN extern _Atomic uint32_t gc__phase;     /* GC_PHASE_* */
+enum { GC_PHASE_OFF = 0, GC_PHASE_MARK = 1, GC_PHASE_MARKTERM = 2 };
+
+/* Greys the object containing address p, if p points into the heap. */
+GORT_HIDDEN void gc__mark_ptr(gc_work_t *w, uintptr_t p);
+/* Conservatively scans [lo, hi) word by word. */
+GORT_HIDDEN void gc__scan_range(gc_work_t *w, uintptr_t lo, uintptr_t hi);
+/* Marks and scans until no grey object is left. */
+GORT_HIDDEN void gc__drain(gc_work_t *w);
+GORT_HIDDEN void gc__work_init(gc_work_t *w);
+GORT_HIDDEN void gc__work_dispose(gc_work_t *w);
+/* Is the object at base (in s, slot idx) marked? */
+static inline bool gc__is_marked(gc_span_t *s, uintptr_t idx)
+{
+    return (atomic_load_explicit(&s->markbits[idx >> 6], memory_order_relaxed) >> (idx & 63)) & 1;
+}
+GORT_HIDDEN bool gc__set_mark(gc_span_t *s, uintptr_t idx);
+
+/* ------------------------------------------------------------------ */
+/* roots (roots.c)                                                     */
+/* ------------------------------------------------------------------ */
+
+GORT_HIDDEN void gc__roots_init(void);
+/* Greys every root; sp_self is the caller's current stack pointer. */
+GORT_HIDDEN void gc__mark_roots(gc_work_t *w, uintptr_t sp_self);
+GORT_HIDDEN extern uint64_t gc__globals_bytes, gc__stack_scan_bytes;
+
+/* ------------------------------------------------------------------ */
+/* finalizers (finalizer.c)                                            */
+/* ------------------------------------------------------------------ */
+
+/* Mark phase: greys what finalizable objects reference and the queue. */
+GORT_HIDDEN void gc__finalizer_mark(gc_work_t *w);
+/* After marking: queues finalizers of unmarked objects (marking them). */
+GORT_HIDDEN int gc__finalizer_collect(gc_work_t *w);
+GORT_HIDDEN void gc__finalizer_wake(void);
+
+/* ------------------------------------------------------------------ */
+/* cycle and pacer (cycle.c)                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    _Atomic uint64_t heap_live;     /* bytes in cached spans + marked */
+    _Atomic uint64_t trigger;       /* start a cycle at heap_live >= trigger */
+    _Atomic uint64_t next_gc;
+    uint64_t heap_marked;
+    _Atomic int32_t gcpercent;
+    _Atomic uint32_t cycle_lock;    /* a cycle is running */
+    _Atomic uint32_t num_gc;
+    uint32_t num_forced_gc;
+    _Atomic int64_t last_gc;        /* nanotime at the end of the last cycle */
+    int64_t force_period;
+    int64_t init_time;
+    uint64_t pause_total;
+    uint64_t pause_ns[256];
+    uint64_t gc_cpu_ns;             /* total STW cpu (pause * procs) */
+    /* cumulative counters */
+    _Atomic uint64_t nmalloc, total_alloc, nfree, total_free;
+    _Atomic uint64_t large_inuse;
+} gc_state_t;
+
+GORT_HIDDEN extern gc_state_t gc__state;
+
+/* Runs a cycle if the heap reached the trigger (slow alloc path). */
+GORT_HIDDEN void gc__maybe_start(void);
+/* Runs one full stop-the-world cycle; forced by the user when user. */
+GORT_HIDDEN void gc__cycle(bool user);
+GORT_HIDDEN void gc__pacer_set(uint64_t marked);
+/* Starts the helper and sweeper goroutines once. Goroutine context. */
+GORT_HIDDEN void gc__bg_start(void);
+
+/* ------------------------------------------------------------------ */
+/* statistics (stats.c)                                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    int64_t t0, t1, t2, t3;         /* start, mark start, mark end, end */
+    uint64_t heap0, heap1, heap2, goal;
+    int procs;
+    bool user;
+} gc_trace_t;
+GORT_HIDDEN void gc__trace_print(const gc_trace_t *t);
+
+#endif /* GORT_GC_INTERNAL_H */

@@ -1,0 +1,192 @@
+/*
+ * gc/mark.c -- tricolor marking: grey work buffers and conservative scans.
+ *
+ * Owns: the global lists of full and empty work buffers, a marker's
+ * two-buffer grey set (gc_work_t, as Go's gcWork), greying an address
+ * (address -> span -> slot -> atomic mark bit), scanning a range word by
+ * word, and draining.
+ * May call: arena lookups, runtime__malloc, runtime locks.
+ * Invariants: white = mark bit clear; grey = marked and in a work buffer
+ * (only scannable objects are ever grey); black = marked and scanned.
+ * A free slot is never marked. Mark bits are set by atomic OR, so several
+ * markers may share the heap.
+ */
+#include "internal.h"
+
+_Atomic uint32_t gc__phase;
+
+static runtime_lock_t work_lock;
+static gc_workbuf_t *work_full, *work_empty;
+
+/* An empty work buffer from the pool (or jemalloc). */
+static gc_workbuf_t *getempty(void)
+{
+    gc__lock(&work_lock);
+    gc_workbuf_t *b = work_empty;
+    if (b)
+        work_empty = b->next;
+    gc__unlock(&work_lock);
+    if (!b)
+        b = runtime__malloc(sizeof *b);
+    b->n = 0;
+    b->next = NULL;
+    return b;
+}
+
+static void putempty(gc_workbuf_t *b)
+{
+    gc__lock(&work_lock);
+    b->next = work_empty;
+    work_empty = b;
+    gc__unlock(&work_lock);
+}
+
+static void putfull(gc_workbuf_t *b)
+{
+    gc__lock(&work_lock);
+    b->next = work_full;
+    work_full = b;
+    gc__unlock(&work_lock);
+}
+
+static gc_workbuf_t *trygetfull(void)
+{
+    if (!__atomic_load_n(&work_full, __ATOMIC_RELAXED))
+        return NULL;
+    gc__lock(&work_lock);
+    gc_workbuf_t *b = work_full;
+    if (b)
+        work_full = b->next;
+    gc__unlock(&work_lock);
+    return b;
+}
+
+void gc__work_init(gc_work_t *w)
+{
+    w->b1 = getempty();
+    w->b2 = getempty();
+    w->marked_bytes = 0;
+    w->scanned_bytes = 0;
+}
+
+void gc__work_dispose(gc_work_t *w)
+{
+    if (w->b1->n)
+        putfull(w->b1);
+    else
+        putempty(w->b1);
+    if (w->b2->n)
+        putfull(w->b2);
+    else
+        putempty(w->b2);
+    w->b1 = w->b2 = NULL;
+}
+
+/* Slow half of push: both buffers full. */
+static GORT_NOINLINE void push_slow(gc_work_t *w, uintptr_t obj)
+{
+    gc_workbuf_t *b = w->b1;
+    w->b1 = w->b2;
+    w->b2 = b;
+    if (w->b1->n == GC_WORKBUF_N) {
+        putfull(w->b1);
+        w->b1 = getempty();
+    }
+    w->b1->obj[w->b1->n++] = obj;
+}
+
+static inline void push(gc_work_t *w, uintptr_t obj)
+{
+    gc_workbuf_t *b = w->b1;
+    if (likely(b->n < GC_WORKBUF_N))
+        b->obj[b->n++] = obj;
+    else
+        push_slow(w, obj);
+}
+
+/* Pops a grey object; false when this marker and the global list are
+ * empty. */
+static inline bool pop(gc_work_t *w, uintptr_t *obj)
+{
+    gc_workbuf_t *b = w->b1;
+    if (likely(b->n)) {
+        *obj = b->obj[--b->n];
+        return true;
+    }
+    w->b1 = w->b2;
+    w->b2 = b;
+    b = w->b1;
+    if (b->n) {
+        *obj = b->obj[--b->n];
+        return true;
+    }
+    gc_workbuf_t *f = trygetfull();
+    if (!f)
+        return false;
+    putempty(w->b1);
+    w->b1 = f;
+    *obj = f->obj[--f->n];
+    return true;
+}
+
+bool gc__set_mark(gc_span_t *s, uintptr_t idx)
+{
+    uint64_t bit = (uint64_t)1 << (idx & 63);
+    _Atomic uint64_t *word = &s->markbits[idx >> 6];
+    if (atomic_load_explicit(word, memory_order_relaxed) & bit)
+        return false;
+    return !(atomic_fetch_or_explicit(word, bit, memory_order_relaxed) & bit);
+}
+
+/* Greys the object holding p; p is known to lie in [heap_lo, heap_hi). */
+static inline void grey(gc_work_t *w, uintptr_t p)
+{
+    gc_arena_t *ar = gc__arenas[p >> GC_ARENA_SHIFT];
+    if (!ar)
+        return;
+    gc_span_t *s = ar->spans[(p >> GC_PAGE_SHIFT) & (GC_ARENA_PAGES - 1)];
+    if (!s || s->state != SPAN_INUSE || p < s->base || p >= s->limit)
+        return;
+    uintptr_t idx = gc__obj_index(s, p);
+    if (gc__span_isfree(s, idx))
+        return;
+    if (!gc__set_mark(s, idx))
+        return;
+    uintptr_t size = gc__span_elemsize(s);
+    w->marked_bytes += size;
+    if (!gc__span_noscan(s)) {
+        uintptr_t base = s->base + idx * size;
+        __builtin_prefetch((void *)base);
+        push(w, base);
+    }
+}
+
+void gc__mark_ptr(gc_work_t *w, uintptr_t p)
+{
+    uintptr_t lo = atomic_load_explicit(&gc__heap_lo, memory_order_relaxed);
+    uintptr_t hi = atomic_load_explicit(&gc__heap_hi, memory_order_relaxed);
+    if (p - lo < hi - lo)
+        grey(w, p);
+}
+
+__attribute__((no_sanitize_address)) void gc__scan_range(gc_work_t *w, uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t hlo = atomic_load_explicit(&gc__heap_lo, memory_order_relaxed);
+    uintptr_t hlen = atomic_load_explicit(&gc__heap_hi, memory_order_relaxed) - hlo;
+    lo = (lo + 7) & ~(uintptr_t)7;
+    w->scanned_bytes += hi > lo ? hi - lo : 0;
+    for (uintptr_t a = lo; a + 8 <= hi; a += 8) {
+        uintptr_t v = *(volatile uintptr_t *)a;
+        if (v - hlo < hlen)
+            grey(w, v);
+    }
+}
+
+void gc__drain(gc_work_t *w)
+{
+    uintptr_t obj;
+    while (pop(w, &obj)) {
+        gc_span_t *s = gc__span_lookup(obj);
+        gc__scan_range(w, obj, obj + gc__span_elemsize(s));
+    }
+}

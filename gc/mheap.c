@@ -1,0 +1,294 @@
+/*
+ * gc/mheap.c -- the page heap: spans of 8 KiB pages, and the scavenger.
+ *
+ * Owns: carving spans out of arenas, exact-size free lists (1..127 pages)
+ * plus a best-fit list for larger runs, coalescing on free, the span
+ * descriptor pool, span object layout, and returning free pages to the OS
+ * with madvise (the scavenger; sysmon drives it).
+ * May call: arena.c, runtime__malloc/free, madvise, throw.
+ * Invariants: all under gc__heap.lock; see gc/internal.h for the page map.
+ * A free span's pages are all scavenged (scavenged = 1) or counted as
+ * resident; a scavenged span reads as zeroes.
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+gc_heap_t gc__heap = {.sweepgen = 2};
+
+void gc__list_push(gc_span_list_t *l, gc_span_t *s)
+{
+    if (s->onlist)
+        runtime__throw("gc: span pushed on a second list");
+    s->onlist = l;
+    s->prev = NULL;
+    s->next = l->first;
+    if (l->first)
+        l->first->prev = s;
+    l->first = s;
+    l->n++;
+}
+
+void gc__list_remove(gc_span_list_t *l, gc_span_t *s)
+{
+    if (s->onlist != l)
+        runtime__throwf("gc: span %p (state %d class %d base %#lx sg %u) removed from list %p, it is on %p",
+                        (void *)s, s->state, s->spanclass, (unsigned long)s->base,
+                        atomic_load(&s->sweepgen), (void *)l, (void *)s->onlist);
+    s->onlist = NULL;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        l->first = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    s->next = s->prev = NULL;
+    l->n--;
+}
+
+gc_span_t *gc__list_pop(gc_span_list_t *l)
+{
+    gc_span_t *s = l->first;
+    if (s)
+        gc__list_remove(l, s);
+    return s;
+}
+
+/* A recycled or new span descriptor. Heap lock held. */
+static gc_span_t *span_desc_new(void)
+{
+    gc_span_t *s = gc__heap.spanfree;
+    if (s) {
+        gc__heap.spanfree = s->next;
+        memset(s, 0, sizeof *s);
+    } else {
+        s = runtime__malloc(sizeof *s);
+    }
+    return s;
+}
+
+/* Returns a descriptor to the pool (never to jemalloc). Heap lock held. */
+static void span_desc_free(gc_span_t *s)
+{
+    s->state = SPAN_DEAD;
+    s->next = gc__heap.spanfree;
+    gc__heap.spanfree = s;
+}
+
+/* Points the page map entry of page address a at s. */
+static inline void map_page(uintptr_t a, gc_span_t *s)
+{
+    gc__arenas[a >> GC_ARENA_SHIFT]->spans[(a >> GC_PAGE_SHIFT) & (GC_ARENA_PAGES - 1)] = s;
+}
+
+static inline gc_span_list_t *free_list_for(uintptr_t npages)
+{
+    return npages < GC_FREE_LISTS ? &gc__heap.free[npages] : &gc__heap.freelarge;
+}
+
+/* Files free span s (first and last page mapped). Heap lock held. */
+static void free_insert(gc_span_t *s)
+{
+    s->state = SPAN_FREE;
+    map_page(s->base, s);
+    map_page(s->base + ((s->npages - 1) << GC_PAGE_SHIFT), s);
+    gc__list_push(free_list_for(s->npages), s);
+}
+
+/* Smallest free span of at least npages, unlinked, or NULL. */
+static gc_span_t *free_find(uintptr_t npages)
+{
+    for (uintptr_t n = npages; n < GC_FREE_LISTS; n++)
+        if (gc__heap.free[n].first)
+            return gc__list_pop(&gc__heap.free[n]);
+    gc_span_t *best = NULL;
+    for (gc_span_t *s = gc__heap.freelarge.first; s; s = s->next)
+        if (s->npages >= npages && (!best || s->npages < best->npages ||
+                                    (s->npages == best->npages && s->base < best->base)))
+            best = s;
+    if (best)
+        gc__list_remove(&gc__heap.freelarge, best);
+    return best;
+}
+
+/* Takes npages of fresh arena memory. Heap lock held. The first page of
+ * every reservation is never used: its address (the arena base) is kept
+ * by the heap bounds, mmap hints and jemalloc's own bookkeeping, and would
+ * pin whatever object lived there under conservative scanning. */
+static gc_span_t *heap_grow(uintptr_t npages)
+{
+    uintptr_t need = npages << GC_PAGE_SHIFT;
+    if (gc__heap.end - gc__heap.cur < need) {
+        uintptr_t size = (need + GC_PAGE_SIZE + GC_ARENA_SIZE - 1) & ~(GC_ARENA_SIZE - 1);
+        uintptr_t base = gc__arena_grow(size);
+        if (gc__heap.end > gc__heap.cur) {   /* leftover becomes a free span */
+            gc_span_t *t = span_desc_new();
+            t->base = gc__heap.cur;
+            t->npages = (gc__heap.end - gc__heap.cur) >> GC_PAGE_SHIFT;
+            gc__heap.sys += gc__heap.end - gc__heap.cur;
+            gc__heap.freebytes += gc__heap.end - gc__heap.cur;
+            free_insert(t);
+        }
+        gc__heap.cur = base + GC_PAGE_SIZE;
+        gc__heap.end = base + size;
+    }
+    gc_span_t *s = span_desc_new();
+    s->base = gc__heap.cur;
+    s->npages = npages;
+    gc__heap.cur += need;
+    gc__heap.sys += need;
+    gc__heap.freebytes += need;
+    return s;
+}
+
+gc_span_t *gc__heap_alloc(uintptr_t npages)
+{
+    runtime__lock(&gc__heap.lock);
+    gc_span_t *s = free_find(npages);
+    if (!s)
+        s = heap_grow(npages);
+    if (s->npages > npages) {   /* split: the tail stays free */
+        gc_span_t *t = span_desc_new();
+        t->base = s->base + (npages << GC_PAGE_SHIFT);
+        t->npages = s->npages - npages;
+        t->needzero = s->needzero;
+        t->scavenged = s->scavenged;
+        s->npages = npages;
+        free_insert(t);
+    }
+    uintptr_t bytes = npages << GC_PAGE_SHIFT;
+    if (s->scavenged) {
+        gc__heap.released -= bytes;
+        s->needzero = 0;   /* the kernel hands back zero pages */
+        s->scavenged = 0;
+    }
+    gc__heap.freebytes -= bytes;
+    gc__heap.inuse += bytes;
+    s->state = SPAN_INUSE;
+    s->next = s->prev = NULL;
+    atomic_store_explicit(&s->sweepgen, atomic_load(&gc__heap.sweepgen), memory_order_relaxed);
+    for (uintptr_t i = 0; i < npages; i++)
+        map_page(s->base + (i << GC_PAGE_SHIFT), s);
+    runtime__unlock(&gc__heap.lock);
+    return s;
+}
+
+/* Free neighbour of s ending at / starting at the given address, or NULL. */
+static gc_span_t *free_neighbour(uintptr_t a, uintptr_t want_base, uintptr_t want_end)
+{
+    if (a < atomic_load(&gc__heap_lo) || a >= atomic_load(&gc__heap_hi))
+        return NULL;
+    gc_span_t *t = gc__span_lookup(a);
+    if (!t || t->state != SPAN_FREE)
+        return NULL;
+    uintptr_t end = t->base + (t->npages << GC_PAGE_SHIFT);
+    if ((want_base && t->base != want_base) || (want_end && end != want_end))
+        return NULL;
+    return t;
+}
+
+/* Merges free t into s (s absorbs t's pages). Heap lock held. */
+static void absorb(gc_span_t *s, gc_span_t *t)
+{
+    gc__list_remove(free_list_for(t->npages), t);
+    if (t->scavenged != s->scavenged) {   /* mixed: count all as resident */
+        gc_span_t *r = t->scavenged ? t : s;
+        gc__heap.released -= r->npages << GC_PAGE_SHIFT;
+        s->scavenged = 0;
+    }
+    s->needzero |= t->needzero;
+    if (t->base < s->base)
+        s->base = t->base;
+    s->npages += t->npages;
+    span_desc_free(t);
+}
+
+void gc__heap_free(gc_span_t *s)
+{
+    if (s->incache || s->onlist)
+        runtime__throwf("gc: freeing cached or listed span %#lx", (unsigned long)s->base);
+    if (s->bitsmem)
+        runtime__free(s->bitsmem, (size_t)s->nbitwords * 2 * sizeof(uint64_t));
+    s->bitsmem = NULL;
+    s->allocbits = NULL;
+    s->markbits = NULL;
+    runtime__lock(&gc__heap.lock);
+    uintptr_t bytes = s->npages << GC_PAGE_SHIFT;
+    gc__heap.inuse -= bytes;
+    gc__heap.freebytes += bytes;
+    s->state = SPAN_FREE;
+    s->needzero = 1;
+    s->scavenged = 0;
+    gc_span_t *t = free_neighbour(s->base - 1, 0, s->base);
+    if (t)
+        absorb(s, t);
+    uintptr_t end = s->base + (s->npages << GC_PAGE_SHIFT);
+    t = free_neighbour(end, end, 0);
+    if (t)
+        absorb(s, t);
+    free_insert(s);
+    runtime__unlock(&gc__heap.lock);
+}
+
+uint64_t gc__heap_scavenge(uint64_t nbytes)
+{
+    uint64_t done = 0;
+    runtime__lock(&gc__heap.lock);
+    /* Largest spans first: fewer madvise calls, less fragmentation. */
+    for (gc_span_t *s = gc__heap.freelarge.first; s && done < nbytes; s = s->next) {
+        if (s->scavenged)
+            continue;
+        madvise((void *)s->base, s->npages << GC_PAGE_SHIFT, MADV_DONTNEED);
+        s->scavenged = 1;
+        done += s->npages << GC_PAGE_SHIFT;
+    }
+    for (uintptr_t n = GC_FREE_LISTS - 1; n > 0 && done < nbytes; n--)
+        for (gc_span_t *s = gc__heap.free[n].first; s && done < nbytes; s = s->next) {
+            if (s->scavenged)
+                continue;
+            madvise((void *)s->base, n << GC_PAGE_SHIFT, MADV_DONTNEED);
+            s->scavenged = 1;
+            done += n << GC_PAGE_SHIFT;
+        }
+    gc__heap.released += done;
+    runtime__unlock(&gc__heap.lock);
+    return done;
+}
+
+void gc__span_init_class(gc_span_t *s, int spanclass)
+{
+    int sc = spanclass >> 1;
+    s->spanclass = (uint8_t)spanclass;
+    if (sc == 0) {
+        s->elemsize = 0;
+        s->nelems = 1;
+        s->divmul = 0;
+        s->limit = s->base + (s->npages << GC_PAGE_SHIFT);
+    } else {
+        s->elemsize = gc__class_size[sc];
+        s->nelems = (uint32_t)((s->npages << GC_PAGE_SHIFT) / s->elemsize);
+        s->divmul = UINT32_MAX / s->elemsize + 1;
+        s->limit = s->base + (uintptr_t)s->nelems * s->elemsize;
+    }
+    s->nbitwords = (s->nelems + 63) / 64;
+    if (s->nbitwords == 1) {
+        s->bits_inline[0] = s->bits_inline[1] = 0;
+        s->allocbits = &s->bits_inline[0];
+        s->markbits = (_Atomic uint64_t *)&s->bits_inline[1];
+    } else {
+        s->bitsmem = runtime__malloc((size_t)s->nbitwords * 2 * sizeof(uint64_t));
+        s->allocbits = s->bitsmem;
+        s->markbits = (_Atomic uint64_t *)(s->allocbits + s->nbitwords);
+    }
+    s->freeindex = 0;
+    s->alloccount = 0;
+    s->alloccache = ~(uint64_t)0;
+    s->incache = 0;
+}
+
+void gc__span_refill_cache(gc_span_t *s, uint32_t from)
+{
+    uint32_t w = from >> 6;
+    s->alloccache = w < s->nbitwords ? ~s->allocbits[w] : 0;
+}

@@ -1,0 +1,139 @@
+/*
+ * gc/roots.c -- the root set.
+ *
+ * Owns: the data and bss segments of the program and of every shared
+ * object loaded at start-up (found once with dl_iterate_phdr), ranges
+ * registered with gc_add_roots, and, per cycle, every goroutine's stack
+ * (from its saved stack pointer up, with its saved registers), every G
+ * descriptor (entry argument, wake-up parameter), and the runtime timers
+ * on every P.
+ * May call: sched__for_each_g, mark.c.
+ * Invariants: the world is stopped while gc__mark_roots runs; the caller's
+ * own callee-saved registers are spilled on its stack first.
+ */
+#include <link.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct { uintptr_t lo, hi; } range_t;
+
+static range_t *globals;
+static int nglobals;
+static range_t *roots;
+static int nroots, roots_cap;
+static runtime_lock_t roots_lock;
+
+uint64_t gc__globals_bytes, gc__stack_scan_bytes;
+
+/* dl_iterate_phdr callback: records each writable PT_LOAD segment. */
+static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size; (void)arg;
+    if (info->dlpi_name && strstr(info->dlpi_name, "linux-vdso"))
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W) || ph->p_memsz == 0)
+            continue;
+        range_t r = {info->dlpi_addr + ph->p_vaddr, info->dlpi_addr + ph->p_vaddr + ph->p_memsz};
+        range_t *n = runtime__malloc((size_t)(nglobals + 1) * sizeof *n);
+        if (globals) {
+            memcpy(n, globals, (size_t)nglobals * sizeof *n);
+            runtime__free(globals, (size_t)nglobals * sizeof *n);
+        }
+        globals = n;
+        globals[nglobals++] = r;
+        gc__globals_bytes += r.hi - r.lo;
+    }
+    return 0;
+}
+
+void gc__roots_init(void)
+{
+    dl_iterate_phdr(phdr_cb, NULL);
+}
+
+void gc_add_roots(void *lo, void *hi)
+{
+    if ((uintptr_t)hi < (uintptr_t)lo)
+        go_panic("gc_add_roots: hi < lo");
+    gc__lock(&roots_lock);
+    if (nroots == roots_cap) {
+        int cap = roots_cap ? roots_cap * 2 : 16;
+        range_t *n = runtime__malloc((size_t)cap * sizeof *n);
+        if (roots) {
+            memcpy(n, roots, (size_t)nroots * sizeof *n);
+            runtime__free(roots, (size_t)roots_cap * sizeof *n);
+        }
+        roots = n;
+        roots_cap = cap;
+    }
+    roots[nroots++] = (range_t){(uintptr_t)lo, (uintptr_t)hi};
+    gc__unlock(&roots_lock);
+}
+
+void gc_remove_roots(void *lo, void *hi)
+{
+    gc__lock(&roots_lock);
+    int j = 0;
+    for (int i = 0; i < nroots; i++)
+        if (!(roots[i].lo >= (uintptr_t)lo && roots[i].hi <= (uintptr_t)hi))
+            roots[j++] = roots[i];
+    nroots = j;
+    gc__unlock(&roots_lock);
+}
+
+typedef struct { gc_work_t *w; g_t *self; uintptr_t sp_self; } stackctx_t;
+
+/* Scans one goroutine: its descriptor, saved registers and live stack. */
+static void scan_g(g_t *g, void *arg)
+{
+    stackctx_t *ctx = arg;
+    uint32_t st = atomic_load(&g->status);
+    if (st == G_DEAD || st == G_IDLE)
+        return;
+    gc__scan_range(ctx->w, (uintptr_t)g, (uintptr_t)(g + 1));
+    uintptr_t lo;
+    if (g == ctx->self)
+        lo = ctx->sp_self;
+    else if (st == G_SYSCALL)
+        lo = g->syscallsp;   /* syscallregs are inside the descriptor */
+    else
+        lo = g->sp;
+    if (lo < g->stack_lo || lo > g->stack_hi)
+        lo = g->stack_lo;   /* unknown: the whole stack, conservatively */
+    gc__stack_scan_bytes += g->stack_hi - lo;
+    gc__scan_range(ctx->w, lo, g->stack_hi);
+    g->gcscandone = atomic_load(&gc__state.num_gc) + 1;
+}
+
+void gc__mark_roots(gc_work_t *w, uintptr_t sp_self)
+{
+    uintptr_t sp;
+    __asm__ volatile("movq %%rsp, %0" : "=r"(sp));
+    if (sp < sp_self)
+        sp_self = sp;
+    for (int i = 0; i < nglobals; i++)
+        gc__scan_range(w, globals[i].lo, globals[i].hi);
+    gc__lock(&roots_lock);
+    for (int i = 0; i < nroots; i++)
+        gc__scan_range(w, roots[i].lo, roots[i].hi);
+    gc__unlock(&roots_lock);
+
+    gc__stack_scan_bytes = 0;
+    stackctx_t ctx = {w, sched__getg(), sp_self};
+    sched__for_each_g(scan_g, &ctx);
+
+    int n = atomic_load(&sched__gomaxprocs);
+    for (int i = 0; i < n; i++) {
+        p_t *p = sched__allp[i];
+        if (!p || !p->timers)
+            continue;
+        for (int32_t k = 0; k < p->ntimers; k++) {
+            sched_timer_t *t = p->timers[k];
+            gc__mark_ptr(w, (uintptr_t)t);
+            gc__scan_range(w, (uintptr_t)t, (uintptr_t)(t + 1));
+        }
+    }
+}
