@@ -22,7 +22,7 @@ GORT_HIDDEN uintptr_t *gc__zerobase = &zerobase;
  * object alive for the next GC_FOREIGN_RING foreign allocations, time to
  * store it somewhere reachable (see docs/gc.md). gc__shared_lock. */
 #define GC_FOREIGN_RING 1024
-static void *foreign_ring[GC_FOREIGN_RING];
+static void *volatile foreign_ring[GC_FOREIGN_RING];   /* volatile: write-only here */
 static unsigned foreign_next;
 
 /* Next free slot of s from its alloc cache, or s->nelems if s is full. */

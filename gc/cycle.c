@@ -81,10 +81,15 @@ void gc__maybe_start(void)
     if (atomic_load_explicit(&gc__state.heap_live, memory_order_relaxed) <
         atomic_load_explicit(&gc__state.trigger, memory_order_relaxed))
         return;
-    if (atomic_load_explicit(&gc__state.cycle_lock, memory_order_relaxed))
-        return;
     m_t *m = sched__getm();
-    if (m && m->curg && m->p && m->locks == 0) {
+    bool g = m && m->curg && m->p && m->locks == 0;
+    if (atomic_load_explicit(&gc__state.cycle_lock, memory_order_relaxed)) {
+        /* A cycle is stopping the world: let it, rather than allocate on. */
+        if (g)
+            sched__gosched();
+        return;
+    }
+    if (g) {
         gc__bg_start();
         gc__cycle(false);
     } else {
@@ -158,9 +163,11 @@ void gc__cycle(bool user)
     gc__state.gc_cpu_ns += pause * (uint64_t)procs;
     atomic_store(&gc__state.last_gc, end);
     gc__unlock(&gc__shared_lock);
-    sched__start_the_world();
-    t.t3 = runtime__nanotime();
+    t.t3 = end;
+    /* Released with the world still stopped: once it starts, this G may
+     * wait on a run queue while others allocate past the next trigger. */
     atomic_store(&gc__state.cycle_lock, 0);
+    sched__start_the_world();
 
     gc__finalizer_wake();
     gc__sweeper_wake();

@@ -50,10 +50,12 @@
 #define GC_FREE_LISTS     128          /* exact-size free lists, in pages */
 #define GC_HEAP_MIN       (4u << 20)   /* smallest heap goal (GOGC=100) */
 #define GC_WORKBUF_N      509          /* pointers per work buffer */
+#define GC_PREFETCH_DEPTH 8            /* objects prefetched ahead of scanning */
 #define GC_RETAIN_PCT     10           /* scavenger keeps goal + 10% */
 #define GC_SCAVENGE_CHUNK (4u << 20)   /* bytes released per sysmon tick */
 #define GC_FORCE_PERIOD_NS (120LL * 1000 * 1000 * 1000)  /* 2 minutes */
 #define GC_SWEEP_BUDGET   100          /* full spans swept per refill */
+#define GC_MAX_BITWORDS   16           /* 1024 objects: class 1 (8 B) */
 
 /* ------------------------------------------------------------------ */
 /* spans                                                               */
@@ -81,9 +83,11 @@ typedef struct gc_span {
     uint8_t incache;               /* owned by an mcache */
     uint64_t *allocbits;           /* nelems bits: allocated at last sweep */
     _Atomic uint64_t *markbits;    /* nelems bits: marked this cycle */
-    uint64_t bits_inline[2];       /* storage when nelems <= 64 */
-    uint64_t *bitsmem;             /* jemalloc'd storage of both, or NULL */
     uint32_t nbitwords;
+    /* Both bitmaps live here, next to the span's other fields, so that
+     * marking touches one more cache line, not another allocation:
+     * [0, nbitwords) and [nbitwords, 2 * nbitwords); nelems <= 1024. */
+    uint64_t bits_inline[2 * GC_MAX_BITWORDS];
     uint8_t hasfin;                /* some object here has a finalizer */
 } gc_span_t;
 
@@ -301,7 +305,15 @@ static inline bool gc__is_marked(gc_span_t *s, uintptr_t idx)
 {
     return (atomic_load_explicit(&s->markbits[idx >> 6], memory_order_relaxed) >> (idx & 63)) & 1;
 }
-GORT_HIDDEN bool gc__set_mark(gc_span_t *s, uintptr_t idx);
+/* Sets the mark bit of slot idx; true if it was clear. */
+static inline bool gc__set_mark(gc_span_t *s, uintptr_t idx)
+{
+    uint64_t bit = (uint64_t)1 << (idx & 63);
+    _Atomic uint64_t *word = &s->markbits[idx >> 6];
+    if (atomic_load_explicit(word, memory_order_relaxed) & bit)
+        return false;
+    return !(atomic_fetch_or_explicit(word, bit, memory_order_relaxed) & bit);
+}
 
 /* ------------------------------------------------------------------ */
 /* roots (roots.c)                                                     */

@@ -129,15 +129,6 @@ static inline bool pop(gc_work_t *w, uintptr_t *obj)
     return true;
 }
 
-bool gc__set_mark(gc_span_t *s, uintptr_t idx)
-{
-    uint64_t bit = (uint64_t)1 << (idx & 63);
-    _Atomic uint64_t *word = &s->markbits[idx >> 6];
-    if (atomic_load_explicit(word, memory_order_relaxed) & bit)
-        return false;
-    return !(atomic_fetch_or_explicit(word, bit, memory_order_relaxed) & bit);
-}
-
 /* Greys the object holding p; p is known to lie in [heap_lo, heap_hi). */
 static inline void grey(gc_work_t *w, uintptr_t p)
 {
@@ -154,11 +145,8 @@ static inline void grey(gc_work_t *w, uintptr_t p)
         return;
     uintptr_t size = gc__span_elemsize(s);
     w->marked_bytes += size;
-    if (!gc__span_noscan(s)) {
-        uintptr_t base = s->base + idx * size;
-        __builtin_prefetch((void *)base);
-        push(w, base);
-    }
+    if (!gc__span_noscan(s))
+        push(w, s->base + idx * size);
 }
 
 void gc__mark_ptr(gc_work_t *w, uintptr_t p)
@@ -184,8 +172,21 @@ __attribute__((no_sanitize_address)) void gc__scan_range(gc_work_t *w, uintptr_t
 
 void gc__drain(gc_work_t *w)
 {
-    uintptr_t obj;
-    while (pop(w, &obj)) {
+    /* A small FIFO between popping and scanning: each object is prefetched
+     * GC_PREFETCH_DEPTH objects before it is scanned, hiding the miss. */
+    uintptr_t q[GC_PREFETCH_DEPTH];
+    unsigned head = 0, n = 0;
+    for (;;) {
+        uintptr_t obj;
+        while (n < GC_PREFETCH_DEPTH && pop(w, &obj)) {
+            __builtin_prefetch((void *)obj);
+            q[(head + n++) % GC_PREFETCH_DEPTH] = obj;
+        }
+        if (n == 0)
+            return;
+        obj = q[head];
+        head = (head + 1) % GC_PREFETCH_DEPTH;
+        n--;
         gc_span_t *s = gc__span_lookup(obj);
         gc__scan_range(w, obj, obj + gc__span_elemsize(s));
     }

@@ -208,9 +208,6 @@ void gc__heap_free(gc_span_t *s)
 {
     if (s->incache || s->onlist)
         runtime__throwf("gc: freeing cached or listed span %#lx", (unsigned long)s->base);
-    if (s->bitsmem)
-        runtime__free(s->bitsmem, (size_t)s->nbitwords * 2 * sizeof(uint64_t));
-    s->bitsmem = NULL;
     s->allocbits = NULL;
     s->markbits = NULL;
     runtime__lock(&gc__heap.lock);
@@ -272,15 +269,11 @@ void gc__span_init_class(gc_span_t *s, int spanclass)
         s->limit = s->base + (uintptr_t)s->nelems * s->elemsize;
     }
     s->nbitwords = (s->nelems + 63) / 64;
-    if (s->nbitwords == 1) {
-        s->bits_inline[0] = s->bits_inline[1] = 0;
-        s->allocbits = &s->bits_inline[0];
-        s->markbits = (_Atomic uint64_t *)&s->bits_inline[1];
-    } else {
-        s->bitsmem = runtime__malloc((size_t)s->nbitwords * 2 * sizeof(uint64_t));
-        s->allocbits = s->bitsmem;
-        s->markbits = (_Atomic uint64_t *)(s->allocbits + s->nbitwords);
-    }
+    if (s->nbitwords > GC_MAX_BITWORDS)
+        runtime__throw("gc: size class with too many objects per span");
+    memset(s->bits_inline, 0, (size_t)s->nbitwords * 2 * sizeof(uint64_t));
+    s->allocbits = &s->bits_inline[0];
+    s->markbits = (_Atomic uint64_t *)&s->bits_inline[s->nbitwords];
     s->freeindex = 0;
     s->alloccount = 0;
     s->alloccache = ~(uint64_t)0;
