@@ -51,6 +51,7 @@
 #define GC_HEAP_MIN       (4u << 20)   /* smallest heap goal (GOGC=100) */
 #define GC_WORKBUF_N      509          /* pointers per work buffer */
 #define GC_PREFETCH_DEPTH 8            /* objects prefetched ahead of scanning */
+#define GC_MAX_MARK_HELPERS 63         /* mark threads besides the collector */
 #define GC_RETAIN_PCT     10           /* scavenger keeps goal + 10% */
 #define GC_SCAVENGE_CHUNK (4u << 20)   /* bytes released per sysmon tick */
 #define GC_FORCE_PERIOD_NS (120LL * 1000 * 1000 * 1000)  /* 2 minutes */
@@ -296,7 +297,8 @@ enum { GC_PHASE_OFF = 0, GC_PHASE_MARK = 1, GC_PHASE_MARKTERM = 2 };
 GORT_HIDDEN void gc__mark_ptr(gc_work_t *w, uintptr_t p);
 /* Conservatively scans [lo, hi) word by word. */
 GORT_HIDDEN void gc__scan_range(gc_work_t *w, uintptr_t lo, uintptr_t hi);
-/* Marks and scans until no grey object is left. */
+/* Marks and scans until no grey object is left; with GOMAXPROCS > 1,
+ * helper threads mark in parallel (the world is stopped). */
 GORT_HIDDEN void gc__drain(gc_work_t *w);
 GORT_HIDDEN void gc__work_init(gc_work_t *w);
 GORT_HIDDEN void gc__work_dispose(gc_work_t *w);

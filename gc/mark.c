@@ -11,6 +11,11 @@
  * A free slot is never marked. Mark bits are set by atomic OR, so several
  * markers may share the heap.
  */
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+
 #include "internal.h"
 
 _Atomic uint32_t gc__phase;
@@ -170,7 +175,28 @@ __attribute__((no_sanitize_address)) void gc__scan_range(gc_work_t *w, uintptr_t
     }
 }
 
-void gc__drain(gc_work_t *w)
+/* Parallel marking state (one mark phase at a time, world stopped). */
+static int mark_nproc = 1;            /* markers taking part */
+static _Atomic int mark_nwait;        /* markers out of work */
+
+/* Shares work with idle markers: gives a buffer to the global list. */
+static GORT_NOINLINE void balance(gc_work_t *w)
+{
+    if (w->b2->n) {
+        putfull(w->b2);
+        w->b2 = getempty();
+    } else if (w->b1->n > 8) {
+        gc_workbuf_t *b = getempty();
+        uintptr_t half = w->b1->n / 2;
+        memcpy(b->obj, w->b1->obj + w->b1->n - half, half * sizeof(uintptr_t));
+        b->n = half;
+        w->b1->n -= half;
+        putfull(b);
+    }
+}
+
+/* Drains w's own work until it and the global list are empty. */
+static void drain_local(gc_work_t *w)
 {
     /* A small FIFO between popping and scanning: each object is prefetched
      * GC_PREFETCH_DEPTH objects before it is scanned, hiding the miss. */
@@ -189,5 +215,103 @@ void gc__drain(gc_work_t *w)
         n--;
         gc_span_t *s = gc__span_lookup(obj);
         gc__scan_range(w, obj, obj + gc__span_elemsize(s));
+        if (mark_nproc > 1 && !__atomic_load_n(&work_full, __ATOMIC_RELAXED) &&
+            atomic_load_explicit(&mark_nwait, memory_order_relaxed) > 0)
+            balance(w);
     }
+}
+
+/* Marks until no marker has grey objects left (termination: every marker
+ * waits and the global list is empty). */
+static void drain_shared(gc_work_t *w)
+{
+    for (;;) {
+        drain_local(w);
+        atomic_fetch_add(&mark_nwait, 1);
+        for (int spins = 0;; spins++) {
+            if (__atomic_load_n(&work_full, __ATOMIC_SEQ_CST)) {
+                atomic_fetch_sub(&mark_nwait, 1);
+                break;
+            }
+            if (atomic_load(&mark_nwait) == mark_nproc &&
+                !__atomic_load_n(&work_full, __ATOMIC_SEQ_CST))
+                return;
+            if (spins < 100)
+                __builtin_ia32_pause();
+            else
+                sched_yield();
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* mark helper threads: plain threads (no M, no P) that mark with the   */
+/* collector while the world is stopped, one per extra P                */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    pthread_t th;
+    runtime_note_t go;
+    gc_work_t w;
+} helper_t;
+
+static helper_t *helpers[GC_MAX_MARK_HELPERS];   /* never freed */
+static int nhelpers;
+static _Atomic int helpers_running;
+static runtime_note_t helpers_done;
+
+/* A helper thread: marks each time the collector wakes it. */
+static void *helper_main(void *arg)
+{
+    helper_t *h = arg;
+    for (;;) {
+        runtime__notesleep(&h->go);
+        runtime__noteclear(&h->go);
+        drain_shared(&h->w);
+        if (atomic_fetch_sub(&helpers_running, 1) == 1)
+            runtime__notewakeup(&helpers_done);
+    }
+    return NULL;
+}
+
+void gc__drain(gc_work_t *w)
+{
+    int procs = atomic_load(&sched__gomaxprocs);
+    int want = procs - 1 < GC_MAX_MARK_HELPERS ? procs - 1 : GC_MAX_MARK_HELPERS;
+    while (nhelpers < want) {   /* the pool grows, never shrinks */
+        helper_t *h = runtime__malloc(sizeof *h);
+        gc__work_init(&h->w);
+        sigset_t all, old;   /* signals belong to Ms, never to helpers */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        int err = pthread_create(&h->th, NULL, helper_main, h);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (err != 0) {
+            gc__work_dispose(&h->w);
+            runtime__free(h, sizeof *h);
+            break;
+        }
+        helpers[nhelpers++] = h;
+    }
+    int use = want < nhelpers ? want : nhelpers;
+    if (use <= 0) {
+        mark_nproc = 1;
+        drain_local(w);
+        return;
+    }
+    mark_nproc = use + 1;
+    atomic_store(&mark_nwait, 0);
+    runtime__noteclear(&helpers_done);
+    atomic_store(&helpers_running, use);
+    balance(w);
+    for (int i = 0; i < use; i++)
+        runtime__notewakeup(&helpers[i]->go);
+    drain_shared(w);
+    runtime__notesleep(&helpers_done);
+    for (int i = 0; i < use; i++) {
+        w->marked_bytes += helpers[i]->w.marked_bytes;
+        w->scanned_bytes += helpers[i]->w.scanned_bytes;
+        helpers[i]->w.marked_bytes = helpers[i]->w.scanned_bytes = 0;
+    }
+    mark_nproc = 1;
 }
