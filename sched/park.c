@@ -72,12 +72,10 @@ void sched__ready(g_t *gp, bool next)
         m->locks++;
         sched__runqput(m->p, gp, next);
         m->locks--;
+        sched__wakep();
     } else {
-        runtime__lock(&sched__sched.lock);
-        sched__globrunqput(gp);
-        runtime__unlock(&sched__sched.lock);
+        sched__globrunqput_nop(gp);
     }
-    sched__wakep();
 }
 
 /* g0: puts gp on the global queue and schedules (Gosched, preemption).

@@ -13,13 +13,18 @@
  * tries again next tick.
  *
  * "Plain user code" is the executable segments of the main program,
- * minus libgort's own text (section gort_text when linked statically).
+ * minus libgort's own text (section gort_text when linked statically) and
+ * minus the PLT stubs through which runtime code calls libc. A fully
+ * static program gets no async preemption (libc lives in its text).
  * Shared libraries (libc, jemalloc, libunwind, libgort.so, the vDSO) are
  * never interrupted this way.
  *
  * Context: the handler runs on the M's signal stack, async-signal-safe.
  */
 #include <cpuid.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <link.h>
 #include <signal.h>
 #include <string.h>
@@ -28,7 +33,7 @@
 
 #include "internal.h"
 
-#define PREEMPT_MAX_RANGES 16
+#define PREEMPT_MAX_RANGES 32
 #define PREEMPT_MIN_ROOM   (8 * 1024)   /* stack the trampoline may need */
 #define SIGSTACK_SIZE      (64 * 1024)
 
@@ -41,17 +46,9 @@ static bool async_enabled;
 extern char __start_gort_text[] __attribute__((weak));
 extern char __stop_gort_text[] __attribute__((weak));
 
-/* Adds [lo, hi) minus libgort's own text to the preemptible ranges. */
+/* Adds [lo, hi) to the preemptible ranges. */
 static void add_range(uintptr_t lo, uintptr_t hi)
 {
-    uintptr_t glo = (uintptr_t)__start_gort_text, ghi = (uintptr_t)__stop_gort_text;
-    if (glo && ghi > glo && glo < hi && ghi > lo) {
-        if (glo > lo)
-            add_range(lo, glo);
-        if (ghi < hi)
-            add_range(ghi, hi);
-        return;
-    }
     if (nuser_text < PREEMPT_MAX_RANGES && hi > lo) {
         user_text[nuser_text].lo = lo;
         user_text[nuser_text].hi = hi;
@@ -59,7 +56,64 @@ static void add_range(uintptr_t lo, uintptr_t hi)
     }
 }
 
-/* dl_iterate_phdr callback: the main program comes first, named "". */
+/* Removes [lo, hi) from the preemptible ranges, splitting where needed. */
+static void remove_range(uintptr_t lo, uintptr_t hi)
+{
+    int n = nuser_text;
+    for (int i = 0; i < n; i++) {
+        uintptr_t rlo = user_text[i].lo, rhi = user_text[i].hi;
+        if (hi <= rlo || lo >= rhi)
+            continue;
+        user_text[i].hi = user_text[i].lo;   /* emptied; re-add the rest */
+        if (rlo < lo)
+            add_range(rlo, lo);
+        if (hi < rhi)
+            add_range(hi, rhi);
+    }
+}
+
+/* Removes the main program's PLT and init/fini stubs: a runtime function
+ * calling libc goes through them, and must not be stopped there. Section
+ * headers are read from /proc/self/exe once at boot. */
+static void remove_stub_sections(uintptr_t bias)
+{
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ElfW(Ehdr) eh;
+    ElfW(Shdr) *sh = NULL;
+    char *names = NULL;
+    size_t shsize = 0, namesize = 0;
+    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || eh.e_shnum == 0 ||
+        eh.e_shstrndx >= eh.e_shnum || eh.e_shentsize != sizeof(ElfW(Shdr)))
+        goto out;
+    shsize = (size_t)eh.e_shnum * sizeof(ElfW(Shdr));
+    sh = runtime__malloc(shsize);
+    if (pread(fd, sh, shsize, (off_t)eh.e_shoff) != (ssize_t)shsize)
+        goto out;
+    namesize = sh[eh.e_shstrndx].sh_size;
+    names = runtime__malloc(namesize + 1);
+    if (pread(fd, names, namesize, (off_t)sh[eh.e_shstrndx].sh_offset) != (ssize_t)namesize)
+        goto out;
+    for (int i = 0; i < eh.e_shnum; i++) {
+        if (sh[i].sh_name >= namesize || !(sh[i].sh_flags & SHF_EXECINSTR))
+            continue;
+        const char *nm = names + sh[i].sh_name;
+        if (strncmp(nm, ".plt", 4) == 0 || strcmp(nm, ".iplt") == 0 ||
+            strcmp(nm, ".init") == 0 || strcmp(nm, ".fini") == 0)
+            remove_range(bias + sh[i].sh_addr, bias + sh[i].sh_addr + sh[i].sh_size);
+    }
+out:
+    runtime__free(names, namesize + 1);
+    runtime__free(sh, shsize);
+    close(fd);
+}
+
+/* dl_iterate_phdr callback: the main program comes first, named "". Its
+ * executable segments, minus libgort's own text (when linked statically)
+ * and the PLT, are the code that may be interrupted. A fully static
+ * program has libc and jemalloc in that text too, where a goroutine must
+ * never be stopped: async preemption stays off there. */
 static int phdr_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
@@ -67,12 +121,22 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *data)
     if (!*first)
         return 1;
     *first = 0;
+    bool dynamic = false;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+            dynamic = true;
+    if (!dynamic)
+        return 1;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X))
             add_range(info->dlpi_addr + ph->p_vaddr,
                       info->dlpi_addr + ph->p_vaddr + ph->p_memsz);
     }
+    uintptr_t glo = (uintptr_t)__start_gort_text, ghi = (uintptr_t)__stop_gort_text;
+    if (glo && ghi > glo)
+        remove_range(glo, ghi);
+    remove_stub_sections(info->dlpi_addr);
     return 1;
 }
 

@@ -244,14 +244,28 @@ static void newproc(void (*fn)(void *), void *arg, bool system, uintptr_t pc)
         m->locks++;   /* stay on this P while touching its queue */
         sched__runqput(m->p, gp, true);
         m->locks--;
+        sched__wakep();
     } else {
         if (!m)
             atomic_store(&sched__sched.nforeign, 1);
-        runtime__lock(&sched__sched.lock);
-        sched__globrunqput(gp);
-        runtime__unlock(&sched__sched.lock);
+        sched__globrunqput_nop(gp);
     }
-    sched__wakep();
+}
+
+/* Queues gp globally from a thread that holds no P (a foreign thread, a
+ * timer fired off a P) and starts an M on an idle P to run it. wakep is
+ * not enough here: it defers to a spinning M, and a spinner only re-checks
+ * the local queues of every P (where readied Gs normally go) once it stops
+ * spinning, so this G could be left behind. An M that is about to idle its
+ * P checks the global queue under sched.lock first, so either it sees gp,
+ * or we see its idle P. */
+void sched__globrunqput_nop(g_t *gp)
+{
+    runtime__lock(&sched__sched.lock);
+    sched__globrunqput(gp);
+    runtime__unlock(&sched__sched.lock);
+    if (atomic_load(&sched__sched.npidle) > 0)
+        sched__startm(NULL, false);
 }
 
 void go(void (*fn)(void *arg), void *arg)

@@ -18,7 +18,8 @@
  * checked on every switch away from the G and by stack scans. The canary
  * lives in the top page of the slot below (a chunk starts with one spare
  * page for its first slot), which that slot's own descriptor keeps
- * resident anyway: the check costs no extra page per goroutine.
+ * resident anyway: the check costs no extra page per goroutine. Each
+ * unguarded chunk still begins with one guard page.
  *
  * Stacks are never unmapped: a dead G keeps its stack for reuse (G
  * descriptors are never freed, which the scheduler relies on).
@@ -88,13 +89,18 @@ static void chunk_new(size_t size)
     bool guarded = guard_budget >= STACK_GUARDED_CHUNK;
     size_t stride = size + (guarded ? STACK_PAGE : 0);
     size_t n = guarded ? STACK_GUARDED_CHUNK : STACK_UNGUARDED_CHUNK;
-    size_t pad = guarded ? 0 : STACK_PAGE;   /* canary page of slot 0 */
+    /* An unguarded chunk starts with a guard page and the canary page of
+     * slot 0: a runaway recursion that skipped every canary check still
+     * stops at the chunk's end instead of running through the next one. */
+    size_t pad = guarded ? 0 : 2 * STACK_PAGE;
     size_t len = stride * n + pad;
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         runtime__throw("out of memory allocating goroutine stack");
     uintptr_t base = (uintptr_t)p;
+    if (!guarded && mprotect(p, STACK_PAGE, PROT_NONE) != 0)
+        runtime__throw("mprotect of stack chunk guard page failed");
     if (guarded) {
         guard_budget -= (long)n;
         for (size_t i = 0; i < n; i++)

@@ -32,6 +32,12 @@ static int retake(int64_t now)
             } else if (p->schedwhen + SCHED_PREEMPT_NS <= now) {
                 sched__preemptone(p);
             }
+            /* A G that never switches never has its canary checked: look
+             * at the running one's each tick, before it ruins neighbours. */
+            m_t *pm = p->m;
+            g_t *gp = pm ? pm->curg : NULL;
+            if (gp)
+                sched__stackcheck(gp);
             continue;
         }
         if (s != P_SYSCALL)
