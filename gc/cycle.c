@@ -26,6 +26,7 @@ static bool helper_idle;
 static _Atomic uint32_t bg_started;
 
 static void helper_loop(void *arg);
+static void clear_dead_stack(void);
 
 /* Starts the helper and sweeper goroutines once, from a goroutine. */
 void gc__bg_start(void)
@@ -91,10 +92,27 @@ void gc__maybe_start(void)
     }
     if (g) {
         gc__bg_start();
+        clear_dead_stack();
         gc__cycle(false);
     } else {
         helper_wake();
     }
+}
+
+/* Zeroes dead stack below the caller (at most GC_STACK_CLEAR bytes,
+ * keeping clear of the stack's low end). The collector's own frames are
+ * built there next; without this, their padding and not-yet-written
+ * slots would show the conservative scan stale pointers left by deeper
+ * calls (a discarded tree's root, say) and keep garbage alive. */
+static GORT_NOINLINE void clear_dead_stack(void)
+{
+    g_t *g = sched__getg();
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    if (!g || sp < g->stack_lo + 2 * GC_STACK_CLEAR)
+        return;
+    char *lo = (char *)(sp - GC_STACK_CLEAR);
+    __builtin_memset(lo, 0, GC_STACK_CLEAR - 256);   /* below this frame */
+    __asm__ volatile("" : : "r"(lo) : "memory");
 }
 
 /* Collector body with the world stopped; returns bytes marked. */
@@ -181,6 +199,7 @@ void runtime_gc(void)
 {
     sched__needg("runtime_gc");
     gc__bg_start();
+    clear_dead_stack();
     gc__cycle(true);
 }
 

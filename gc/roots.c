@@ -2,7 +2,9 @@
  * gc/roots.c -- the root set.
  *
  * Owns: the data and bss segments of the program and of every shared
- * object loaded at start-up (found once with dl_iterate_phdr), ranges
+ * object loaded at start-up (found once with dl_iterate_phdr; the
+ * runtime's own dependencies jemalloc, libunwind, liblzma and libgcc_s
+ * are skipped: they never hold pointers to GC objects), ranges
  * registered with gc_add_roots, and, per cycle, every goroutine's stack
  * (from its saved stack pointer up, with its saved registers), every G
  * descriptor (entry argument, wake-up parameter), and the runtime timers
@@ -30,8 +32,13 @@ uint64_t gc__globals_bytes, gc__stack_scan_bytes;
 static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size; (void)arg;
-    if (info->dlpi_name && strstr(info->dlpi_name, "linux-vdso"))
-        return 0;
+    /* The vDSO, and the runtime's own dependencies, which never hold
+     * pointers to GC objects (jemalloc alone has 2 MB of bss). */
+    static const char *const skip[] = {"linux-vdso", "libjemalloc", "libunwind",
+                                       "liblzma", "libgcc_s", NULL};
+    for (int k = 0; info->dlpi_name && skip[k]; k++)
+        if (strstr(info->dlpi_name, skip[k]))
+            return 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W) || ph->p_memsz == 0)
