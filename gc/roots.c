@@ -100,14 +100,21 @@ static void scan_g(g_t *g, void *arg)
     uint32_t st = atomic_load(&g->status);
     if (st == G_DEAD || st == G_IDLE)
         return;
-    gc__scan_range(ctx->w, (uintptr_t)g, (uintptr_t)(g + 1));
+    /* The descriptor's fields that may hold GC pointers (not all of it:
+     * stale saved registers of an old system call would pin garbage). */
+    gc__mark_ptr(ctx->w, (uintptr_t)g->arg);
+    gc__mark_ptr(ctx->w, (uintptr_t)g->param);
+    gc__mark_ptr(ctx->w, (uintptr_t)g->frame);
+    gc__mark_ptr(ctx->w, (uintptr_t)g->panic);
     uintptr_t lo;
-    if (g == ctx->self)
+    if (g == ctx->self) {
         lo = ctx->sp_self;
-    else if (st == G_SYSCALL)
-        lo = g->syscallsp;   /* syscallregs are inside the descriptor */
-    else
+    } else if (st == G_SYSCALL) {
+        lo = g->syscallsp;
+        gc__scan_range(ctx->w, (uintptr_t)g->syscallregs, (uintptr_t)(g->syscallregs + 8));
+    } else {
         lo = g->sp;
+    }
     if (lo < g->stack_lo || lo > g->stack_hi)
         lo = g->stack_lo;   /* unknown: the whole stack, conservatively */
     gc__stack_scan_bytes += g->stack_hi - lo;
