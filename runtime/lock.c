@@ -39,6 +39,18 @@ static void futexwake(_Atomic uint32_t *addr, int cnt)
     syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, cnt, NULL, NULL, 0);
 }
 
+/* Takes l in state wait if it is free now. */
+static bool try_acquire(runtime_lock_t *l, uint32_t wait)
+{
+    while (atomic_load_explicit(&l->key, memory_order_relaxed) == 0) {
+        uint32_t v = 0;
+        if (atomic_compare_exchange_weak_explicit(&l->key, &v, wait,
+                memory_order_acquire, memory_order_relaxed))
+            return true;
+    }
+    return false;
+}
+
 /* Takes l: spin a little (the holder is likely running), then sleep. */
 void runtime__lock_raw(runtime_lock_t *l)
 {
@@ -52,24 +64,14 @@ void runtime__lock_raw(runtime_lock_t *l)
         return;
     for (;;) {
         for (int i = 0; i < LOCK_SPIN_ACTIVE; i++) {
-            while (atomic_load_explicit(&l->key, memory_order_relaxed) == 0) {
-                v = 0;
-                if (atomic_compare_exchange_weak_explicit(
-                        &l->key, &v, wait, memory_order_acquire,
-                        memory_order_relaxed))
-                    return;
-            }
+            if (try_acquire(l, wait))
+                return;
             for (int k = 0; k < LOCK_SPIN_PAUSES; k++)
                 __builtin_ia32_pause();
         }
         for (int i = 0; i < LOCK_SPIN_PASSIVE; i++) {
-            while (atomic_load_explicit(&l->key, memory_order_relaxed) == 0) {
-                v = 0;
-                if (atomic_compare_exchange_weak_explicit(
-                        &l->key, &v, wait, memory_order_acquire,
-                        memory_order_relaxed))
-                    return;
-            }
+            if (try_acquire(l, wait))
+                return;
             sched_yield();
         }
         v = atomic_exchange_explicit(&l->key, 2, memory_order_acquire);

@@ -355,6 +355,8 @@ GORT_HIDDEN _Noreturn void sched__execute(g_t *gp, bool inherit);  /* g0 */
 /* nanotime as of sysmon's last tick (<= 10 ms old): for wait times. */
 GORT_HIDDEN extern _Atomic int64_t sched__coarsenow;
 GORT_HIDDEN void sched__checkdead(void);      /* sched.lock held */
+/* g0: this M is locked to a G that cannot run now; sleep until it can. */
+GORT_HIDDEN _Noreturn void sched__stoplockedm(void);
 GORT_HIDDEN void sched__newm_sysmon(void (*fn)(void));
 /* A timer due at when was added: wake the M sleeping for timers if it
  * would sleep past it. */

@@ -580,6 +580,21 @@ static void gcstopm(m_t *m)
     sched__stopm();
 }
 
+static void startlockedm(g_t *gp);
+
+/* Leaves for good if the program is ending; gives up the P if the world
+ * is stopping and returns true (the caller looks for work again). */
+static bool stopping(m_t *m)
+{
+    if (atomic_load(&sched__sched.exiting))
+        mexit_forever();
+    if (atomic_load(&sched__sched.gcwaiting)) {
+        gcstopm(m);
+        return true;
+    }
+    return false;
+}
+
 /* ------------------------------------------------------------------ */
 /* exit of the whole program                                           */
 /* ------------------------------------------------------------------ */
@@ -752,13 +767,9 @@ static g_t *findrunnable(bool *inherit)
     m_t *m;
 top:
     m = sched__getm();
-    p_t *p = m->p;
-    if (atomic_load(&sched__sched.gcwaiting)) {
-        gcstopm(m);
+    if (stopping(m))
         goto top;
-    }
-    if (atomic_load(&sched__sched.exiting))
-        mexit_forever();
+    p_t *p = m->p;
     int64_t next = checktimers_all();
 
     g_t *gp = sched__runqget(p, inherit);
@@ -842,21 +853,18 @@ _Noreturn void sched__schedule(void)
     m_t *m = sched__getm();
     runtime__assert(m->locks == 0);
     runtime__assert(m->curg == NULL);
-    if (m->lockedg) {
-        extern _Noreturn void sched__stoplockedm(void);
+    if (m->lockedg)
         sched__stoplockedm();
-    }
-top:;
-    p_t *p = m->p;
-    if (atomic_load(&sched__sched.gcwaiting)) {
-        gcstopm(m);
+top:
+    if (stopping(m))
         goto top;
-    }
-    if (atomic_load(&sched__sched.exiting))
-        mexit_forever();
+    p_t *p = m->p;
     int64_t w = atomic_load(&p->timer0when);
-    if (w != 0 && w <= runtime__nanotime())
-        sched__timers_run(p, runtime__nanotime());
+    if (w != 0) {
+        int64_t now = runtime__nanotime();
+        if (w <= now)
+            sched__timers_run(p, now);
+    }
 
     g_t *gp = NULL;
     bool inherit = false;
@@ -874,8 +882,7 @@ top:;
     if (m->spinning)
         resetspinning(m);
     if (gp->lockedm && gp->lockedm != m) {
-        extern void sched__startlockedm(g_t *gp);
-        sched__startlockedm(gp);
+        startlockedm(gp);
         goto top;
     }
     sched__execute(gp, inherit);
@@ -886,7 +893,7 @@ top:;
 /* ------------------------------------------------------------------ */
 
 /* Hands our P to gp's locked M and parks until given a P again. */
-void sched__startlockedm(g_t *gp)
+static void startlockedm(g_t *gp)
 {
     m_t *lm = gp->lockedm;
     p_t *p = sched__releasep();

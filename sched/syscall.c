@@ -100,10 +100,8 @@ static _Noreturn void exitsyscall0(g_t *gp)
         atomic_store(&gp->status, G_RUNNING);
         sched__gogo(gp->sp);
     }
-    if (m->lockedg == gp) {
-        extern _Noreturn void sched__stoplockedm(void);
+    if (m->lockedg == gp)
         sched__stoplockedm();
-    }
     sched__stopm();
     sched__schedule();
 }
