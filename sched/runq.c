@@ -47,7 +47,15 @@ static bool runqputslow(p_t *p, g_t *gp, uint32_t h, uint32_t t)
 void sched__runqput(p_t *p, g_t *gp, bool next)
 {
     if (next) {
-        g_t *old = atomic_exchange_explicit(&p->runnext, gp, memory_order_acq_rel);
+        /* Thieves only ever move runnext from non-NULL to NULL, so an
+         * empty slot seen by the owner stays empty: fill it with a plain
+         * release store, no locked instruction. */
+        g_t *old = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+        if (old == NULL) {
+            atomic_store_explicit(&p->runnext, gp, memory_order_release);
+            return;
+        }
+        old = atomic_exchange_explicit(&p->runnext, gp, memory_order_acq_rel);
         if (old == NULL)
             return;
         gp = old;
