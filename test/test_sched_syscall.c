@@ -170,3 +170,33 @@ Test(sched_syscall, enter_exit_churn, .timeout = 30)
 {
     gt_run(main_churn);
 }
+
+/* Many short blocking calls at GOMAXPROCS=1: sysmon retakes the P again and
+ * again while calls return. A call that returns while sysmon holds the P
+ * between retaking it and handing it off must not be taken for a deadlock
+ * (Go's retake pretends one more M runs around that window). */
+#define NSHORT 200
+static void many_short(void *arg)
+{
+    for (int i = 0; i < 300; i++) {
+        runtime_entersyscall();
+        usleep(20);
+        runtime_exitsyscall();
+    }
+    gt_count_done(&left);
+}
+
+static int main_many_short(int argc, char **argv)
+{
+    runtime_gomaxprocs(1);
+    gt_count_init(&left, NSHORT);
+    for (int i = 0; i < NSHORT; i++)
+        go(many_short, NULL);
+    gt_count_wait(&left);
+    return 0;
+}
+
+Test(sched_syscall, many_short_calls_gomaxprocs1, .timeout = 60)
+{
+    gt_run(main_many_short);
+}
