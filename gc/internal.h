@@ -278,6 +278,10 @@ GORT_HIDDEN void gc__bgsweep(void *arg);
 /* marking (mark.c)                                                    */
 /* ------------------------------------------------------------------ */
 
+/* A work buffer entry: object base, with its size in the top 16 bits
+ * for small objects (0: look the span up). */
+#define GC_WORK_SIZE_SHIFT 48
+
 typedef struct gc_workbuf {
     struct gc_workbuf *next;
     uintptr_t n;

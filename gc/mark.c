@@ -150,8 +150,8 @@ static inline void grey(gc_work_t *w, uintptr_t p)
         return;
     uintptr_t size = gc__span_elemsize(s);
     w->marked_bytes += size;
-    if (!gc__span_noscan(s))
-        push(w, s->base + idx * size);
+    if (!gc__span_noscan(s))   /* small objects carry their size along */
+        push(w, (s->base + idx * size) | (size <= GC_MAX_SMALL ? size << GC_WORK_SIZE_SHIFT : 0));
 }
 
 void gc__mark_ptr(gc_work_t *w, uintptr_t p)
@@ -162,7 +162,9 @@ void gc__mark_ptr(gc_work_t *w, uintptr_t p)
         grey(w, p);
 }
 
-__attribute__((no_sanitize_address)) void gc__scan_range(gc_work_t *w, uintptr_t lo, uintptr_t hi)
+/* Scans [lo, hi) word by word (the hot loop of marking). */
+static inline __attribute__((always_inline, no_sanitize_address)) void
+scan_block(gc_work_t *w, uintptr_t lo, uintptr_t hi)
 {
     uintptr_t hlo = atomic_load_explicit(&gc__heap_lo, memory_order_relaxed);
     uintptr_t hlen = atomic_load_explicit(&gc__heap_hi, memory_order_relaxed) - hlo;
@@ -173,6 +175,11 @@ __attribute__((no_sanitize_address)) void gc__scan_range(gc_work_t *w, uintptr_t
         if (v - hlo < hlen)
             grey(w, v);
     }
+}
+
+__attribute__((no_sanitize_address)) void gc__scan_range(gc_work_t *w, uintptr_t lo, uintptr_t hi)
+{
+    scan_block(w, lo, hi);
 }
 
 /* Parallel marking state (one mark phase at a time, world stopped). */
@@ -205,7 +212,7 @@ static void drain_local(gc_work_t *w)
     for (;;) {
         uintptr_t obj;
         while (n < GC_PREFETCH_DEPTH && pop(w, &obj)) {
-            __builtin_prefetch((void *)obj);
+            __builtin_prefetch((void *)(obj & (((uintptr_t)1 << GC_WORK_SIZE_SHIFT) - 1)));
             q[(head + n++) % GC_PREFETCH_DEPTH] = obj;
         }
         if (n == 0)
@@ -213,8 +220,11 @@ static void drain_local(gc_work_t *w)
         obj = q[head];
         head = (head + 1) % GC_PREFETCH_DEPTH;
         n--;
-        gc_span_t *s = gc__span_lookup(obj);
-        gc__scan_range(w, obj, obj + gc__span_elemsize(s));
+        uintptr_t size = obj >> GC_WORK_SIZE_SHIFT;
+        obj &= ((uintptr_t)1 << GC_WORK_SIZE_SHIFT) - 1;
+        if (!size)
+            size = gc__span_elemsize(gc__span_lookup(obj));
+        scan_block(w, obj, obj + size);
         if (mark_nproc > 1 && !__atomic_load_n(&work_full, __ATOMIC_RELAXED) &&
             atomic_load_explicit(&mark_nwait, memory_order_relaxed) > 0)
             balance(w);
