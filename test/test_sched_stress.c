@@ -11,7 +11,7 @@
  * goroutines are readied from one M and stolen by another all the time.
  * Between hops a goroutine randomly yields, makes a blocking call, spawns
  * a short child or spins; a resizer goroutine changes GOMAXPROCS
- * meanwhile. A lost wake-up hangs (the Criterion timeout fails it), a
+ * meanwhile; in some runs every 10th member is locked to its thread. A lost wake-up hangs (the Criterion timeout fails it), a
  * goroutine run twice or in two places shows in the hop counts.
  */
 #include "helpers.h"
@@ -28,6 +28,8 @@ static _Atomic int doubled;
 static int64_t seen[NRING];             /* only goroutine i writes seen[i] */
 static gt_count_t ring_left, children_left;
 static _Atomic int resizer_stop;
+static bool lock_some;                  /* every 10th member locks its thread */
+static _Atomic int moved_while_locked;
 
 static uint32_t xorshift(uint32_t *s)
 {
@@ -70,9 +72,17 @@ static void member(void *arg)
 {
     int i = (int)(intptr_t)arg;
     uint32_t rng = 0x9e3779b9u * (uint32_t)(i + 1);
+    bool locked = lock_some && i % 10 == 0;
+    int tid = 0;
+    if (locked) {
+        runtime_lock_os_thread();
+        tid = gt_tid();
+    }
     for (int r = 0; r < NROUND; r++)
         for (int t = 0; t < NTOK; t++) {
             gt_gate_wait(&gates[r][t][i]);
+            if (locked && gt_tid() != tid)
+                atomic_store(&moved_while_locked, 1);
             if (atomic_fetch_add(&running_in[i], 1) != 0)
                 atomic_store(&doubled, 1);
             seen[i]++;
@@ -84,6 +94,8 @@ static void member(void *arg)
             else
                 gt_gate_open(&gates[r + 1][t][0]);
         }
+    if (locked)
+        runtime_unlock_os_thread();
     gt_count_done(&ring_left);
 }
 
@@ -98,8 +110,9 @@ static void resizer(void *arg)
     }
 }
 
-static int run_ring(int procs, bool resize)
+static int run_ring(int procs, bool resize, bool lock)
 {
+    lock_some = lock;
     runtime_gomaxprocs(procs);
     gt_count_init(&ring_left, NRING);
     gt_count_init(&children_left, 1); /* +1 released below */
@@ -114,6 +127,7 @@ static int run_ring(int procs, bool resize)
     gt_count_done(&children_left);
     gt_count_wait(&children_left);
     GT_CHECK(!atomic_load(&doubled), "a goroutine ran on two Ms at once");
+    GT_CHECK(!atomic_load(&moved_while_locked), "a locked goroutine changed thread");
     GT_CHECK(atomic_load(&hops) == (int64_t)NROUND * NTOK * NRING, "%lld hops",
              (long long)atomic_load(&hops));
     for (int i = 0; i < NRING; i++)
@@ -129,12 +143,16 @@ static int run_ring(int procs, bool resize)
     return 0;
 }
 
-static int main_p1(int argc, char **argv) { return run_ring(1, false); }
-static int main_p2(int argc, char **argv) { return run_ring(2, false); }
-static int main_p4(int argc, char **argv) { return run_ring(4, false); }
-static int main_resize(int argc, char **argv) { return run_ring(2, true); }
+static int main_p1(int argc, char **argv) { return run_ring(1, false, false); }
+static int main_p2(int argc, char **argv) { return run_ring(2, false, false); }
+static int main_p4(int argc, char **argv) { return run_ring(4, false, false); }
+static int main_resize(int argc, char **argv) { return run_ring(2, true, false); }
+static int main_locked(int argc, char **argv) { return run_ring(2, false, true); }
+static int main_locked1(int argc, char **argv) { return run_ring(1, true, true); }
 
 Test(sched_stress, ring_gomaxprocs1, .timeout = 60) { gt_run(main_p1); }
 Test(sched_stress, ring_gomaxprocs2, .timeout = 60) { gt_run(main_p2); }
 Test(sched_stress, ring_gomaxprocs4, .timeout = 60) { gt_run(main_p4); }
 Test(sched_stress, ring_while_resizing, .timeout = 60) { gt_run(main_resize); }
+Test(sched_stress, ring_with_locked_members, .timeout = 60) { gt_run(main_locked); }
+Test(sched_stress, ring_with_locked_members_resizing, .timeout = 60) { gt_run(main_locked1); }
