@@ -1,0 +1,61 @@
+/*
+ * test/test_sched_threads.c -- the thread cap (debug.SetMaxThreads): 10000
+ * by default; a program that needs more Ms than the cap (goroutines
+ * blocked in system calls each hold one) dies as Go's does:
+ *     runtime: program exceeds 5-thread limit
+ *     fatal error: thread exhaustion
+ * and exit status 2. Under the cap, blocking calls each get their M.
+ */
+#include "helpers.h"
+#include "sched_helpers.h"
+
+static gt_count_t left;
+
+static void blocker(void *arg)
+{
+    runtime_entersyscall();
+    usleep(300 * 1000);
+    runtime_exitsyscall();
+    gt_count_done(&left);
+}
+
+static int main_default_cap(int argc, char **argv)
+{
+    int old = debug_set_max_threads(20000);
+    GT_CHECK(old == 10000, "default thread cap %d", old);
+    GT_CHECK(debug_set_max_threads(10000) == 20000);
+    /* 12 goroutines blocked at once: 12+ Ms, well under the cap. */
+    gt_count_init(&left, 12);
+    for (int i = 0; i < 12; i++)
+        go(blocker, NULL);
+    gt_count_wait(&left);
+    return 0;
+}
+
+Test(sched_threads, default_cap_and_many_blocked_calls, .timeout = 30)
+{
+    gt_run(main_default_cap);
+}
+
+static int main_exceed(int argc, char **argv)
+{
+    debug_set_max_threads(5);
+    gt_count_init(&left, 20);
+    for (int i = 0; i < 20; i++)
+        go(blocker, NULL);
+    gt_count_wait(&left);
+    printf("all calls returned\n");
+    return 0;
+}
+
+Test(sched_threads, exceeding_cap_is_thread_exhaustion, .timeout = 30)
+{
+    gt_result_t *r = malloc(sizeof *r);
+    gt_child(r, main_exceed, NULL, 20000);
+    cr_assert_eq(r->status, 2, "status %d; output:\n%s", r->status, r->out);
+    cr_assert_not_null(strstr(r->out, "program exceeds 5-thread limit"),
+                       "output:\n%s", r->out);
+    cr_assert_not_null(strstr(r->out, "fatal error: thread exhaustion"),
+                       "Go's text; output:\n%.3000s", r->out);
+    free(r);
+}
