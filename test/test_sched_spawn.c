@@ -233,3 +233,24 @@ Test(sched_spawn, main_return_ends_program, .timeout = 30)
     cr_assert_eq(r->status, 7, "status %d, output:\n%s", r->status, r->out);
     free(r);
 }
+
+/* go(NULL, ...) is Go's `go f()` with a nil f: a fatal error (a throw, not
+ * a recoverable panic): "fatal error: go of nil func value", exit 2. */
+static int main_go_nil(int argc, char **argv)
+{
+    void (*volatile fn)(void *) = NULL;
+    go(fn, NULL);
+    printf("go(NULL) returned\n");
+    return 0;
+}
+
+Test(sched_spawn, go_nil_func_is_fatal, .timeout = 30)
+{
+    gt_result_t *r = malloc(sizeof *r);
+    gt_child(r, main_go_nil, NULL, 10000);
+    cr_assert_eq(r->status, 2, "status %d; output:\n%s", r->status, r->out);
+    cr_assert_null(strstr(r->out, "go(NULL) returned"), "output:\n%s", r->out);
+    cr_assert_not_null(strstr(r->out, "fatal error: go of nil func value"),
+                       "output:\n%s", r->out);
+    free(r);
+}
