@@ -108,20 +108,16 @@ static GORT_NOINLINE void *alloc_slow(size_t size, bool noscan)
     bool maystart = p && m->curg && m->locks == 0;
     if (maystart)
         gc__bg_start();
-    if (size > GC_MAX_SMALL) {
-        void *obj = alloc_large(size, noscan, maystart);
-        if (!p) {
-            gc__lock(&gc__shared_lock);
-            foreign_ring[foreign_next++ % GC_FOREIGN_RING] = obj;
-            gc__unlock(&gc__shared_lock);
-        }
-        return obj;
-    }
-    int spc = gc__size_class(size) << 1 | noscan;
     if (p)
-        return cache_alloc_slow(p->mcache, spc, maystart);
+        return size > GC_MAX_SMALL ? alloc_large(size, noscan, maystart)
+                                   : cache_alloc_slow(p->mcache, gc__size_class(size) << 1 | noscan,
+                                                      maystart);
+    /* No P: under the shared lock, so no cycle runs until the object is
+     * in the ring. */
     gc__lock(&gc__shared_lock);
-    void *obj = cache_alloc_slow(&gc__shared_cache, spc, false);
+    void *obj = size > GC_MAX_SMALL
+                    ? alloc_large(size, noscan, false)
+                    : cache_alloc_slow(&gc__shared_cache, gc__size_class(size) << 1 | noscan, false);
     foreign_ring[foreign_next++ % GC_FOREIGN_RING] = obj;
     gc__unlock(&gc__shared_lock);
     if (atomic_load_explicit(&gc__state.heap_live, memory_order_relaxed) >=

@@ -553,6 +553,7 @@ Test(gc, periodic_forced_gc)
 /* ------------------------------------------------------------------ */
 
 static node_t *foreign_list;   /* a global: a root */
+static unsigned char *foreign_big[20];
 static _Atomic int foreign_done;
 
 static void *foreign_thread(void *arg)
@@ -566,6 +567,11 @@ static void *foreign_thread(void *arg)
         gc_store(&foreign_list, x);
         if (i % 16 == 0)
             gc_alloc(3000);   /* garbage */
+        if (i % 1000 == 0) {   /* large objects: their own spans */
+            unsigned char *b = gc_alloc_noscan(40000);
+            memset(b, (int)(i / 1000) + 1, 40000);
+            gc_store(&foreign_big[i / 1000], b);
+        }
     }
     atomic_store(&foreign_done, 1);
     return NULL;
@@ -589,6 +595,8 @@ static int t_foreign(int argc, char **argv)
     int n = 0;
     GT_CHECK(sumlist(foreign_list, &n) == expect_sum(20000, 1) && n == 20000,
              "foreign list damaged (n=%d, %d cycles)", n, cycles);
+    for (int k = 0; k < 20; k++)
+        GT_CHECK(foreign_big[k][0] == k + 1 && foreign_big[k][39999] == k + 1, "large object %d", k);
     return 0;
 }
 Test(gc, alloc_from_thread_without_p) { gt_run(t_foreign); }
