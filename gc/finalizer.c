@@ -85,8 +85,8 @@ void runtime_set_finalizer(void *objp, void (*fn)(void *obj))
     uintptr_t idx = gc__obj_index(s, obj);
     if (s->base + idx * gc__span_elemsize(s) != obj || gc__span_isfree(s, idx))
         runtime__throw("runtime.SetFinalizer: pointer not at beginning of allocated block");
-    if (fn && !atomic_exchange(&fing_started, 1))
-        sched__go_system(fing_loop, NULL);
+    if (fn && sched__getg() && !atomic_load(&fing_started) && !atomic_exchange(&fing_started, 1))
+        sched__go_system(fing_loop, NULL);   /* else the first cycle starts it */
     gc__lock(&fin_lock);
     if (!fn) {
         fin_t *e = tab_cap ? tab_find(obj, false) : NULL;
@@ -170,6 +170,8 @@ int gc__finalizer_collect(gc_work_t *w)
 
 void gc__finalizer_wake(void)
 {
+    if (!atomic_load(&fing_started) && tab_n + q_n > 0 && !atomic_exchange(&fing_started, 1))
+        sched__go_system(fing_loop, NULL);   /* first set from a foreign thread */
     gc__lock(&fin_lock);
     if (fing_idle && q_n) {
         fing_idle = false;

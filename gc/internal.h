@@ -339,6 +339,7 @@ GORT_HIDDEN extern uint64_t gc__globals_bytes, gc__stack_scan_bytes;
 GORT_HIDDEN void gc__finalizer_mark(gc_work_t *w);
 /* After marking: queues finalizers of unmarked objects (marking them). */
 GORT_HIDDEN int gc__finalizer_collect(gc_work_t *w);
+/* Readies the finalizer goroutine if finalizers are queued. G context. */
 GORT_HIDDEN void gc__finalizer_wake(void);
 
 /* ------------------------------------------------------------------ */
