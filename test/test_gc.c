@@ -295,6 +295,34 @@ Test(gc, channel_buffer_survives) { gt_run(t_chanbuf); }
 
 /* ------------------------------------------------------------------ */
 
+static int t_barrier_forms(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    node_t **a = gc_alloc(64 * sizeof *a), **b = gc_alloc(64 * sizeof *b);
+    for (int i = 0; i < 64; i++)
+        GC_STORE(a[i], mklist(10, (uint64_t)i + 1));
+    gc_memmove(b, a, 64 * sizeof *a);          /* b now holds the only copies */
+    gc_memmove(a + 1, a, 63 * sizeof *a);      /* overlapping */
+    GT_CHECK(a[1] == b[0] && a[63] == b[62]);
+    gc_memclr(a, 64 * sizeof *a);
+    for (int i = 0; i < 64; i++)
+        GT_CHECK(a[i] == NULL);
+    gc_store(&b[63], NULL);
+    clobber_stack();
+    for (int c = 0; c < 3; c++) {
+        churn(2 << 20);
+        runtime_gc();
+    }
+    for (int i = 0; i < 63; i++) {
+        int n = 0;
+        GT_CHECK(sumlist(b[i], &n) == expect_sum(10, (uint64_t)i + 1) && n == 10, "list %d", i);
+    }
+    GT_CHECK(b[63] == NULL);
+    runtime_keep_alive(b);
+    return 0;
+}
+Test(gc, store_memmove_memclr) { gt_run(t_barrier_forms); }
+
 static int t_reclaim(int argc, char **argv)
 {
     (void)argc; (void)argv;
