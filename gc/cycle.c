@@ -14,7 +14,6 @@
  * issue's collector; the structures are ready for concurrent marking).
  */
 #include <setjmp.h>
-#include <stdlib.h>
 
 #include "internal.h"
 

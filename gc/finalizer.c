@@ -107,7 +107,6 @@ void runtime_set_finalizer(void *objp, void (*fn)(void *obj))
         e->obj = obj;
         e->fn = fn;
         tab_n++;
-        s->hasfin = 1;
     }
     gc__unlock(&fin_lock);
 }

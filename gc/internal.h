@@ -90,7 +90,6 @@ typedef struct gc_span {
      * marking touches one more cache line, not another allocation:
      * [0, nbitwords) and [nbitwords, 2 * nbitwords); nelems <= 1024. */
     uint64_t bits_inline[2 * GC_MAX_BITWORDS];
-    uint8_t hasfin;                /* some object here has a finalizer */
 } gc_span_t;
 
 typedef struct gc_span_list { gc_span_t *first; uintptr_t n; } gc_span_list_t;
@@ -292,7 +291,6 @@ typedef struct gc_workbuf {
 typedef struct {
     gc_workbuf_t *b1, *b2;
     uint64_t marked_bytes;
-    uint64_t scanned_bytes;
 } gc_work_t;
 
 GORT_HIDDEN extern _Atomic uint32_t gc__phase;     /* GC_PHASE_* */
@@ -363,7 +361,6 @@ typedef struct {
     uint64_t gc_cpu_ns;             /* total STW cpu (pause * procs) */
     /* cumulative counters */
     _Atomic uint64_t nmalloc, total_alloc, nfree, total_free;
-    _Atomic uint64_t large_inuse;
 } gc_state_t;
 
 GORT_HIDDEN extern gc_state_t gc__state;

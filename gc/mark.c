@@ -71,7 +71,6 @@ void gc__work_init(gc_work_t *w)
     w->b1 = getempty();
     w->b2 = getempty();
     w->marked_bytes = 0;
-    w->scanned_bytes = 0;
 }
 
 void gc__work_dispose(gc_work_t *w)
@@ -169,7 +168,6 @@ scan_block(gc_work_t *w, uintptr_t lo, uintptr_t hi)
     uintptr_t hlo = atomic_load_explicit(&gc__heap_lo, memory_order_relaxed);
     uintptr_t hlen = atomic_load_explicit(&gc__heap_hi, memory_order_relaxed) - hlo;
     lo = (lo + 7) & ~(uintptr_t)7;
-    w->scanned_bytes += hi > lo ? hi - lo : 0;
     for (uintptr_t a = lo; a + 8 <= hi; a += 8) {
         uintptr_t v = *(volatile uintptr_t *)a;
         if (v - hlo < hlen)
@@ -320,8 +318,7 @@ void gc__drain(gc_work_t *w)
     runtime__notesleep(&helpers_done);
     for (int i = 0; i < use; i++) {
         w->marked_bytes += helpers[i]->w.marked_bytes;
-        w->scanned_bytes += helpers[i]->w.scanned_bytes;
-        helpers[i]->w.marked_bytes = helpers[i]->w.scanned_bytes = 0;
+        helpers[i]->w.marked_bytes = 0;
     }
     mark_nproc = 1;
 }
