@@ -271,7 +271,7 @@ void sched__globrunqput_nop(g_t *gp)
 void go(void (*fn)(void *arg), void *arg)
 {
     if (unlikely(fn == NULL))
-        go_panic("go of nil func value");
+        runtime__throw("go of nil func value");
     newproc(fn, arg, false, (uintptr_t)__builtin_return_address(0));
     sched__checkpreempt();
 }
@@ -405,6 +405,19 @@ static void mstart1(void)
     sched__schedule();
 }
 
+/* Throws Go's thread exhaustion if there are more Ms than the cap.
+ * sched.lock held (released before the report). */
+static void checkmcount(void)
+{
+    int32_t n = (int32_t)(sched__sched.mnext - sched__sched.nmfreed);
+    if (n > sched__sched.maxmcount) {
+        int32_t max = sched__sched.maxmcount;
+        runtime__unlock(&sched__sched.lock);
+        runtime__printf("runtime: program exceeds %d-thread limit\n", max);
+        runtime__throw("thread exhaustion");
+    }
+}
+
 /* Allocates an M descriptor and links it into allm. */
 static m_t *allocm(void)
 {
@@ -413,8 +426,7 @@ static m_t *allocm(void)
     m->g0->system = true;
     runtime__lock(&sched__sched.lock);
     m->id = sched__sched.mnext++;
-    if (sched__sched.mnext - sched__sched.nmfreed > sched__sched.maxmcount)
-        runtime__throwf("program exceeds %d-thread limit", sched__sched.maxmcount);
+    checkmcount();
     runtime__unlock(&sched__sched.lock);
     m_t *old = atomic_load(&sched__allm);
     do {
@@ -1237,6 +1249,8 @@ int debug_set_max_threads(int n)
     int old = sched__sched.maxmcount;
     if (n > 0)
         sched__sched.maxmcount = n;
+    if (atomic_load(&sched__started))
+        checkmcount();
     runtime__unlock(&sched__sched.lock);
     return old;
 }

@@ -16,6 +16,17 @@
 
 #define SYSMON_IDLE_TICKS 50
 
+/* Adjusts the count of Ms idle while locked (see retake); checkdead
+ * runs when the count goes back up. */
+static void incidlelocked(int v)
+{
+    runtime__lock(&sched__sched.lock);
+    sched__sched.nmidlelocked += v;
+    if (v > 0)
+        sched__checkdead();
+    runtime__unlock(&sched__sched.lock);
+}
+
 /* Hands off Ps in long syscalls and preempts long-running Gs. Returns the
  * number of Ps retaken. */
 static int retake(int64_t now)
@@ -54,11 +65,16 @@ static int retake(int64_t now)
             atomic_load(&sched__sched.nmspinning) + atomic_load(&sched__sched.npidle) > 0 &&
             p->syscallwhen + SCHED_PREEMPT_NS > now)
             continue;
+        /* Count sysmon as a running M while the P is in flight: else the
+         * M in the syscall could return, find no P, go idle and have
+         * checkdead see every M idle with a runnable G. */
+        incidlelocked(-1);
         if (atomic_compare_exchange_strong(&p->status, &s, P_IDLE)) {
             atomic_fetch_add(&p->syscalltick, 1);
             n++;
             sched__handoffp(p);
         }
+        incidlelocked(1);
     }
     return n;
 }
