@@ -39,10 +39,6 @@
 
 #include "traceback.h"
 
-/* The GC heap may be absent in minimal builds: fall back to jemalloc. */
-#pragma weak gc_alloc
-#pragma weak gc_alloc_noscan
-
 /* ------------------------------------------------------------------ */
 /* frames                                                              */
 /* ------------------------------------------------------------------ */
@@ -112,7 +108,7 @@ static void grow_defers(runtime_frame_t *f)
 {
     uint32_t cap = f->cap * 2;
     size_t size = cap * sizeof(runtime_defer_t);
-    runtime_defer_t *d = gc_alloc ? gc_alloc(size) : runtime__malloc(size);
+    runtime_defer_t *d = gc_alloc(size);
     memcpy(d, f->defers, f->n * sizeof(runtime_defer_t));
     /* Without a GC heap the old array leaks unless it was inline; such
      * builds are for tests of this file only. */
@@ -266,7 +262,7 @@ _Noreturn void go_panic(const char *msg)
         msg = "nil";
     g_t *g = panic_g(msg);
     size_t n = strlen(msg) + 1;
-    char *copy = gc_alloc_noscan ? gc_alloc_noscan(n) : runtime__malloc(n);
+    char *copy = gc_alloc_noscan(n);
     memcpy(copy, msg, n);
     runtime_panic_t p;
     memset(&p, 0, sizeof p);

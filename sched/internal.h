@@ -308,6 +308,9 @@ GORT_HIDDEN void sched__parkunlock(runtime_lock_t *l, const char *reason);
 GORT_HIDDEN void sched__ready(g_t *gp, bool next);
 /* G. Yields: the G goes to the global queue (as Gosched). */
 GORT_HIDDEN void sched__gosched(void);
+/* G. Yields to the local queue's tail rather than the global queue (Go's
+ * goyield: the starvation-mode mutex hand-off). */
+GORT_HIDDEN void sched__goyield(void);
 /* G. Cooperative preemption point: yields if preemption was requested. */
 static inline void sched__checkpreempt(void)
 {

@@ -119,6 +119,35 @@ void sched__gosched(void)
     sched__mcall(g, m->g0sp, (void (*)(g_t *))gosched_m);
 }
 
+/* g0: sched__goyield's switch: gp goes to the tail of this P's local
+ * queue (Go's goyield), so the P runs what it already had queued, such as
+ * a G just handed a mutex, before gp. Locked Ms and a full queue take the
+ * global path. */
+static _Noreturn void goyield_m(g_t *gp)
+{
+    m_t *m = sched__getm();
+    p_t *p = m->p;
+    sched__stackcheck(gp);
+    uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
+    uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+    if (m->lockedg != NULL || t - h >= SCHED_RUNQ_SIZE)
+        gosched_m(gp);
+    atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
+    m->curg = NULL;
+    gp->m = NULL;
+    sched__runqput(p, gp, false);
+    sched__schedule();
+}
+
+void sched__goyield(void)
+{
+    g_t *g = sched__getg();
+    m_t *m = sched__getm();
+    if (g == NULL || m->locks != 0)
+        return;
+    sched__mcall(g, m->g0sp, (void (*)(g_t *))goyield_m);
+}
+
 void runtime_gosched(void)
 {
     g_t *g = sched__getg();

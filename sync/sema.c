@@ -14,7 +14,7 @@
  * cond's notify counter); they are not counted in nwait.
  *
  * May call: runtime__lock/unlock, sched__parkunlock, sched__ready,
- * sched__gosched, sched__needg. Never allocates.
+ * sched__goyield, sched__needg. Never allocates.
  *
  * Invariants:
  *  - Acquire: nwait++ then re-check the count, both under the bucket lock;
@@ -303,9 +303,7 @@ void sync__semrelease(uint32_t *addr, bool handoff)
     if (direct) {
         /* Starvation hand-off: let the waiter run now, on our P, with
          * the rest of our time slice. */
-        m_t *m = sched__getm();
-        if (m && m->curg && m->locks == 0)
-            sched__gosched();
+        sched__goyield();
     }
 }
 
