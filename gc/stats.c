@@ -41,7 +41,7 @@ void runtime_read_mem_stats(runtime_mem_stats_t *ms)
     int64_t el = runtime__nanotime() - gc__state.init_time;
     if (el > 0 && procs > 0)
         ms->gc_cpu_fraction = (double)gc__state.gc_cpu_ns / ((double)el * procs);
-    ms->stack_inuse = atomic_load(&sched__stack_inuse);
+    ms->stack_inuse = sched__stack_resident();
     gc__unlock(&gc__shared_lock);
     if (stw)
         sched__start_the_world();

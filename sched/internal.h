@@ -388,7 +388,9 @@ GORT_HIDDEN g_t *sched__stackalloc_g(size_t stack_size);
 /* Checks the canary at the stack's low end; throws on overflow. */
 GORT_HIDDEN void sched__stackcheck(g_t *gp);
 GORT_HIDDEN extern size_t sched__stack_size;       /* for new goroutines */
-GORT_HIDDEN extern _Atomic uint64_t sched__stack_inuse;
+GORT_HIDDEN extern _Atomic uint64_t sched__stack_inuse;   /* address space */
+/* Resident bytes of all goroutine stacks (mincore). */
+GORT_HIDDEN uint64_t sched__stack_resident(void);
 /* If addr lies in a guard page or below a G's stack, returns that G. */
 GORT_HIDDEN g_t *sched__stack_guard_owner(uintptr_t addr);
 
