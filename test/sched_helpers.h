@@ -101,4 +101,23 @@ static inline int gt_yield_until(_Atomic int *flag, int64_t ms)
     return atomic_load(flag);
 }
 
+/* Waits (at most 5 s) until n goroutines started with fn are parked or in
+ * a system call: a dump taken before that would show them running. */
+static inline void gt_wait_parked(void (*fn)(void *), int n)
+{
+    for (int tries = 0; tries < 5000; tries++) {
+        int k = 0;
+        size_t len = atomic_load(&sched__allglen);
+        for (size_t i = 0; i < len; i++) {
+            g_t *gp = sched__allgs[i];
+            uint32_t st = gp ? atomic_load(&gp->status) : G_DEAD;
+            if (gp && gp->fn == fn && (st == G_WAITING || st == G_SYSCALL))
+                k++;
+        }
+        if (k >= n)
+            return;
+        time_sleep(TIME_MILLISECOND);
+    }
+}
+
 #endif

@@ -9,7 +9,7 @@
 #include <sys/resource.h>
 
 #include "helpers.h"
-#include "../sched/internal.h"
+#include "sched_helpers.h"
 
 #pragma GCC diagnostic ignored "-Wformat-zero-length"
 
@@ -490,31 +490,6 @@ Test(panic, goexit_resumes_after_recovered_panic) { gt_run(goexit_panic_main); }
 /* unrecovered panics: the report                                      */
 /* ------------------------------------------------------------------ */
 
-/* Waits (at most 5 s) until n goroutines started with fn are parked or in
- * a system call: a dump taken before that would show them running. */
-static void wait_parked(void (*fn)(void *), int n)
-{
-    for (int tries = 0; tries < 5000; tries++) {
-        int k = 0;
-        size_t len = atomic_load(&sched__allglen);
-        for (size_t i = 0; i < len; i++) {
-            g_t *gp = sched__allgs[i];
-            uint32_t st = gp ? atomic_load(&gp->status) : G_DEAD;
-            if (gp && gp->fn == fn && (st == G_WAITING || st == G_SYSCALL))
-                k++;
-        }
-        if (k >= n)
-            return;
-        time_sleep(TIME_MILLISECOND);
-    }
-}
-
-static gt_result_t *child(int (*fn)(int, char **), const char *const *env)
-{
-    gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, fn, env, 20000);
-    return r;
-}
 
 static __attribute__((noinline)) void crash_here(void *arg)
 {
@@ -530,7 +505,7 @@ static int unrecovered_main(int argc, char **argv)
 
 Test(panic, unrecovered_report)
 {
-    gt_result_t *r = child(unrecovered_main, NULL);
+    gt_result_t *r = gt_child_new(unrecovered_main, NULL);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "before\npanic: boom\n\ngoroutine 1 [running]:\ncrash_here(...)\n\t"),
                        "%s", r->out);
@@ -546,7 +521,7 @@ static int nested_main(int argc, char **argv) { go_call(nested_body, NULL); retu
 
 Test(panic, unrecovered_nested_report)
 {
-    gt_result_t *r = child(nested_main, NULL);
+    gt_result_t *r = gt_child_new(nested_main, NULL);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "panic: A [recovered]\n\tpanic: B\n\tpanic: C\n\ngoroutine 1 [running]:\n"),
                        "%s", r->out);
@@ -566,7 +541,7 @@ static int goroutine_crash_main(int argc, char **argv)
 {
     never = chan_make(0, 0);
     go(parked_worker, NULL);
-    wait_parked(parked_worker, 1);
+    gt_wait_parked(parked_worker, 1);
     go(crash_in_goroutine, NULL);
     chan_recv(never, NULL);
     return 0;
@@ -574,7 +549,7 @@ static int goroutine_crash_main(int argc, char **argv)
 
 Test(panic, unrecovered_in_goroutine_single)
 {
-    gt_result_t *r = child(goroutine_crash_main, NULL);
+    gt_result_t *r = gt_child_new(goroutine_crash_main, NULL);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "panic: from worker\n\ngoroutine "),
                        "%s", r->out);
@@ -587,7 +562,7 @@ Test(panic, unrecovered_in_goroutine_single)
 Test(panic, unrecovered_gotraceback_all)
 {
     static const char *const env[] = {"GOTRACEBACK=all", NULL};
-    gt_result_t *r = child(goroutine_crash_main, env);
+    gt_result_t *r = gt_child_new(goroutine_crash_main, env);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, " [running]:\ncrash_in_goroutine(...)\n"), "%s", r->out);
     cr_assert_not_null(strstr(r->out, "\n\ngoroutine 1 [chan receive]:\ngoroutine_crash_main(...)\n"), "%s", r->out);
@@ -598,7 +573,7 @@ Test(panic, unrecovered_gotraceback_all)
 Test(panic, unrecovered_gotraceback_none)
 {
     static const char *const env[] = {"GOTRACEBACK=none", NULL};
-    gt_result_t *r = child(goroutine_crash_main, env);
+    gt_result_t *r = gt_child_new(goroutine_crash_main, env);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "panic: from worker\n"), "%s", r->out);
     cr_assert_null(strstr(r->out, "goroutine "), "%s", r->out);
@@ -610,7 +585,7 @@ Test(panic, unrecovered_gotraceback_crash_aborts)
     static const char *const env[] = {"GOTRACEBACK=crash", NULL};
     struct rlimit nocore = {0, 0};
     setrlimit(RLIMIT_CORE, &nocore);
-    gt_result_t *r = child(goroutine_crash_main, env);
+    gt_result_t *r = gt_child_new(goroutine_crash_main, env);
     cr_assert_eq(r->status, 128 + SIGABRT, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "goroutine 1 [chan receive]:"), "crash implies all:\n%s", r->out);
     free(r);
@@ -627,7 +602,7 @@ static int goexit_crash_main(int argc, char **argv)
 
 Test(panic, panic_during_goexit_report)
 {
-    gt_result_t *r = child(goexit_crash_main, NULL);
+    gt_result_t *r = gt_child_new(goexit_crash_main, NULL);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "panic: during goexit\n\ngoroutine "), "%s", r->out);
     free(r);
@@ -655,7 +630,7 @@ static int stack_main(int argc, char **argv)
     GT_CHECK(strstr(buf, "\nstack_main(...)\n") != NULL, "%s", buf);
     GT_CHECK(runtime_stack(buf, 10, false) == 10, "truncates");
     go(stack_all_worker, NULL);
-    wait_parked(stack_all_worker, 1);
+    gt_wait_parked(stack_all_worker, 1);
     char big[16384];
     size_t n = runtime_stack(big, sizeof big - 1, true);
     big[n] = 0;
@@ -704,7 +679,7 @@ Test(panic, deferred_args_survive_gc) { gt_run(defer_gc_main); }
 Test(panic, unrecovered_gotraceback_system)
 {
     static const char *const env[] = {"GOTRACEBACK=system", NULL};
-    gt_result_t *r = child(unrecovered_main, env);
+    gt_result_t *r = gt_child_new(unrecovered_main, env);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "\ncall_frame(...)\n\truntime/panic.c:"), "runtime frames:\n%s", r->out);
     cr_assert_not_null(strstr(r->out, " sp=0x"), "%s", r->out);
@@ -729,7 +704,7 @@ Test(panic, panic_outside_goroutine_is_misuse)
 {
     struct rlimit nocore = {0, 0};
     setrlimit(RLIMIT_CORE, &nocore);
-    gt_result_t *r = child(foreign_main, NULL);
+    gt_result_t *r = gt_child_new(foreign_main, NULL);
     cr_assert_eq(r->status, 128 + SIGABRT, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "gort: go_panic(\"from a foreign thread\") called outside a goroutine"),
                        "%s", r->out);
@@ -771,7 +746,7 @@ static int print_stack_main(int argc, char **argv)
 
 Test(panic, debug_print_stack_output)
 {
-    gt_result_t *r = child(print_stack_main, NULL);
+    gt_result_t *r = gt_child_new(print_stack_main, NULL);
     cr_assert_eq(r->status, 0, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "goroutine 1 [running]:\nprint_stack_here(...)\n\ttest/test_panic.c:"),
                        "%s", r->out);

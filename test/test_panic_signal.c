@@ -9,7 +9,7 @@
 #include <signal.h>
 
 #include "helpers.h"
-#include "../sched/internal.h"
+#include "sched_helpers.h"
 
 #pragma GCC diagnostic ignored "-Wformat-zero-length"
 
@@ -17,31 +17,6 @@
 #define KEEP_FRAME() __asm__ volatile("" ::: "memory")
 #define NILMSG "runtime error: invalid memory address or nil pointer dereference"
 
-/* Waits (at most 5 s) until n goroutines started with fn are parked or in
- * a system call: a dump taken before that would show them running. */
-static void wait_parked(void (*fn)(void *), int n)
-{
-    for (int tries = 0; tries < 5000; tries++) {
-        int k = 0;
-        size_t len = atomic_load(&sched__allglen);
-        for (size_t i = 0; i < len; i++) {
-            g_t *gp = sched__allgs[i];
-            uint32_t st = gp ? atomic_load(&gp->status) : G_DEAD;
-            if (gp && gp->fn == fn && (st == G_WAITING || st == G_SYSCALL))
-                k++;
-        }
-        if (k >= n)
-            return;
-        time_sleep(TIME_MILLISECOND);
-    }
-}
-
-static gt_result_t *child(int (*fn)(int, char **), const char *const *env)
-{
-    gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, fn, env, 20000);
-    return r;
-}
 
 static int *volatile nilp;
 static volatile int zero;
@@ -114,7 +89,7 @@ static int nil_call_fatal_main(int argc, char **argv) { call_nil(NULL); return 0
 
 Test(panic_signal, unrecovered_nil_function_call_report)
 {
-    gt_result_t *r = child(nil_call_fatal_main, NULL);
+    gt_result_t *r = gt_child_new(nil_call_fatal_main, NULL);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "panic: " NILMSG "\n"
                                       "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x0]\n\n"
@@ -166,7 +141,7 @@ static int nil_main(int argc, char **argv)
 
 Test(panic_signal, unrecovered_nil_deref_report)
 {
-    gt_result_t *r = child(nil_main, NULL);
+    gt_result_t *r = gt_child_new(nil_main, NULL);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "panic: " NILMSG "\n"
                                       "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x"),
@@ -185,7 +160,7 @@ static int divide_main(int argc, char **argv)
 
 Test(panic_signal, unrecovered_divide_report)
 {
-    gt_result_t *r = child(divide_main, NULL);
+    gt_result_t *r = gt_child_new(divide_main, NULL);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "panic: runtime error: integer divide by zero\n"
                                       "[signal SIGFPE: floating-point exception code=0x1 addr=0x"),
@@ -206,7 +181,7 @@ static int wild_main(int argc, char **argv) { go_call(wild_body, NULL); return 0
 
 Test(panic_signal, wild_address_is_fatal)
 {
-    gt_result_t *r = child(wild_main, NULL);
+    gt_result_t *r = gt_child_new(wild_main, NULL);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "unexpected fault address 0xdead0000\nfatal error: fault\n"
                                       "[signal SIGSEGV: segmentation violation code=0x1 addr=0xdead0000 pc=0x"),
@@ -227,7 +202,7 @@ static int runtime_fault_main(int argc, char **argv) { go_call(rt_body, NULL); r
 
 Test(panic_signal, fault_in_runtime_is_fatal)
 {
-    gt_result_t *r = child(runtime_fault_main, NULL);
+    gt_result_t *r = gt_child_new(runtime_fault_main, NULL);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "fatal error: unexpected signal during runtime execution\n"
                                       "[signal SIGSEGV: segmentation violation code=0x1 addr=0x"),
@@ -259,7 +234,7 @@ static int overflow_main(int argc, char **argv)
 
 Test(panic_signal, stack_overflow_report)
 {
-    gt_result_t *r = child(overflow_main, NULL);
+    gt_result_t *r = gt_child_new(overflow_main, NULL);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "runtime: goroutine stack exceeds 65536-byte limit\n"
                                       "runtime: sp=0x"), "%s", r->out);
@@ -334,7 +309,7 @@ static NOINLINE void start_parked(void)
     void (*fns[])(void *) = {in_recv, in_send, in_nilrecv, in_select, in_sleep,
                              in_mutex, in_locked, in_wait, in_syscall};
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
-        wait_parked(fns[i], 1);
+        gt_wait_parked(fns[i], 1);
     KEEP_FRAME();
 }
 
@@ -378,7 +353,7 @@ static void expect_parked(const char *out)
 
 Test(panic_signal, sigquit_dumps_every_goroutine)
 {
-    gt_result_t *r = child(quit_main, NULL);
+    gt_result_t *r = gt_child_new(quit_main, NULL);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "SIGQUIT: quit\nPC=0x"), "%s", r->out);
     cr_assert_not_null(strstr(r->out, " sigcode=0\n\n"), "%s", r->out);
@@ -408,7 +383,7 @@ static NOINLINE int deadlock_main2(int argc, char **argv)
 
 Test(panic_signal, deadlock_dump)
 {
-    gt_result_t *r = child(deadlock_main2, NULL);
+    gt_result_t *r = gt_child_new(deadlock_main2, NULL);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "fatal error: all goroutines are asleep - deadlock!\n\n"
                                       "goroutine 1 [chan receive]:\ndeadlock_main2(...)\n"),
@@ -440,7 +415,7 @@ static int preempted_main(int argc, char **argv)
 Test(panic_signal, sigquit_unwinds_preempted_goroutines)
 {
     static const char *const env[] = {"GOMAXPROCS=1", NULL};
-    gt_result_t *r = child(preempted_main, env);
+    gt_result_t *r = gt_child_new(preempted_main, env);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     const char *a = strstr(r->out, " [runnable]:\nspinner(...)\n\t");
     cr_assert_not_null(a, "%s", r->out);
@@ -480,7 +455,7 @@ static int deep_main(int argc, char **argv)
 
 Test(panic_signal, panic_report_with_full_stack)
 {
-    gt_result_t *r = child(deep_main, NULL);
+    gt_result_t *r = gt_child_new(deep_main, NULL);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
     cr_assert_not_null(strstr(r->out, "panic: deep\n\ngoroutine "), "%s", r->out);
     cr_assert_not_null(strstr(r->out, " [running]:\ndeep_then_panic(...)\n"), "%s", r->out);
