@@ -80,14 +80,12 @@ struct g {
     const char *waitreason;        /* Go's wait-reason string while parked */
     int64_t waitsince;             /* nanotime when it parked */
     _Atomic bool preempt;          /* cooperative preemption request */
-    bool asyncsafe;                /* parked by async preemption */
     int64_t syscallwhen;
 
     /* channels and semaphores */
     struct sudog *waiting;         /* sudogs this G waits on (select) */
     void *param;                   /* wake-up parameter */
     _Atomic uint32_t selectdone;
-    bool wakeok;                   /* woken by a successful operation */
 
     /* panic/defer (runtime/panic.c) */
     struct runtime_frame *frame;   /* innermost go_call frame */
@@ -100,7 +98,6 @@ struct g {
 
     /* GC (gc/) */
     uint32_t gcscandone;           /* cycle number whose stack scan is done */
-    int64_t gcassistbytes;
 
     /* registers saved at entersyscall, for conservative scanning */
     uintptr_t syscallregs[8];
@@ -121,10 +118,8 @@ struct m {
     int64_t id;
     int32_t locks;                 /* runtime locks held (> 0: no preemption) */
     bool spinning;                 /* looking for work */
-    bool blocked;                  /* parked on park note */
+    bool blocked;                  /* asleep on its park note */
     bool dying;
-    bool incgo;
-    bool isextra;                  /* foreign thread */
     _Atomic bool signalpending;    /* preemption signal sent, not handled */
     g_t *lockedg;                  /* LockOSThread */
     uint32_t lockedext;            /* LockOSThread nesting depth */
@@ -133,17 +128,12 @@ struct m {
     m_t *alllink;                  /* all Ms */
     pthread_t thread;
     int tid;
-    uint64_t rand[2];
-    uintptr_t gsignal_stack;       /* sigaltstack */
     sigset_t sigmask;              /* signal mask the thread starts with */
     void (*mstartfn)(void);
-    uint32_t fastrand;
     /* unlockf handed from park to g0 */
     bool (*waitunlockf)(g_t *, void *);
     void *waitlock;
     const char *waitreason;
-    /* for stop the world / GC */
-    void *gcwork;                  /* owned by gc/ */
 };
 
 /* ------------------------------------------------------------------ */
@@ -191,11 +181,6 @@ struct p {
 
     /* GC (gc/) */
     void *mcache;
-    void *gcw;                     /* grey work buffer */
-    void *wbbuf;                   /* write-barrier buffer */
-    int64_t gcAssistTime;
-
-    _Atomic bool runSafePointFn;
 };
 
 /* ------------------------------------------------------------------ */
@@ -210,8 +195,6 @@ typedef struct {
     int64_t mnext;                 /* number of Ms created; next id */
     int32_t maxmcount;
     int32_t nmsys;                 /* system Ms (sysmon) */
-    int32_t nmfreed;
-    _Atomic int32_t ngsys;         /* system goroutines (finalizer, bg GC) */
 
     p_t *pidle;
     _Atomic int32_t npidle;
@@ -228,12 +211,9 @@ typedef struct {
     _Atomic uint32_t gcwaiting;    /* stop-the-world pending */
     int32_t stopwait;
     runtime_note_t stopnote;
-    _Atomic uint32_t sysmonwait;
+    _Atomic uint32_t sysmonwait;   /* always 0: sysmon never sleeps unbounded (schedtrace field) */
     runtime_note_t sysmonnote;
 
-    int64_t lastpoll;
-    int64_t totaltime;
-    int64_t procresizetime;
 
     _Atomic bool exiting;          /* main returned */
     _Atomic int32_t nforeign;      /* foreign threads that used the API */

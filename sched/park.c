@@ -162,8 +162,5 @@ void runtime_gosched(void)
  * every register of the interrupted code saved below us. */
 void sched__asyncpreempt2(void)
 {
-    g_t *g = sched__getg();
-    g->asyncsafe = true;
     sched__gosched();
-    g->asyncsafe = false;
 }

@@ -409,7 +409,7 @@ static void mstart1(void)
  * sched.lock held (released before the report). */
 static void checkmcount(void)
 {
-    int32_t n = (int32_t)(sched__sched.mnext - sched__sched.nmfreed);
+    int32_t n = (int32_t)sched__sched.mnext;
     if (n > sched__sched.maxmcount) {
         int32_t max = sched__sched.maxmcount;
         runtime__unlock(&sched__sched.lock);
@@ -477,7 +477,9 @@ void sched__stopm(void)
     runtime__lock(&sched__sched.lock);
     mput(m);
     runtime__unlock(&sched__sched.lock);
+    m->blocked = true;
     runtime__notesleep(&m->park);
+    m->blocked = false;
     runtime__noteclear(&m->park);
     if (atomic_load(&sched__sched.exiting) && m->nextp == NULL)
         mexit_forever();
@@ -973,7 +975,7 @@ void sched__checkdead(void)
         return;
     if (atomic_load(&sched__sched.nforeign))
         return;
-    int32_t mcount = (int32_t)(sched__sched.mnext - sched__sched.nmfreed);
+    int32_t mcount = (int32_t)sched__sched.mnext;
     int32_t run = mcount - sched__sched.nmidle - sched__sched.nmidlelocked -
                   sched__sched.nmsys - ntimersleep;
     if (run > 0)

@@ -19,7 +19,7 @@ void sched__schedtrace(bool detailed)
         starttime = now;
     runtime__lock(&sched__sched.lock);
     int32_t np = atomic_load(&sched__gomaxprocs);
-    int32_t mcount = (int32_t)(sched__sched.mnext - sched__sched.nmfreed);
+    int32_t mcount = (int32_t)sched__sched.mnext;
     char line[4096];
     int n = snprintf(line, sizeof line,
         "SCHED %" PRId64 "ms: gomaxprocs=%d idleprocs=%d threads=%d "
