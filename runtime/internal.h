@@ -8,6 +8,9 @@
  * Naming: internal functions shared across files are runtime__name and are
  * hidden (GORT_HIDDEN) so libgort.so exports only the public API.
  *
+ * May call: libc, jemalloc, libunwind/libbacktrace (tracebacks), and the
+ * scheduler's read-only state (sched/internal.h) for crash reports.
+ *
  * Context: unless a comment says otherwise, every function here may run on
  * a user G or on g0, with or without a P. None of them parks a goroutine.
  */

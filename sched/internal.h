@@ -6,6 +6,10 @@
  * deadlock detection. Other subsystems (chan, sync, gc, runtime/panic) use
  * the functions below; they never touch run queues directly.
  *
+ * May call: runtime/internal.h (locks, notes, throw, jemalloc, env,
+ * fastrand), runtime__goentry (a goroutine's outermost frame), runtime__signal_init, and the
+ * collector's hooks declared at the end of this file. Nothing else.
+ *
  * Context rules (as Go's HACKING.md):
  *  - "G" functions run on a user goroutine's stack and may park it.
  *  - "g0" functions run on the M's scheduler stack (inside sched__mcall or
