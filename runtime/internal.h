@@ -9,7 +9,8 @@
  * hidden (GORT_HIDDEN) so libgort.so exports only the public API.
  *
  * May call: libc, jemalloc, libunwind/libbacktrace (tracebacks), and the
- * scheduler's read-only state (sched/internal.h) for crash reports.
+ * scheduler (sched/internal.h: the current G, goexit, the G list for
+ * tracebacks and crash reports).
  *
  * Context: unless a comment says otherwise, every function here may run on
  * a user G or on g0, with or without a P. None of them parks a goroutine.
