@@ -302,6 +302,9 @@ static inline void sched__checkpreempt(void)
     if (g && unlikely(atomic_load_explicit(&g->preempt, memory_order_relaxed)))
         sched__gosched();
 }
+/* G. Once main has returned, no goroutine runs again: a G coming back
+ * from a system call stops here (its M parks, or M0 returns). */
+GORT_HIDDEN void sched__leave_if_exiting(void);
 /* G. Ends the calling goroutine (after its defers ran). */
 GORT_HIDDEN _Noreturn void sched__goexit1(void);
 /* Called by the G entry trampoline; never returns. */

@@ -1310,6 +1310,8 @@ static _Noreturn void mainexit_m(g_t *gp)
     m->curg = NULL;
     atomic_store(&gp->status, G_DEAD);
     gcount_add(m->p, -1);
+    /* Every other goroutine stops at its next safe point. */
+    preemptall();
     /* Wake M0 wherever it sleeps so it can return from runtime_main. */
     if (m != &sched__m0) {
         runtime__lock(&sched__sched.lock);
@@ -1323,9 +1325,25 @@ static _Noreturn void mainexit_m(g_t *gp)
         }
         runtime__unlock(&sched__sched.lock);
         sched__timer_wake(1);
-        preemptall();
     }
     mexit_forever();
+}
+
+/* g0: a goroutine came back from a system call after main returned. */
+static _Noreturn void exiting_m(g_t *gp)
+{
+    sched__getm()->curg = NULL;
+    gp->m = NULL;
+    mexit_forever();
+}
+
+void sched__leave_if_exiting(void)
+{
+    if (likely(!atomic_load_explicit(&sched__sched.exiting, memory_order_relaxed)))
+        return;
+    g_t *g = sched__getg();
+    if (g)
+        sched__mcall(g, sched__getm()->g0sp, exiting_m);
 }
 
 /* The main goroutine's body. */

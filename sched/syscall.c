@@ -114,6 +114,7 @@ void runtime_exitsyscall(void)
         return;
     if (atomic_load(&g->status) != G_SYSCALL)
         runtime__misuse("runtime_exitsyscall without runtime_entersyscall");
+    sched__leave_if_exiting();
     m->locks++;
     p_t *p = m->oldp;
     m->oldp = NULL;

@@ -108,3 +108,50 @@ static int body_stack_inuse(int argc, char **argv)
 }
 
 Test(sched_smoke, stack_inuse_is_resident) { gt_run(body_stack_inuse); }
+
+/* When main returns, the other goroutines never run again (as Go): a
+ * spinning goroutine stops, and one coming back from a system call stops
+ * there, even after runtime_main has returned. */
+static _Atomic long spins;
+static _Atomic int after_syscall;
+
+static void spinner(void *arg)
+{
+    (void)arg;
+    for (;;)
+        atomic_fetch_add_explicit(&spins, 1, memory_order_relaxed);
+}
+
+static void in_syscall(void *arg)
+{
+    (void)arg;
+    runtime_entersyscall();
+    usleep(100 * 1000);
+    runtime_exitsyscall();
+    atomic_store(&after_syscall, 1);
+}
+
+static int body_exit(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    runtime_gomaxprocs(2);
+    go(in_syscall, NULL);
+    go(spinner, NULL);
+    /* Return while the spinner is running on the other P. */
+    long s0 = atomic_load(&spins);
+    while (atomic_load(&spins) < s0 + 1000000)
+        ;
+    return 0;
+}
+
+Test(sched_smoke, nothing_runs_after_main_returns)
+{
+    char *argv[] = {(char *)"x", NULL};
+    cr_assert_eq(runtime_main(body_exit, 1, argv), 0);
+    usleep(20 * 1000);   /* let the spinner reach a safe point */
+    long a = atomic_load(&spins);
+    usleep(200 * 1000);  /* the syscall goroutine wakes meanwhile */
+    cr_assert_eq(atomic_load(&spins), a, "a goroutine ran after main returned");
+    cr_assert_eq(atomic_load(&after_syscall), 0,
+                 "a goroutine ran on after its system call, after main returned");
+}
