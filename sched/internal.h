@@ -217,6 +217,7 @@ typedef struct {
     runtime_note_t stopnote;
     _Atomic uint32_t sysmonwait;   /* always 0: sysmon never sleeps unbounded (schedtrace field) */
     runtime_note_t sysmonnote;
+    int32_t ntimersleep;           /* Ms asleep until the next timer (0 or 1) */
 
 
     _Atomic bool exiting;          /* main returned */
@@ -345,6 +346,11 @@ GORT_HIDDEN _Noreturn void sched__execute(g_t *gp, bool inherit);  /* g0 */
 /* nanotime as of sysmon's last tick (<= 10 ms old): for wait times. */
 GORT_HIDDEN extern _Atomic int64_t sched__coarsenow;
 GORT_HIDDEN void sched__checkdead(void);      /* sched.lock held */
+/* g0: hands our P to gp's locked M and parks until given a P again. */
+GORT_HIDDEN void sched__startlockedm(g_t *gp);
+/* Parks this M for good: the program is ending (M0 returns from
+ * runtime_main instead). */
+GORT_HIDDEN _Noreturn void sched__mexit_forever(void);
 /* g0: this M is locked to a G that cannot run now; sleep until it can. */
 GORT_HIDDEN _Noreturn void sched__stoplockedm(void);
 GORT_HIDDEN void sched__newm_sysmon(void (*fn)(void));
@@ -352,6 +358,16 @@ GORT_HIDDEN void sched__newm_sysmon(void (*fn)(void));
  * would sleep past it. */
 GORT_HIDDEN void sched__timer_wake(int64_t when);
 GORT_HIDDEN void sched__asyncpreempt2(void);
+
+/* Asks every running G to stop at its next safe point. */
+GORT_HIDDEN void sched__preemptall(void);
+/* Creates/destroys Ps to match nprocs; returns the Ps with local work.
+ * World stopped (or boot), sched.lock held. */
+GORT_HIDDEN p_t *sched__procresize(int32_t nprocs);
+/* Pushes a chain of n dead Gs on the global free list as one batch. */
+GORT_HIDDEN void sched__gfree_pushbatch(g_t *head, int32_t n);
+/* User goroutines counted off any P (foreign threads, dead Ps). */
+GORT_HIDDEN extern _Atomic int32_t sched__ngoroutines;
 
 /* Stop the world: every P stopped (no user G runs except the caller's).
  * G context. Returns with the caller holding its P. */

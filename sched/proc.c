@@ -1,5 +1,7 @@
 /*
- * sched/proc.c -- Ms, Ps, the schedule loop, work stealing, stop-the-world.
+ * sched/proc.c -- Gs, Ms and Ps, the schedule loop, work stealing, boot
+ * and exit. (Stop-the-world: stw.c; LockOSThread: lockos.c; deadlock
+ * detection: checkdead.c.)
  *
  * Invariants (checked where cheap):
  *  - A P is owned by at most one M; p->status is P_RUNNING exactly while an
@@ -48,15 +50,11 @@ static size_t allgcap;
 
 static _Atomic int64_t goidgen;
 _Atomic int64_t sched__coarsenow;       /* nanotime, refreshed by sysmon */
-static int32_t allpcap;
-static int32_t newprocs;                /* procresize request, world stopped */
 static runtime_note_t timernote;        /* the timer sleeper's note */
 static _Atomic int64_t timersleepuntil; /* 0: no M sleeps for timers */
-static int32_t ntimersleep;             /* Ms asleep for timers (0 or 1) */
 static _Atomic int32_t ngsys;           /* live system goroutines */
-static _Atomic int32_t ngoroutines;     /* live user goroutines */
+_Atomic int32_t sched__ngoroutines;     /* live user Gs not counted per P */
 
-static _Noreturn void mexit_forever(void);
 static void mstart1(void);
 
 /* ------------------------------------------------------------------ */
@@ -136,7 +134,7 @@ static g_t *gfget(p_t *p)
 }
 
 /* Pushes a chain of n dead Gs (head..., linked by schedlink) as a batch. */
-static void gfree_pushbatch(g_t *head, int32_t n)
+void sched__gfree_pushbatch(g_t *head, int32_t n)
 {
     head->gfreebatchn = n;
     runtime__lock(&sched__sched.gflock);
@@ -151,7 +149,7 @@ static void gfree_pushbatch(g_t *head, int32_t n)
 static void gfput(p_t *p, g_t *gp)
 {
     if (p->gfreecnt >= SCHED_GFREE_LOCAL) {
-        gfree_pushbatch(p->gfree, p->gfreecnt);
+        sched__gfree_pushbatch(p->gfree, p->gfreecnt);
         p->gfree = NULL;
         p->gfreecnt = 0;
     }
@@ -167,7 +165,7 @@ static void gcount_add(p_t *p, int d)
     if (p)
         p->ngoroutines += d;
     else
-        atomic_fetch_add(&ngoroutines, d);
+        atomic_fetch_add(&sched__ngoroutines, d);
 }
 
 /* Lays out a fresh context on gp's stack so that gogo enters gostart. */
@@ -482,7 +480,7 @@ void sched__stopm(void)
     m->blocked = false;
     runtime__noteclear(&m->park);
     if (atomic_load(&sched__sched.exiting) && m->nextp == NULL)
-        mexit_forever();
+        sched__mexit_forever();
     runtime__assert(m->nextp != NULL);
     sched__acquirep(m->nextp);
     m->nextp = NULL;
@@ -594,14 +592,13 @@ static void gcstopm(m_t *m)
     sched__stopm();
 }
 
-static void startlockedm(g_t *gp);
 
 /* Leaves for good if the program is ending; gives up the P if the world
  * is stopping and returns true (the caller looks for work again). */
 static bool stopping(m_t *m)
 {
     if (atomic_load(&sched__sched.exiting))
-        mexit_forever();
+        sched__mexit_forever();
     if (atomic_load(&sched__sched.gcwaiting)) {
         gcstopm(m);
         return true;
@@ -623,7 +620,7 @@ static int mainret;
  * runtime_main instead. If M0 cannot come back (blocked in a system call),
  * the process exits with main's value after a grace period, as Go's exit
  * would not wait for it at all. */
-static _Noreturn void mexit_forever(void)
+_Noreturn void sched__mexit_forever(void)
 {
     m_t *m = sched__getm();
     if (m == &sched__m0)
@@ -726,13 +723,13 @@ static g_t *stealwork(p_t *p, bool *inherit)
 static bool sleep_for_timers(m_t *m, int64_t next)
 {
     runtime__lock(&sched__sched.lock);
-    if (next == 0 || ntimersleep > 0 || atomic_load(&sched__sched.gcwaiting) ||
+    if (next == 0 || sched__sched.ntimersleep > 0 || atomic_load(&sched__sched.gcwaiting) ||
         atomic_load(&sched__sched.exiting)) {
         runtime__unlock(&sched__sched.lock);
         sched__stopm();
         return true;
     }
-    ntimersleep++;
+    sched__sched.ntimersleep++;
     runtime__noteclear(&timernote);
     runtime__unlock(&sched__sched.lock);
     atomic_store(&timersleepuntil, next);
@@ -747,13 +744,13 @@ static bool sleep_for_timers(m_t *m, int64_t next)
         runtime__notetsleep(&timernote, next - now);
     atomic_store(&timersleepuntil, 0);
     runtime__lock(&sched__sched.lock);
-    ntimersleep--;
+    sched__sched.ntimersleep--;
     p_t *p = NULL;
     if (!atomic_load(&sched__sched.gcwaiting) && !atomic_load(&sched__sched.exiting))
         p = sched__pidleget();
     runtime__unlock(&sched__sched.lock);
     if (atomic_load(&sched__sched.exiting))
-        mexit_forever();
+        sched__mexit_forever();
     if (p) {
         sched__acquirep(p);
         return true;
@@ -896,334 +893,20 @@ top:
     if (m->spinning)
         resetspinning(m);
     if (gp->lockedm && gp->lockedm != m) {
-        startlockedm(gp);
+        sched__startlockedm(gp);
         goto top;
     }
     sched__execute(gp, inherit);
 }
 
 /* ------------------------------------------------------------------ */
-/* LockOSThread                                                        */
+/* queries                                                             */
 /* ------------------------------------------------------------------ */
-
-/* Hands our P to gp's locked M and parks until given a P again. */
-static void startlockedm(g_t *gp)
-{
-    m_t *lm = gp->lockedm;
-    p_t *p = sched__releasep();
-    lm->nextp = p;
-    runtime__notewakeup(&lm->park);
-    runtime__lock(&sched__sched.lock);
-    sched__sched.nmidlelocked--;   /* lm was counted while it waited */
-    runtime__unlock(&sched__sched.lock);
-    sched__stopm();
-}
-
-/* This M is locked to a G that is not runnable: give the P away and sleep
- * until someone runs the G's turn on us. */
-_Noreturn void sched__stoplockedm(void)
-{
-    m_t *m = sched__getm();
-    if (m->p) {
-        p_t *p = sched__releasep();
-        sched__handoffp(p);
-    }
-    runtime__lock(&sched__sched.lock);
-    sched__sched.nmidlelocked++;
-    sched__checkdead();
-    runtime__unlock(&sched__sched.lock);
-    runtime__notesleep(&m->park);
-    runtime__noteclear(&m->park);
-    if (atomic_load(&sched__sched.exiting) && m->nextp == NULL)
-        mexit_forever();
-    sched__acquirep(m->nextp);
-    m->nextp = NULL;
-    g_t *gp = m->lockedg;
-    sched__execute(gp, false);
-}
-
-void runtime_lock_os_thread(void)
-{
-    g_t *g = sched__needg("runtime_lock_os_thread");
-    m_t *m = sched__getm();
-    if (++m->lockedext == 0)
-        runtime__throw("LockOSThread nesting overflow");
-    g->lockedm = m;
-    m->lockedg = g;
-}
-
-void runtime_unlock_os_thread(void)
-{
-    g_t *g = sched__needg("runtime_unlock_os_thread");
-    m_t *m = sched__getm();
-    if (m->lockedext == 0 || --m->lockedext > 0)
-        return;
-    g->lockedm = NULL;
-    m->lockedg = NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* deadlock detection                                                  */
-/* ------------------------------------------------------------------ */
-
-/* Called with sched.lock held whenever an M goes idle: if no M runs, no G
- * is in a syscall, no timer is pending and no foreign thread may call in,
- * nothing can ever wake a goroutine. */
-void sched__checkdead(void)
-{
-    if (!atomic_load(&sched__started) || atomic_load(&sched__sched.exiting))
-        return;
-    if (atomic_load(&sched__sched.nforeign))
-        return;
-    int32_t mcount = (int32_t)sched__sched.mnext;
-    int32_t run = mcount - sched__sched.nmidle - sched__sched.nmidlelocked -
-                  sched__sched.nmsys - ntimersleep;
-    if (run > 0)
-        return;
-    if (run < 0)
-        runtime__throwf("checkdead: inconsistent counts mcount=%d nmidle=%d "
-                        "nmidlelocked=%d nmsys=%d", mcount, sched__sched.nmidle,
-                        sched__sched.nmidlelocked, sched__sched.nmsys);
-    int waiting = 0;
-    size_t n = atomic_load(&sched__allglen);
-    for (size_t i = 0; i < n; i++) {
-        g_t *gp = sched__allgs[i];
-        if (gp->system)
-            continue;
-        switch (atomic_load(&gp->status)) {
-        case G_WAITING:
-            waiting++;
-            break;
-        case G_RUNNABLE:
-        case G_RUNNING:
-        case G_SYSCALL:
-            runtime__throwf("checkdead: runnable g %lld (status %u)",
-                            (long long)gp->goid, atomic_load(&gp->status));
-        default:
-            break;
-        }
-    }
-    if (waiting == 0)
-        runtime__throw("no goroutines (main called runtime.Goexit) - deadlock!");
-    /* A pending timer will wake something. */
-    int32_t np = atomic_load(&sched__gomaxprocs);
-    for (int32_t i = 0; i < np; i++)
-        if (atomic_load(&sched__allp[i]->timer0when) != 0)
-            return;
-    runtime__unlock_raw(&sched__sched.lock);  /* tracebacks may need it */
-    runtime__throw("all goroutines are asleep - deadlock!");
-}
-
-/* ------------------------------------------------------------------ */
-/* stop the world, GOMAXPROCS                                          */
-/* ------------------------------------------------------------------ */
-
-/* Asks every running G to stop at its next safe point. */
-static void preemptall(void)
-{
-    int32_t n = atomic_load(&sched__gomaxprocs);
-    for (int32_t i = 0; i < n; i++) {
-        p_t *p = sched__allp[i];
-        if (atomic_load(&p->status) == P_RUNNING)
-            sched__preemptone(p);
-    }
-}
-
-/* One stop-the-world at a time. A G that wants the world while another
- * holds it parks (blocking its M would keep its P from ever stopping). */
-static struct {
-    bool held;
-    g_t *head, *tail;   /* waiting Gs, FIFO; sched.lock */
-} worldsema;
-
-static void worldsema_acquire(g_t *g)
-{
-    runtime__lock(&sched__sched.lock);
-    if (!worldsema.held) {
-        worldsema.held = true;
-        runtime__unlock(&sched__sched.lock);
-        return;
-    }
-    g->schedlink = NULL;
-    if (worldsema.tail)
-        worldsema.tail->schedlink = g;
-    else
-        worldsema.head = g;
-    worldsema.tail = g;
-    /* Ownership is handed to us by the releaser. */
-    sched__parkunlock(&sched__sched.lock, "stopping the world");
-}
-
-static void worldsema_release(void)
-{
-    runtime__lock(&sched__sched.lock);
-    g_t *g = worldsema.head;
-    if (g) {
-        worldsema.head = g->schedlink;
-        if (!worldsema.head)
-            worldsema.tail = NULL;
-    } else {
-        worldsema.held = false;
-    }
-    runtime__unlock(&sched__sched.lock);
-    if (g)
-        sched__ready(g, false);
-}
-
-void sched__stop_the_world(const char *reason)
-{
-    (void)reason;
-    g_t *g = sched__needg("stop the world");
-    worldsema_acquire(g);
-    m_t *m = sched__getm();
-    m->locks++;
-    runtime__lock(&sched__sched.lock);
-    int32_t n = atomic_load(&sched__gomaxprocs);
-    sched__sched.stopwait = n;
-    atomic_store(&sched__sched.gcwaiting, 1);
-    preemptall();
-    atomic_store(&m->p->status, P_GCSTOP);
-    sched__sched.stopwait--;
-    for (int32_t i = 0; i < n; i++) {
-        p_t *p = sched__allp[i];
-        uint32_t s = P_SYSCALL;
-        if (atomic_compare_exchange_strong(&p->status, &s, P_GCSTOP)) {
-            atomic_fetch_add(&p->syscalltick, 1);
-            sched__sched.stopwait--;
-        }
-    }
-    p_t *p;
-    while ((p = sched__pidleget()) != NULL) {
-        atomic_store(&p->status, P_GCSTOP);
-        sched__sched.stopwait--;
-    }
-    bool wait = sched__sched.stopwait > 0;
-    runtime__unlock(&sched__sched.lock);
-    if (wait) {
-        while (!runtime__notetsleep(&sched__sched.stopnote, 100 * 1000))
-            preemptall();
-        runtime__noteclear(&sched__sched.stopnote);
-    }
-    for (int32_t i = 0; i < n; i++)
-        runtime__assert(atomic_load(&sched__allp[i]->status) == P_GCSTOP);
-}
-
-/* Creates/destroys Ps to match nprocs. World stopped, sched.lock held.
- * Returns the list of Ps with local work (to be started). */
-static p_t *procresize(int32_t nprocs)
-{
-    int32_t old = atomic_load(&sched__gomaxprocs);
-    if (nprocs > allpcap) {
-        p_t **na = runtime__malloc((size_t)nprocs * sizeof(p_t *));
-        if (old)
-            memcpy(na, sched__allp, (size_t)old * sizeof(p_t *));
-        sched__allp = na;   /* old array kept: lock-free readers */
-        allpcap = nprocs;
-    }
-    for (int32_t i = 0; i < nprocs; i++) {
-        if (sched__allp[i] == NULL) {
-            p_t *p = runtime__malloc(sizeof(p_t));
-            p->id = i;
-            atomic_store(&p->status, P_GCSTOP);
-            sched__allp[i] = p;
-            gc__p_init(p);
-        } else if (atomic_load(&sched__allp[i]->status) == P_DEAD) {
-            atomic_store(&sched__allp[i]->status, P_GCSTOP);
-            gc__p_init(sched__allp[i]);
-        }
-    }
-    m_t *m = sched__getm();
-    /* Keep our P if it survives; else switch to P0. */
-    if (m->p && m->p->id >= nprocs) {
-        m->p->m = NULL;
-        m->p = NULL;
-    }
-    if (m->p == NULL) {
-        p_t *p0 = sched__allp[0];
-        m->p = p0;
-        p0->m = m;
-    }
-    atomic_store(&m->p->status, P_RUNNING);
-    /* Ps beyond nprocs die: their Gs go global, timers to us. */
-    for (int32_t i = nprocs; i < old; i++) {
-        p_t *p = sched__allp[i];
-        bool inh;
-        g_t *gp;
-        while ((gp = sched__runqget(p, &inh)) != NULL)
-            sched__globrunqput(gp);
-        sched__timers_move(p, m->p);
-        if (p->gfree)
-            gfree_pushbatch(p->gfree, p->gfreecnt);
-        p->gfree = NULL;
-        p->gfreecnt = 0;
-        gc__p_destroy(p);
-        atomic_fetch_add(&ngoroutines, p->ngoroutines);
-        p->ngoroutines = 0;
-        atomic_store(&p->status, P_DEAD);
-        p->m = NULL;
-    }
-    atomic_store(&sched__gomaxprocs, nprocs);
-    /* Rebuild the idle list. */
-    sched__sched.pidle = NULL;
-    atomic_store(&sched__sched.npidle, 0);
-    p_t *runnable = NULL;
-    for (int32_t i = nprocs - 1; i >= 0; i--) {
-        p_t *p = sched__allp[i];
-        if (p == m->p)
-            continue;
-        atomic_store(&p->status, P_IDLE);
-        p->m = NULL;
-        if (sched__runqempty(p)) {
-            sched__pidleput(p);
-        } else {
-            p->link = runnable;
-            runnable = p;
-        }
-    }
-    return runnable;
-}
-
-void sched__start_the_world(void)
-{
-    m_t *m = sched__getm();
-    runtime__lock(&sched__sched.lock);
-    int32_t n = newprocs ? newprocs : atomic_load(&sched__gomaxprocs);
-    newprocs = 0;
-    p_t *runnable = procresize(n);
-    atomic_store(&sched__sched.gcwaiting, 0);
-    runtime__unlock(&sched__sched.lock);
-    while (runnable) {
-        p_t *p = runnable;
-        runnable = p->link;
-        sched__startm(p, false);
-    }
-    m->locks--;
-    worldsema_release();
-    sched__wakep();
-    sched__checkpreempt();
-}
-
-int runtime_gomaxprocs(int n)
-{
-    if (!atomic_load(&sched__started)) {
-        /* No runtime yet: report what runtime_main would use. */
-        runtime__parse_env();
-        return runtime__debug.gomaxprocs_env > 0 ? runtime__debug.gomaxprocs_env
-                                                 : runtime_num_cpu();
-    }
-    int old = atomic_load(&sched__gomaxprocs);
-    if (n < 1 || n == old)
-        return old;
-    sched__stop_the_world("GOMAXPROCS");
-    newprocs = n;
-    sched__start_the_world();
-    return old;
-}
 
 int runtime_num_goroutine(void)
 {
     /* Ps that died in procresize handed their counts to P0. */
-    int64_t n = atomic_load(&ngoroutines);
+    int64_t n = atomic_load(&sched__ngoroutines);
     int32_t np = atomic_load(&sched__gomaxprocs);
     for (int32_t i = 0; i < np; i++)
         n += __atomic_load_n(&sched__allp[i]->ngoroutines, __ATOMIC_RELAXED);
@@ -1311,7 +994,7 @@ static _Noreturn void mainexit_m(g_t *gp)
     atomic_store(&gp->status, G_DEAD);
     gcount_add(m->p, -1);
     /* Every other goroutine stops at its next safe point. */
-    preemptall();
+    sched__preemptall();
     /* Wake M0 wherever it sleeps so it can return from runtime_main. */
     if (m != &sched__m0) {
         runtime__lock(&sched__sched.lock);
@@ -1326,7 +1009,7 @@ static _Noreturn void mainexit_m(g_t *gp)
         runtime__unlock(&sched__sched.lock);
         sched__timer_wake(1);
     }
-    mexit_forever();
+    sched__mexit_forever();
 }
 
 /* g0: a goroutine came back from a system call after main returned. */
@@ -1334,7 +1017,7 @@ static _Noreturn void exiting_m(g_t *gp)
 {
     sched__getm()->curg = NULL;
     gp->m = NULL;
-    mexit_forever();
+    sched__mexit_forever();
 }
 
 void sched__leave_if_exiting(void)
@@ -1390,7 +1073,7 @@ int runtime_main(int (*main_fn)(int argc, char **argv), int argc, char **argv)
     if (runtime__debug.gomaxprocs_env > 0)
         procs = runtime__debug.gomaxprocs_env;
     runtime__lock(&sched__sched.lock);
-    p_t *runnable = procresize(procs);
+    p_t *runnable = sched__procresize(procs);
     runtime__unlock(&sched__sched.lock);
     runtime__assert(runnable == NULL);
 
