@@ -106,11 +106,11 @@ static inline void gt_child(gt_result_t *r, int (*fn)(int, char **),
     r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* gt_child into a fresh malloc'd result (20 s limit); the caller frees it. */
+/* gt_child into a fresh malloc'd result (30 s limit); the caller frees it. */
 static inline gt_result_t *gt_child_new(int (*fn)(int, char **), const char *const *env)
 {
     gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, fn, env, 20000);
+    gt_child(r, fn, env, 30000);
     return r;
 }
 

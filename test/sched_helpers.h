@@ -101,11 +101,12 @@ static inline int gt_yield_until(_Atomic int *flag, int64_t ms)
     return atomic_load(flag);
 }
 
-/* Waits (at most 5 s) until n goroutines started with fn are parked or in
- * a system call: a dump taken before that would show them running. */
+/* Waits (at most 15 s, for a loaded machine) until n goroutines started
+ * with fn are parked or in a system call: a dump taken before that would
+ * show them running. */
 static inline void gt_wait_parked(void (*fn)(void *), int n)
 {
-    for (int tries = 0; tries < 5000; tries++) {
+    for (int tries = 0; tries < 15000; tries++) {
         int k = 0;
         size_t len = atomic_load(&sched__allglen);
         for (size_t i = 0; i < len; i++) {
