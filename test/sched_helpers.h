@@ -17,6 +17,7 @@
 #define GORT_TEST_SCHED_HELPERS_H
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -118,6 +119,14 @@ static inline void gt_wait_parked(void (*fn)(void *), int n)
         if (k >= n)
             return;
         time_sleep(TIME_MILLISECOND);
+    }
+    /* Leave a trace for whoever reads a failing test's output. */
+    size_t len = atomic_load(&sched__allglen);
+    for (size_t i = 0; i < len; i++) {
+        g_t *gp = sched__allgs[i];
+        if (gp && gp->fn == fn)
+            fprintf(stderr, "gt_wait_parked: goroutine %lld still in status %u after 15 s\n",
+                    (long long)gp->goid, atomic_load(&gp->status));
     }
 }
 
