@@ -388,6 +388,17 @@ GORT_HIDDEN void sched__go_system(void (*fn)(void *), void *arg);
 /* Allocates a G together with its stack: the descriptor lives at the top
  * of the stack mapping, so a parked goroutine costs one touched page. */
 GORT_HIDDEN g_t *sched__stackalloc_g(size_t stack_size);
+/* The word at the very top of gp's slot: the canary of the slot above
+ * (or an unused word, set the same). Computed from gp's address alone:
+ * the descriptor itself may be what an overflow from above trashed. */
+static inline uint64_t *sched__canary_above(g_t *gp)
+{
+    uintptr_t top = ((uintptr_t)gp + sizeof(g_t) + 64 + 4095) & ~(uintptr_t)4095;
+    return (uint64_t *)(top - sizeof(uint64_t));
+}
+/* Throws "stack overflow" if the goroutine above gp overran into it: gp's
+ * saved context can no longer be trusted. Checked before resuming gp. */
+GORT_HIDDEN void sched__stackcheck_above(g_t *gp);
 /* Checks the canary at the stack's low end; throws on overflow. */
 GORT_HIDDEN void sched__stackcheck(g_t *gp);
 GORT_HIDDEN extern size_t sched__stack_size;       /* for new goroutines */

@@ -646,6 +646,7 @@ _Noreturn void sched__mexit_forever(void)
 _Noreturn void sched__execute(g_t *gp, bool inherit)
 {
     m_t *m = sched__getm();
+    sched__stackcheck_above(gp);
     m->curg = gp;
     gp->m = m;
     atomic_store_explicit(&gp->status, G_RUNNING, memory_order_release);

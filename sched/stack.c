@@ -142,6 +142,10 @@ g_t *sched__stackalloc_g(size_t size)
         g->canary = (uint64_t *)(slot - sizeof(uint64_t));
         *g->canary = STACK_CANARY;
     }
+    /* The last word of the slot: the canary of the slot above, next to our
+     * descriptor. An overflow from above crosses it before it reaches our
+     * descriptor and saved registers (sched__stackcheck_above). */
+    *sched__canary_above(g) = STACK_CANARY;
     return g;
 }
 
@@ -153,6 +157,16 @@ void sched__stackcheck(g_t *gp)
                         "runtime: goroutine %lld: stack=[%#lx, %#lx] canary overwritten\n",
                         gp->stacksize, (long long)gp->goid,
                         (unsigned long)gp->stack_lo, (unsigned long)gp->stack_hi);
+        runtime__throw("stack overflow");
+    }
+}
+
+void sched__stackcheck_above(g_t *gp)
+{
+    if (unlikely(*sched__canary_above(gp) != STACK_CANARY)) {
+        runtime__printf("runtime: goroutine stack exceeds its limit: the goroutine "
+                        "whose stack lies above goroutine %p's overran into it\n",
+                        (void *)gp);
         runtime__throw("stack overflow");
     }
 }

@@ -98,6 +98,7 @@ static _Noreturn void exitsyscall0(g_t *gp)
         m->curg = gp;
         gp->m = m;
         atomic_store(&gp->status, G_RUNNING);
+        sched__stackcheck_above(gp);
         sched__gogo(gp->sp);
     }
     if (m->lockedg == gp)

@@ -168,3 +168,38 @@ Test(sched_stack, env_stack_size, .timeout = 30)
     cr_assert_eq(r->status, 0, "status %d; output:\n%s", r->status, r->out);
     free(r);
 }
+
+/* A goroutine whose slot was overrun from above (the canary word next to
+ * its descriptor is gone) is never resumed from its untrustworthy saved
+ * context: resuming it reports a stack overflow. Simulated by breaking
+ * the word by hand while the goroutine is parked. */
+static gt_gate_t victim_gate;
+static g_t *victim_g;
+static _Atomic int victim_resumed;
+
+static void victim(void *arg)
+{
+    victim_g = sched__getg();
+    gt_gate_wait(&victim_gate);
+    atomic_store(&victim_resumed, 1);
+}
+
+static int main_overrun_from_above(int argc, char **argv)
+{
+    go(victim, NULL);
+    while (victim_g == NULL || atomic_load(&victim_g->status) != G_WAITING)
+        runtime_gosched();
+    *sched__canary_above(victim_g) = 0;   /* what an overflow from above does */
+    gt_gate_open(&victim_gate);
+    time_sleep(2 * TIME_SECOND);
+    return atomic_load(&victim_resumed) ? 3 : 4;
+}
+
+Test(sched_stack, overrun_from_above_is_reported, .timeout = 30)
+{
+    gt_result_t *r = malloc(sizeof *r);
+    gt_child(r, main_overrun_from_above, NULL, 20000);
+    cr_assert_eq(r->status, 2, "status %d; output:\n%.2000s", r->status, r->out);
+    cr_assert_not_null(strstr(r->out, "fatal error: stack overflow"), "%.2000s", r->out);
+    free(r);
+}

@@ -7,7 +7,8 @@ for t in "$@"; do
     out=$(timeout 240 "$t" --jobs=2 2>&1); rc=$?
     syn=$(printf '%s\n' "$out" | grep 'Synthesis:' | tail -n 1)
     if [ $rc -ne 0 ] || [ -z "$syn" ]; then
-        printf '%s\n' "$out" | grep -v '^\[----\]   \|^$' | tail -n 40
+        # The failing tests' own lines, with Criterion's messages.
+        printf '%s\n' "$out" | grep -v '^\[RUN \]\|^\[PASS\]\|^\[SKIP\]\|^\[----\] *$\|^$' | head -n 200
         status=1
     fi
     tested=$(printf '%s' "$syn" | sed -n 's/.*Tested: \([0-9]*\).*/\1/p')
