@@ -114,4 +114,13 @@ static inline gt_result_t *gt_child_new(int (*fn)(int, char **), const char *con
     return r;
 }
 
+/* Sleeps the thread for the whole of us microseconds: a signal (the
+ * runtime's preemption signal among them) makes usleep/sleep return early
+ * with EINTR, as for any C program that handles signals. */
+static inline void gt_usleep_full(long us)
+{
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
 #endif

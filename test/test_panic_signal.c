@@ -275,7 +275,8 @@ static NOINLINE void in_wait(void *arg) { sync_waitgroup_wait(&never_wg); KEEP_F
 static NOINLINE void in_syscall(void *arg)
 {
     runtime_entersyscall();
-    sleep(3600);
+    for (;;)
+        sleep(3600);   /* a signal may cut a sleep short: stay */
     runtime_exitsyscall();
     KEEP_FRAME();
 }

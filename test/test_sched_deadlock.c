@@ -100,7 +100,7 @@ static gt_gate_t main_gate;
 static void waker_after_syscall(void *arg)
 {
     runtime_entersyscall();
-    usleep(300 * 1000);
+    gt_usleep_full(300 * 1000);
     runtime_exitsyscall();
     gt_gate_open(&main_gate);
 }

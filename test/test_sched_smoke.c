@@ -67,7 +67,7 @@ static int body_block(int argc, char **argv)
     runtime_gomaxprocs(1);
     go(during_block, NULL);
     runtime_entersyscallblock();
-    usleep(100 * 1000);
+    gt_usleep_full(100 * 1000);
     int seen = atomic_load(&ran_during_block);
     runtime_exitsyscall();
     GT_CHECK(seen, "the other goroutine did not run while main was blocked");
@@ -126,7 +126,7 @@ static void in_syscall(void *arg)
 {
     (void)arg;
     runtime_entersyscall();
-    usleep(100 * 1000);
+    gt_usleep_full(100 * 1000);
     runtime_exitsyscall();
     atomic_store(&after_syscall, 1);
 }

@@ -28,7 +28,7 @@ static void sleeper(void *arg)
     atomic_store(&in_call, 1);
     int64_t before = atomic_load(&progress);
     runtime_entersyscall();
-    usleep(200 * 1000);
+    gt_usleep_full(200 * 1000);
     runtime_exitsyscall();
     atomic_store(&progress_during, atomic_load(&progress) - before);
     atomic_store(&call_done, 1);
@@ -116,7 +116,7 @@ static void short_sleeper(void *arg)
     int m = atomic_load(&max_inside);
     while (now > m && !atomic_compare_exchange_weak(&max_inside, &m, now)) {}
     runtime_entersyscall();
-    usleep(100 * 1000);
+    gt_usleep_full(100 * 1000);
     runtime_exitsyscall();
     atomic_fetch_sub(&inside, 1);
     gt_count_done(&left);
