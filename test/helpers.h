@@ -59,6 +59,34 @@ typedef struct {
     size_t len;
 } gt_result_t;
 
+/* Reads fd (a child's stdout+stderr) into r until EOF or timeout_ms (then
+ * kills pid: status 128+SIGKILL), closes fd and reaps pid into r->status. */
+static inline void gt_collect(gt_result_t *r, pid_t pid, int fd, int timeout_ms)
+{
+    r->len = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long el = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        if (el >= timeout_ms) { kill(pid, SIGKILL); break; }
+        struct pollfd p = {fd, POLLIN, 0};
+        int n = poll(&p, 1, (int)(timeout_ms - el));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) continue;
+        ssize_t k = read(fd, r->out + r->len, sizeof r->out - 1 - r->len);
+        if (k <= 0) break;
+        r->len += (size_t)k;
+        if (r->len == sizeof r->out - 1) break;
+    }
+    r->out[r->len] = 0;
+    close(fd);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 /* Forks; the child sets env ("NAME=value" strings, NULL-terminated), runs
  * fn under runtime_main and exits with its value. Waits at most timeout_ms
  * (then kills the child: status 128+SIGKILL). */
@@ -82,28 +110,7 @@ static inline void gt_child(gt_result_t *r, int (*fn)(int, char **),
         _exit(rc);
     }
     close(pfd[1]);
-    r->len = 0;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        struct timespec t1;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        long el = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-        if (el >= timeout_ms) { kill(pid, SIGKILL); break; }
-        struct pollfd p = {pfd[0], POLLIN, 0};
-        int n = poll(&p, 1, (int)(timeout_ms - el));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) continue;
-        ssize_t k = read(pfd[0], r->out + r->len, sizeof r->out - 1 - r->len);
-        if (k <= 0) break;
-        r->len += (size_t)k;
-        if (r->len == sizeof r->out - 1) break;
-    }
-    r->out[r->len] = 0;
-    close(pfd[0]);
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    gt_collect(r, pid, pfd[0], timeout_ms);
 }
 
 /* gt_child into a fresh malloc'd result (30 s limit); the caller frees it. */

@@ -140,30 +140,7 @@ static void run_capture(gt_result_t *r, char *const argv[], int timeout_ms)
         _exit(127);
     }
     close(pfd[1]);
-    r->len = 0;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        struct timespec t1;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        long el = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-        if (el >= timeout_ms) { kill(pid, SIGKILL); break; }
-        struct pollfd p = {pfd[0], POLLIN, 0};
-        int k = poll(&p, 1, (int)(timeout_ms - el));
-        if (k <= 0)
-            continue;
-        ssize_t got = read(pfd[0], r->out + r->len, sizeof r->out - 1 - r->len);
-        if (got <= 0)
-            break;
-        r->len += (size_t)got;
-        if (r->len == sizeof r->out - 1)
-            break;
-    }
-    r->out[r->len] = 0;
-    close(pfd[0]);
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    gt_collect(r, pid, pfd[0], timeout_ms);
 }
 
 /* Reads one line from fd within timeout_ms; false on timeout or EOF. */
