@@ -106,6 +106,8 @@ static void scan_g(g_t *g, void *arg)
     gc__mark_ptr(ctx->w, (uintptr_t)g->param);
     gc__mark_ptr(ctx->w, (uintptr_t)g->frame);
     gc__mark_ptr(ctx->w, (uintptr_t)g->panic);
+    if (g->unstarted)
+        return;   /* no stack yet: its arg is all it holds */
     uintptr_t lo;
     if (g == ctx->self) {
         lo = ctx->sp_self;

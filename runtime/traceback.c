@@ -580,10 +580,34 @@ void runtime__traceback_context(tb_sink_t *s, g_t *gp, const ucontext_t *uc,
     trace_context(s, gp, &copy, exact);
 }
 
+/* A goroutine that never ran: its entry function, as Go shows startpc. */
+static void print_entry(tb_sink_t *s, g_t *gp)
+{
+    syminfo_t si;
+    uintptr_t pc = (uintptr_t)gp->fn;
+    sink_funcname(s, symbolize(pc, &si) ? si.name : "?");
+    runtime__sink_str(s, "(...)\n\t");
+    lineinfo_t li;
+    lineinfo(pc, &li);
+    if (li.n > 0) {
+        runtime__sink_str(s, li.f[li.n - 1].file);
+        runtime__sink_str(s, ":");
+        runtime__sink_dec(s, li.f[li.n - 1].line);
+    } else {
+        sink_module(s, pc);
+    }
+    runtime__sink_str(s, "\n");
+    print_created_by(s, gp);
+}
+
 /* Prints a switched-out goroutine from the registers sched__mcall saved. */
 static void traceback_parked(tb_sink_t *s, g_t *gp)
 {
     uintptr_t sp = gp->sp;
+    if (gp->unstarted) {
+        print_entry(s, gp);
+        return;
+    }
     if (sp < gp->stack_lo || sp + 64 > gp->stack_hi) {
         runtime__sink_str(s, "\tstack unavailable (sp=");
         runtime__sink_hex(s, sp);
@@ -592,22 +616,7 @@ static void traceback_parked(tb_sink_t *s, g_t *gp)
     }
     const uintptr_t *r = (const uintptr_t *)sp;
     if (r[7] == (uintptr_t)sched__gostart) {
-        /* Never ran: show its entry function, as Go shows startpc. */
-        syminfo_t si;
-        uintptr_t pc = (uintptr_t)gp->fn;
-        sink_funcname(s, symbolize(pc, &si) ? si.name : "?");
-        runtime__sink_str(s, "(...)\n\t");
-        lineinfo_t li;
-        lineinfo(pc, &li);
-        if (li.n > 0) {
-            runtime__sink_str(s, li.f[li.n - 1].file);
-            runtime__sink_str(s, ":");
-            runtime__sink_dec(s, li.f[li.n - 1].line);
-        } else {
-            sink_module(s, pc);
-        }
-        runtime__sink_str(s, "\n");
-        print_created_by(s, gp);
+        print_entry(s, gp);
         return;
     }
     ucontext_t uc;

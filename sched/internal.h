@@ -41,6 +41,7 @@ struct sched_timer;
 /* ------------------------------------------------------------------ */
 
 #define SCHED_RUNQ_SIZE        256          /* per-P local run queue */
+#define SCHED_UCACHE           128          /* per-P cache of unstarted Gs */
 #define SCHED_GLOBAL_TICK      61           /* schedticks between global checks */
 #define SCHED_MAX_THREADS      10000        /* default thread cap */
 #define SCHED_DEFAULT_STACK    (64 * 1024)  /* default goroutine stack */
@@ -63,24 +64,28 @@ enum {
     G_DEAD = 6,     /* exited, on a free list (Go's number) */
 };
 
-/* The layout of the first field is known to arch/amd64.S: sp at offset 0. */
+/* The layout of the first field is known to arch/amd64.S: sp at offset 0.
+ * The first 64 bytes hold everything a G that has not started needs (see
+ * "unstarted Gs" in sched/galloc.c): such a G costs one cache line. */
 struct g {
     uintptr_t sp;                  /* saved stack pointer while switched out */
+    _Atomic uint32_t status;
+    bool system;                   /* runtime goroutine: not counted, not in checkdead */
+    bool unstarted;                /* stackless: bound to a stack when first run */
+    int64_t goid;
+    void (*fn)(void *);            /* entry */
+    void *arg;
+    uintptr_t gopc;                /* PC of the go() caller (traceback) */
+    g_t *schedlink;                /* run queue / free list link */
+    m_t *lockedm;                  /* LockOSThread (always NULL while unstarted) */
+
     uintptr_t stack_lo, stack_hi;  /* usable stack [lo, hi) */
     uintptr_t stack_base;          /* mapping base of the stack (guard below lo) */
     size_t stacksize;              /* requested size: reuse only for the same size */
     uint64_t *canary;              /* overflow canary of an unguarded stack, or NULL */
-    bool system;                   /* runtime goroutine: not counted, not in checkdead */
-    _Atomic uint32_t status;
-    int64_t goid;
     m_t *m;                        /* M running this G, or NULL */
-    m_t *lockedm;                  /* LockOSThread */
-    g_t *schedlink;                /* run queue / free list link */
     g_t *gfreebatch;               /* global free list: next batch */
     int32_t gfreebatchn;           /* Gs in the batch this G heads */
-    void (*fn)(void *);            /* entry */
-    void *arg;
-    uintptr_t gopc;                /* PC of the go() caller (traceback) */
     const char *waitreason;        /* Go's wait-reason string while parked */
     int64_t waitsince;             /* nanotime when it parked */
     _Atomic bool preempt;          /* cooperative preemption request */
@@ -173,9 +178,11 @@ struct p {
     int64_t goidcache, goidcacheend;  /* goroutine ids reserved for this P */
     int64_t ngoroutines;           /* user Gs born minus dead on this P */
 
-    /* free Gs of this P */
-    g_t *gfree;
+    /* free Gs of this P (sched/galloc.c) */
+    g_t *gfree;                    /* stack Gs, hottest first */
     int32_t gfreecnt;
+    int32_t nucache;
+    g_t *ucache[SCHED_UCACHE];     /* unstarted Gs */
 
     /* timers (sched/timer.c) */
     runtime_lock_t timerslock;
@@ -376,6 +383,22 @@ GORT_HIDDEN void sched__start_the_world(void);
 /* Calls fn(g, arg) for every G ever created (dead ones included; check
  * status). Takes sched__allglock. */
 GORT_HIDDEN void sched__for_each_g(void (*fn)(g_t *, void *), void *arg);
+
+/* ------------------------------------------------------------------ */
+/* G descriptors (sched/galloc.c)                                      */
+/* ------------------------------------------------------------------ */
+
+/* A runnable, unstarted G for fn(arg) (p: the current M's P, or NULL);
+ * not queued, not counted. */
+GORT_HIDDEN g_t *sched__newg(p_t *p, void (*fn)(void *), void *arg,
+                             bool system, uintptr_t pc);
+/* g0, holding p. Moves unstarted ug onto a stack G (p's hottest free one)
+ * and returns that G, runnable; ug goes back to the pool. */
+GORT_HIDDEN g_t *sched__gstart(p_t *p, g_t *ug);
+/* g0, holding p. Puts a dead stack G on p's free list. */
+GORT_HIDDEN void sched__gfput(p_t *p, g_t *gp);
+/* Moves p's cached unstarted Gs to the pool (P dying). */
+GORT_HIDDEN void sched__ucache_flush(p_t *p);
 
 /* Starts a system goroutine (not counted by NumGoroutine, not in
  * deadlock detection). */

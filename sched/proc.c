@@ -32,7 +32,6 @@
 #include "internal.h"
 
 #define SCHED_STEAL_TRIES    4
-#define SCHED_GFREE_LOCAL    64     /* per-P free G cache before spilling */
 #define SCHED_M_STACK        (1 << 20)
 
 sched_t sched__sched;
@@ -43,12 +42,7 @@ m_t sched__m0;
 _Atomic bool sched__started;
 __thread m_t *sched__tls_m __attribute__((tls_model("initial-exec")));
 
-runtime_lock_t sched__allglock;
-g_t **sched__allgs;
-_Atomic size_t sched__allglen;
-static size_t allgcap;
 
-static _Atomic int64_t goidgen;
 _Atomic int64_t sched__coarsenow;       /* nanotime, refreshed by sysmon */
 static runtime_note_t timernote;        /* the timer sleeper's note */
 static _Atomic int64_t timersleepuntil; /* 0: no M sleeps for timers */
@@ -56,107 +50,6 @@ static _Atomic int32_t ngsys;           /* live system goroutines */
 _Atomic int32_t sched__ngoroutines;     /* live user Gs not counted per P */
 
 static void mstart1(void);
-
-/* ------------------------------------------------------------------ */
-/* G bookkeeping                                                       */
-/* ------------------------------------------------------------------ */
-
-/* Adds a new G to allgs (for GC and tracebacks). */
-static void allgadd(g_t *gp)
-{
-    runtime__lock(&sched__allglock);
-    size_t n = atomic_load(&sched__allglen);
-    if (n == allgcap) {
-        size_t ncap = allgcap ? allgcap * 2 : 1024;
-        g_t **na = runtime__malloc(ncap * sizeof(g_t *));
-        if (n)
-            memcpy(na, sched__allgs, n * sizeof(g_t *));
-        /* The old array is kept: readers without the lock may hold it. */
-        sched__allgs = na;
-        allgcap = ncap;
-    }
-    sched__allgs[n] = gp;
-    atomic_store(&sched__allglen, n + 1);
-    runtime__unlock(&sched__allglock);
-}
-
-void sched__for_each_g(void (*fn)(g_t *, void *), void *arg)
-{
-    runtime__lock(&sched__allglock);
-    size_t n = atomic_load(&sched__allglen);
-    for (size_t i = 0; i < n; i++)
-        fn(sched__allgs[i], arg);
-    runtime__unlock(&sched__allglock);
-}
-
-/* The global free list is a stack of batches of SCHED_GFREE_BATCH dead
- * Gs: each batch is a schedlink chain whose head carries the link to the
- * next batch and the count, so moving a batch between a P and the global
- * list touches one G. */
-#define SCHED_GFREE_BATCH (SCHED_GFREE_LOCAL / 2)
-
-/* Returns a dead G for reuse, from p's cache or a global batch. */
-static g_t *gfget(p_t *p)
-{
-    if ((p == NULL || p->gfree == NULL) && sched__sched.gfree) {
-        runtime__lock(&sched__sched.gflock);
-        g_t *b = sched__sched.gfree;
-        if (b) {
-            sched__sched.gfree = b->gfreebatch;
-            sched__sched.ngfree -= b->gfreebatchn;
-        }
-        runtime__unlock(&sched__sched.gflock);
-        if (b && p) {
-            p->gfree = b;
-            p->gfreecnt = b->gfreebatchn;
-        } else if (b) {
-            /* No P to keep the rest: return them as a smaller batch. */
-            g_t *rest = b->schedlink;
-            if (rest) {
-                rest->gfreebatchn = b->gfreebatchn - 1;
-                runtime__lock(&sched__sched.gflock);
-                rest->gfreebatch = sched__sched.gfree;
-                sched__sched.gfree = rest;
-                sched__sched.ngfree += rest->gfreebatchn;
-                runtime__unlock(&sched__sched.gflock);
-            }
-            return b;
-        }
-    }
-    if (p == NULL)
-        return NULL;
-    g_t *gp = p->gfree;
-    if (gp) {
-        p->gfree = gp->schedlink;
-        p->gfreecnt--;
-    }
-    return gp;
-}
-
-/* Pushes a chain of n dead Gs (head..., linked by schedlink) as a batch. */
-void sched__gfree_pushbatch(g_t *head, int32_t n)
-{
-    head->gfreebatchn = n;
-    runtime__lock(&sched__sched.gflock);
-    head->gfreebatch = sched__sched.gfree;
-    sched__sched.gfree = head;
-    sched__sched.ngfree += n;
-    runtime__unlock(&sched__sched.gflock);
-}
-
-/* Puts a dead G on p's free cache; a full cache goes global as a batch,
- * keeping the most recently freed (cache-hot) G local. */
-static void gfput(p_t *p, g_t *gp)
-{
-    if (p->gfreecnt >= SCHED_GFREE_LOCAL) {
-        sched__gfree_pushbatch(p->gfree, p->gfreecnt);
-        p->gfree = NULL;
-        p->gfreecnt = 0;
-    }
-    gp->schedlink = p->gfree;
-    p->gfree = gp;
-    p->gfreecnt++;
-}
 
 /* Counts a user goroutine born (+1) or dead (-1): per P when there is
  * one, so that spawning Ps share no cache line; NumGoroutine sums. */
@@ -168,83 +61,28 @@ static void gcount_add(p_t *p, int d)
         atomic_fetch_add(&sched__ngoroutines, d);
 }
 
-/* Lays out a fresh context on gp's stack so that gogo enters gostart. */
-static void gcontext_init(g_t *gp)
-{
-    uintptr_t *sp = (uintptr_t *)((gp->stack_hi - 80) & ~(uintptr_t)15);
-    sp[0] = 0x1F80 | ((uintptr_t)0x037F << 32);   /* MXCSR, x87 CW defaults */
-    for (int i = 1; i <= 6; i++)
-        sp[i] = 0;                                /* r15..rbp */
-    sp[7] = (uintptr_t)sched__gostart;            /* return address */
-    gp->sp = (uintptr_t)sp;
-}
-
-#define SCHED_GOID_BATCH 16   /* goroutine ids a P takes at once */
-
-/* A fresh goroutine id: from the P's cached batch, so that Ps spawning
- * concurrently do not fight over one counter. */
-static int64_t newgoid(p_t *p)
-{
-    if (p == NULL)
-        return atomic_fetch_add_explicit(&goidgen, 1, memory_order_relaxed) + 1;
-    if (p->goidcache == p->goidcacheend) {
-        p->goidcache = atomic_fetch_add_explicit(&goidgen, SCHED_GOID_BATCH,
-                                                 memory_order_relaxed) + 1;
-        p->goidcacheend = p->goidcache + SCHED_GOID_BATCH;
-    }
-    return p->goidcache++;
-}
-
-/* Creates a runnable G for fn(arg); does not queue it. */
-static g_t *newproc1(void (*fn)(void *), void *arg, bool system, uintptr_t pc)
-{
-    m_t *m = sched__getm();
-    p_t *p = m ? m->p : NULL;
-    g_t *gp = gfget(p);
-    if (gp && gp->stacksize != sched__stack_size)
-        gp = NULL;   /* stack size changed: the old G stays dead */
-    if (gp == NULL) {
-        gp = sched__stackalloc_g(sched__stack_size);
-        atomic_store(&gp->status, G_DEAD);
-        allgadd(gp);
-        atomic_fetch_add(&sched__stack_inuse, gp->stacksize);
-    }
-    gp->fn = fn;
-    gp->arg = arg;
-    gp->gopc = pc;
-    gp->system = system;
-    gp->goid = newgoid(p);
-    gp->waitreason = NULL;
-    gp->lockedm = NULL;
-    gp->frame = NULL;
-    gp->panic = NULL;
-    gp->goexiting = false;
-    gp->waiting = NULL;
-    gp->param = NULL;
-    atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
-    gcontext_init(gp);
-    if (system)
-        atomic_fetch_add(&ngsys, 1);
-    else
-        gcount_add(p, 1);
-    atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
-    return gp;
-}
-
 /* Queues a new G: runnext of this P, or the global queue off a P. */
 static void newproc(void (*fn)(void *), void *arg, bool system, uintptr_t pc)
 {
     if (!atomic_load(&sched__started))
         runtime__misuse("go() called before runtime_main started the runtime");
-    g_t *gp = newproc1(fn, arg, system, pc);
     m_t *m = sched__getm();
-    if (m && m->p) {
-        m->locks++;   /* stay on this P while touching its queue */
-        sched__runqput(m->p, gp, true);
+    if (m)
+        m->locks++;   /* stay on this P while using its caches and queue */
+    p_t *p = m ? m->p : NULL;
+    g_t *gp = sched__newg(p, fn, arg, system, pc);
+    if (system)
+        atomic_fetch_add(&ngsys, 1);
+    else
+        gcount_add(p, 1);
+    if (p) {
+        sched__runqput(p, gp, true);
         m->locks--;
         sched__wakep();
     } else {
-        if (!m)
+        if (m)
+            m->locks--;
+        else
             atomic_store(&sched__sched.nforeign, 1);
         sched__globrunqput_nop(gp);
     }
@@ -646,6 +484,8 @@ _Noreturn void sched__mexit_forever(void)
 _Noreturn void sched__execute(g_t *gp, bool inherit)
 {
     m_t *m = sched__getm();
+    if (gp->unstarted)
+        gp = sched__gstart(m->p, gp);
     sched__stackcheck_above(gp);
     m->curg = gp;
     gp->m = m;
@@ -964,7 +804,7 @@ static _Noreturn void goexit0(g_t *gp)
     }
     gp->fn = NULL;
     gp->arg = NULL;
-    gfput(m->p, gp);
+    sched__gfput(m->p, gp);
     sched__schedule();
 }
 

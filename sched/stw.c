@@ -156,6 +156,7 @@ p_t *sched__procresize(int32_t nprocs)
             sched__gfree_pushbatch(p->gfree, p->gfreecnt);
         p->gfree = NULL;
         p->gfreecnt = 0;
+        sched__ucache_flush(p);
         gc__p_destroy(p);
         atomic_fetch_add(&sched__ngoroutines, p->ngoroutines);
         p->ngoroutines = 0;

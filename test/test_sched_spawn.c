@@ -254,3 +254,75 @@ Test(sched_spawn, go_nil_func_is_fatal, .timeout = 30)
                        "output:\n%s", r->out);
     free(r);
 }
+
+/* ---- goroutines that have not started --------------------------------- */
+
+/* A queued goroutine has no stack until it first runs (sched/galloc.c):
+ * 100,000 of them, queued at GOMAXPROCS=1 by a main that does not yield
+ * (sysmon may preempt it once or twice), cost a descriptor each, far
+ * below the page a started one needs. */
+#define NQUEUED 100000
+static gt_count_t queued_left;
+static _Atomic int64_t queued_sum;
+
+static void queued(void *arg)
+{
+    atomic_fetch_add(&queued_sum, (int64_t)(intptr_t)arg);
+    gt_count_done(&queued_left);
+}
+
+static long status_kib(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    size_t k = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, k) && sscanf(line + k, " %ld kB", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+static int main_queued_cheap(int argc, char **argv)
+{
+    runtime_gomaxprocs(1);
+    gt_count_init(&queued_left, NQUEUED);
+    long before = status_kib("VmRSS:");
+    for (intptr_t i = 0; i < NQUEUED; i++)
+        go(queued, (void *)i);
+    long grown = status_kib("VmRSS:") - before;
+    double per = grown * 1024.0 / NQUEUED;
+    GT_CHECK(per < 1024, "%.0f bytes per queued goroutine (a stack page is 4096)", per);
+    gt_count_wait(&queued_left);
+    GT_CHECK(atomic_load(&queued_sum) == (int64_t)NQUEUED * (NQUEUED - 1) / 2);
+    return 0;
+}
+
+Test(sched_spawn, queued_goroutines_have_no_stack, .timeout = 30)
+{
+    gt_run(main_queued_cheap);
+}
+
+/* GOTRACEBACK=all shows a goroutine that never ran with its entry
+ * function and its creator, as Go shows startpc. */
+static void never_started(void *arg) { (void)arg; }
+
+static int main_dump_unstarted(int argc, char **argv)
+{
+    runtime_gomaxprocs(1);
+    go(never_started, NULL);
+    go_panic("dump");
+    return 0;
+}
+
+Test(sched_spawn, unstarted_goroutine_in_traceback, .timeout = 30)
+{
+    static const char *const env[] = {"GOTRACEBACK=all", NULL};
+    gt_result_t *r = gt_child_new(main_dump_unstarted, env);
+    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
+    cr_assert_not_null(strstr(r->out, " [runnable]:\nnever_started(...)\n"), "%s", r->out);
+    cr_assert_not_null(strstr(r->out, "created by main_dump_unstarted\n\t"), "%s", r->out);
+    free(r);
+}

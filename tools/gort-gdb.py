@@ -251,6 +251,9 @@ runnable one is unwound from the context it saved when it switched out."""
     def _from_context(self, goid, g, cmd, from_tty):
         """goid is switched out: point the registers at its saved context."""
         sp = _ptr(g["sp"])
+        if int(g["unstarted"]):
+            raise gdb.GdbError("goroutine %d has not started yet (it will run %s)"
+                               % (goid, _funcname(_ptr(g["fn"]))))
         if sp == 0:
             raise gdb.GdbError("goroutine %d has no saved context" % goid)
         try:
