@@ -261,9 +261,10 @@ static g_t *uget(p_t *p)
         return urefill(NULL);
     if (unlikely(p->nucache == 0))
         urefill(p);
-    /* The next one was likely last written by the core that started it. */
-    if (p->nucache > 1)
-        __builtin_prefetch(p->ucache[p->nucache - 2], 1);
+    /* The next ones were likely last written by the core that started
+     * them: fetch ahead, so that go() stores into a line already here. */
+    if (p->nucache > SCHED_PREFETCH)
+        __builtin_prefetch(p->ucache[p->nucache - 1 - SCHED_PREFETCH], 1);
     return p->ucache[--p->nucache];
 }
 
@@ -306,8 +307,7 @@ static int64_t newgoid(p_t *p)
 
 g_t *sched__newg(p_t *p, void (*fn)(void *), void *arg, bool system, uintptr_t pc)
 {
-    g_t *gp = uget(p);
-    runtime__assert(gp->unstarted && atomic_load(&gp->status) == G_DEAD);
+    g_t *gp = uget(p);   /* dead and unstarted: not read, only written */
     gp->fn = fn;
     gp->arg = arg;
     gp->gopc = pc;

@@ -42,6 +42,7 @@ struct sched_timer;
 
 #define SCHED_RUNQ_SIZE        256          /* per-P local run queue */
 #define SCHED_UCACHE           128          /* per-P cache of unstarted Gs */
+#define SCHED_PREFETCH         4            /* Gs fetched ahead from queues and caches */
 #define SCHED_GLOBAL_TICK      61           /* schedticks between global checks */
 #define SCHED_MAX_THREADS      10000        /* default thread cap */
 #define SCHED_DEFAULT_STACK    (64 * 1024)  /* default goroutine stack */

@@ -92,10 +92,10 @@ g_t *sched__runqget(p_t *p, bool *inherit)
         g_t *gp = p->runq[h % SCHED_RUNQ_SIZE];
         if (atomic_compare_exchange_weak_explicit(&p->runqhead, &h, h + 1,
                 memory_order_release, memory_order_relaxed)) {
-            /* The next G's descriptor was likely written by the core that
-             * queued it: start fetching it while this one runs. */
-            if (h + 1 != t)
-                __builtin_prefetch(p->runq[(h + 1) % SCHED_RUNQ_SIZE], 1);
+            /* The Gs queued next were likely written by the core that
+             * created them: start fetching them while this one runs. */
+            if (t - h > SCHED_PREFETCH)
+                __builtin_prefetch(p->runq[(h + SCHED_PREFETCH) % SCHED_RUNQ_SIZE], 1);
             return gp;
         }
     }
