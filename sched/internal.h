@@ -42,6 +42,7 @@ struct sched_timer;
 
 #define SCHED_RUNQ_SIZE        256          /* per-P local run queue */
 #define SCHED_UCACHE           128          /* per-P cache of unstarted Gs */
+#define SCHED_YIELDQ_SIZE      128          /* per-P queue of yielded Gs */
 #define SCHED_PREFETCH         4            /* Gs fetched ahead from queues and caches */
 #define SCHED_GLOBAL_TICK      61           /* schedticks between global checks */
 #define SCHED_MAX_THREADS      10000        /* default thread cap */
@@ -175,6 +176,12 @@ struct p {
     _Atomic uint32_t runqtail;
     g_t *runq[SCHED_RUNQ_SIZE];
     _Atomic(g_t *) runnext;
+
+    /* Gs that yielded (Gosched, preemption) on this P: its lock-free share
+     * of the global queue, same protocol as runq (see sched/runq.c). */
+    _Atomic uint32_t yieldhead __attribute__((aligned(64)));
+    _Atomic uint32_t yieldtail;
+    g_t *yieldq[SCHED_YIELDQ_SIZE];
 
     int64_t goidcache, goidcacheend;  /* goroutine ids reserved for this P */
     int64_t ngoroutines;           /* user Gs born minus dead on this P */
@@ -328,7 +335,19 @@ GORT_HIDDEN g_t *sched__needg(const char *what);
 
 GORT_HIDDEN void sched__runqput(p_t *p, g_t *gp, bool next);
 GORT_HIDDEN g_t *sched__runqget(p_t *p, bool *inherit);
+/* No G in p's runnext, local queue or yield queue. */
 GORT_HIDDEN bool sched__runqempty(p_t *p);
+/* Owner only: queues a yielded G; false if the yield queue is full. */
+GORT_HIDDEN bool sched__yieldput(p_t *p, g_t *gp);
+/* Owner only: the oldest yielded G, or NULL. */
+GORT_HIDDEN g_t *sched__yieldget(p_t *p);
+/* True while p is the only P: nobody else can touch its queues, so the
+ * owner may use plain loads and stores (GOMAXPROCS changes only with the
+ * world stopped). */
+static inline bool sched__single_p(void)
+{
+    return atomic_load_explicit(&sched__gomaxprocs, memory_order_relaxed) == 1;
+}
 GORT_HIDDEN uint32_t sched__runqsteal(p_t *p, p_t *victim, bool stealnext, g_t **out);
 /* sched.lock held. */
 GORT_HIDDEN void sched__globrunqput(g_t *gp);

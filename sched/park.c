@@ -78,32 +78,39 @@ void sched__ready(g_t *gp, bool next)
     }
 }
 
-/* g0: puts gp on the global queue and schedules (Gosched, preemption).
+/* g0: queues gp as Gosched does and schedules (Gosched, preemption).
  * Go's Gosched goes through the global queue, not the local tail: that is
  * what lets a yielding G give way to Gs waiting globally (and what the
- * 61-tick fairness rule is measured against). */
+ * 61-tick fairness rule is measured against). Here gp goes to this P's
+ * yield queue, its share of the global queue (sched/runq.c); with no
+ * local work, nothing queued globally and no timer on this P (schedule
+ * runs those), the oldest yielded G runs at once (often gp itself), with
+ * no lock taken. */
 static _Noreturn void gosched_m(g_t *gp)
 {
     m_t *m = sched__getm();
+    p_t *p = m->p;
     sched__stackcheck(gp);
     atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
     m->curg = NULL;
     gp->m = NULL;
-    /* One trip through sched.lock: queue gp and, if this P has nothing
-     * local, take the next global G right away (often gp itself). */
-    p_t *p = m->p;
-    g_t *next = NULL;
+    if (m->lockedg == NULL && sched__yieldput(p, gp)) {
+        if (sched__sched.runqsize == 0 &&
+            atomic_load_explicit(&p->timer0when, memory_order_relaxed) == 0 &&
+            atomic_load_explicit(&p->runnext, memory_order_relaxed) == NULL &&
+            atomic_load_explicit(&p->runqhead, memory_order_relaxed) ==
+                atomic_load_explicit(&p->runqtail, memory_order_relaxed) &&
+            !atomic_load_explicit(&sched__sched.gcwaiting, memory_order_relaxed) &&
+            !atomic_load_explicit(&sched__sched.exiting, memory_order_relaxed)) {
+            g_t *next = sched__yieldget(p);
+            if (next)   /* never a locked G: those take the global path */
+                sched__execute(next, false);
+        }
+        sched__schedule();
+    }
     runtime__lock(&sched__sched.lock);
     sched__globrunqput(gp);
-    if (m->lockedg == NULL && sched__runqempty(p) &&
-        !atomic_load(&sched__sched.gcwaiting) && !atomic_load(&sched__sched.exiting))
-        next = sched__globrunqget(p, 0);
     runtime__unlock(&sched__sched.lock);
-    if (next) {
-        if (next->lockedm == NULL || next->lockedm == m)
-            sched__execute(next, false);
-        sched__runqput(p, next, true);   /* schedule hands it to its M */
-    }
     sched__schedule();
 }
 

@@ -636,6 +636,11 @@ top:
             return gp;
         }
     }
+    gp = sched__yieldget(p);
+    if (gp) {
+        *inherit = false;
+        return gp;
+    }
 
     /* Spin only while spinning Ms are fewer than half the busy Ps. */
     int32_t procs = atomic_load(&sched__gomaxprocs);
@@ -720,11 +725,16 @@ top:
 
     g_t *gp = NULL;
     bool inherit = false;
-    /* Fairness: every 61st tick, take from the global queue first. */
-    if (p->schedtick % SCHED_GLOBAL_TICK == 0 && sched__sched.runqsize > 0) {
-        runtime__lock(&sched__sched.lock);
-        gp = sched__globrunqget(p, 1);
-        runtime__unlock(&sched__sched.lock);
+    /* Fairness: every 61st tick, take from the global queue first (this
+     * P's yield queue being its share of it). */
+    if (p->schedtick % SCHED_GLOBAL_TICK == 0) {
+        if (sched__sched.runqsize > 0) {
+            runtime__lock(&sched__sched.lock);
+            gp = sched__globrunqget(p, 1);
+            runtime__unlock(&sched__sched.lock);
+        }
+        if (gp == NULL)
+            gp = sched__yieldget(p);
     }
     if (gp == NULL)
         gp = sched__runqget(p, &inherit);

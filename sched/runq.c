@@ -51,11 +51,13 @@ void sched__runqput(p_t *p, g_t *gp, bool next)
          * empty slot seen by the owner stays empty: fill it with a plain
          * release store, no locked instruction. */
         g_t *old = atomic_load_explicit(&p->runnext, memory_order_relaxed);
-        if (old == NULL) {
+        if (old == NULL || sched__single_p()) {
             atomic_store_explicit(&p->runnext, gp, memory_order_release);
-            return;
+            if (old == NULL)
+                return;
+        } else {
+            old = atomic_exchange_explicit(&p->runnext, gp, memory_order_acq_rel);
         }
-        old = atomic_exchange_explicit(&p->runnext, gp, memory_order_acq_rel);
         if (old == NULL)
             return;
         gp = old;
@@ -77,7 +79,13 @@ void sched__runqput(p_t *p, g_t *gp, bool next)
  * from runnext inherits the current time slice. */
 g_t *sched__runqget(p_t *p, bool *inherit)
 {
+    bool single = sched__single_p();
     g_t *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+    if (next && single) {
+        atomic_store_explicit(&p->runnext, NULL, memory_order_relaxed);
+        *inherit = true;
+        return next;
+    }
     if (next && atomic_compare_exchange_strong_explicit(&p->runnext, &next, NULL,
                     memory_order_acq_rel, memory_order_relaxed)) {
         *inherit = true;
@@ -90,6 +98,10 @@ g_t *sched__runqget(p_t *p, bool *inherit)
         if (t == h)
             return NULL;
         g_t *gp = p->runq[h % SCHED_RUNQ_SIZE];
+        if (single) {
+            atomic_store_explicit(&p->runqhead, h + 1, memory_order_release);
+            return gp;
+        }
         if (atomic_compare_exchange_weak_explicit(&p->runqhead, &h, h + 1,
                 memory_order_release, memory_order_relaxed)) {
             /* The Gs queued next were likely written by the core that
@@ -109,43 +121,102 @@ bool sched__runqempty(p_t *p)
         uint32_t h = atomic_load(&p->runqhead);
         uint32_t t = atomic_load(&p->runqtail);
         g_t *next = atomic_load(&p->runnext);
-        if (t == atomic_load(&p->runqtail))
-            return h == t && next == NULL;
+        if (t == atomic_load(&p->runqtail)) {
+            if (h != t || next != NULL)
+                return false;
+            break;
+        }
+    }
+    return atomic_load(&p->yieldhead) == atomic_load(&p->yieldtail);
+}
+
+/* ------------------------------------------------------------------ */
+/* yield queue                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Go's Gosched puts the G on the global queue, so that it runs after the
+ * P's local work, after Gs queued globally before it, and on any P that
+ * looks. Each P keeps the Gs yielded on it in a ring of its own instead:
+ * the global queue costs two locked instructions per yield (sched.lock in
+ * and out), this ring none for the owner's put and at most one CAS for
+ * its get. It is consulted where the global queue is: every 61st
+ * schedule, when the local queue is empty (after the global queue), and
+ * by every stealing P; runqempty counts it, so no P idles while it holds
+ * a G. A full ring sends the G to the global queue. */
+
+bool sched__yieldput(p_t *p, g_t *gp)
+{
+    uint32_t h = atomic_load_explicit(&p->yieldhead, memory_order_acquire);
+    uint32_t t = atomic_load_explicit(&p->yieldtail, memory_order_relaxed);
+    if (t - h >= SCHED_YIELDQ_SIZE)
+        return false;
+    p->yieldq[t % SCHED_YIELDQ_SIZE] = gp;
+    atomic_store_explicit(&p->yieldtail, t + 1, memory_order_release);
+    return true;
+}
+
+g_t *sched__yieldget(p_t *p)
+{
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&p->yieldhead, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&p->yieldtail, memory_order_relaxed);
+        if (t == h)
+            return NULL;
+        g_t *gp = p->yieldq[h % SCHED_YIELDQ_SIZE];
+        if (sched__single_p()) {
+            atomic_store_explicit(&p->yieldhead, h + 1, memory_order_release);
+            return gp;
+        }
+        if (atomic_compare_exchange_weak_explicit(&p->yieldhead, &h, h + 1,
+                memory_order_release, memory_order_relaxed))
+            return gp;
     }
 }
 
-/* Grabs half of victim's queue into out[]; returns the count. */
-static uint32_t runqgrab(p_t *victim, g_t **out, bool stealnext)
+/* Grabs half of a victim's ring (runq or yieldq) into out[]. */
+static uint32_t ringgrab(_Atomic uint32_t *head, _Atomic uint32_t *tail,
+                         g_t *const *ring, uint32_t size, g_t **out)
 {
     for (;;) {
-        uint32_t h = atomic_load_explicit(&victim->runqhead, memory_order_acquire);
-        uint32_t t = atomic_load_explicit(&victim->runqtail, memory_order_acquire);
+        uint32_t h = atomic_load_explicit(head, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(tail, memory_order_acquire);
         uint32_t n = t - h;
         n -= n / 2;
-        if (n == 0) {
-            if (stealnext) {
-                g_t *next = atomic_load(&victim->runnext);
-                /* A running victim is likely about to run its runnext (a
-                 * channel partner): give it a moment before taking it. */
-                if (next && atomic_load(&victim->status) == P_RUNNING) {
-                    usleep(SCHED_STEAL_NEXT_DELAY_US);
-                    next = atomic_load(&victim->runnext);
-                }
-                if (next && atomic_compare_exchange_strong(&victim->runnext, &next, NULL)) {
-                    out[0] = next;
-                    return 1;
-                }
-            }
+        if (n == 0)
             return 0;
-        }
-        if (n > SCHED_RUNQ_SIZE / 2)   /* inconsistent h/t read: retry */
+        if (n > size / 2)   /* inconsistent h/t read: retry */
             continue;
         for (uint32_t i = 0; i < n; i++)
-            out[i] = victim->runq[(h + i) % SCHED_RUNQ_SIZE];
-        if (atomic_compare_exchange_strong_explicit(&victim->runqhead, &h, h + n,
+            out[i] = ring[(h + i) % size];
+        if (atomic_compare_exchange_strong_explicit(head, &h, h + n,
                 memory_order_release, memory_order_relaxed))
             return n;
     }
+}
+
+/* Grabs half of victim's local queue, else half of its yield queue, else
+ * (with stealnext) its runnext, into out[]; returns the count. */
+static uint32_t runqgrab(p_t *victim, g_t **out, bool stealnext)
+{
+    uint32_t n = ringgrab(&victim->runqhead, &victim->runqtail, victim->runq,
+                          SCHED_RUNQ_SIZE, out);
+    if (n == 0)
+        n = ringgrab(&victim->yieldhead, &victim->yieldtail, victim->yieldq,
+                     SCHED_YIELDQ_SIZE, out);
+    if (n > 0 || !stealnext)
+        return n;
+    g_t *next = atomic_load(&victim->runnext);
+    /* A running victim is likely about to run its runnext (a channel
+     * partner): give it a moment before taking it. */
+    if (next && atomic_load(&victim->status) == P_RUNNING) {
+        usleep(SCHED_STEAL_NEXT_DELAY_US);
+        next = atomic_load(&victim->runnext);
+    }
+    if (next && atomic_compare_exchange_strong(&victim->runnext, &next, NULL)) {
+        out[0] = next;
+        return 1;
+    }
+    return 0;
 }
 
 /* Steals half of victim's queue into p's (empty) queue; returns one G to

@@ -151,6 +151,8 @@ p_t *sched__procresize(int32_t nprocs)
         g_t *gp;
         while ((gp = sched__runqget(p, &inh)) != NULL)
             sched__globrunqput(gp);
+        while ((gp = sched__yieldget(p)) != NULL)
+            sched__globrunqput(gp);
         sched__timers_move(p, m->p);
         if (p->gfree)
             sched__gfree_pushbatch(p->gfree, p->gfreecnt);

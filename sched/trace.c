@@ -20,13 +20,17 @@ void sched__schedtrace(bool detailed)
     runtime__lock(&sched__sched.lock);
     int32_t np = atomic_load(&sched__gomaxprocs);
     int32_t mcount = (int32_t)sched__sched.mnext;
+    /* Yielded Gs are globally queued in Go: count each P's yield queue. */
+    int32_t runqueue = sched__sched.runqsize;
+    for (int32_t i = 0; i < np; i++)
+        runqueue += (int32_t)(atomic_load(&sched__allp[i]->yieldtail) -
+                              atomic_load(&sched__allp[i]->yieldhead));
     char line[4096];
     int n = snprintf(line, sizeof line,
         "SCHED %" PRId64 "ms: gomaxprocs=%d idleprocs=%d threads=%d "
         "spinningthreads=%d idlethreads=%d runqueue=%d",
         (now - starttime) / 1000000, np, atomic_load(&sched__sched.npidle), mcount,
-        atomic_load(&sched__sched.nmspinning), sched__sched.nmidle,
-        sched__sched.runqsize);
+        atomic_load(&sched__sched.nmspinning), sched__sched.nmidle, runqueue);
     if (detailed)
         n += snprintf(line + n, sizeof line - (size_t)n,
             " gcwaiting=%u nmidlelocked=%d stopwait=%d sysmonwait=%u\n",

@@ -76,6 +76,41 @@ static int body_block(int argc, char **argv)
 
 Test(sched_smoke, entersyscallblock_hands_off) { gt_run(body_block); }
 
+/* The same when the only other work is a goroutine that yielded: Gosched
+ * queues it on the P's yield queue, which goes with the P to whichever M
+ * takes it over and must not be left behind there. */
+static _Atomic int64_t yield_rounds;
+static _Atomic int yield_stop;
+
+static void yield_loop(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&yield_stop)) {
+        atomic_fetch_add(&yield_rounds, 1);
+        runtime_gosched();
+    }
+}
+
+static int body_block_yielded(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    runtime_gomaxprocs(1);
+    go(yield_loop, NULL);
+    while (atomic_load(&yield_rounds) < 10)
+        runtime_gosched();   /* now yield_loop sits in the yield queue */
+    runtime_entersyscallblock();
+    int64_t before = atomic_load(&yield_rounds);
+    gt_usleep_full(100 * 1000);
+    int64_t during = atomic_load(&yield_rounds) - before;
+    runtime_exitsyscall();
+    atomic_store(&yield_stop, 1);
+    GT_CHECK(during > 100, "a yielded goroutine made %lld rounds while main "
+             "was blocked for 100 ms", (long long)during);
+    return 0;
+}
+
+Test(sched_smoke, entersyscallblock_hands_off_to_yielded) { gt_run(body_block_yielded); }
+
 /* MemStats.StackInuse counts resident stack memory: parking 10,000
  * goroutines adds about one page each, not their 64 KiB address space. */
 static chan_t *park_chan;
