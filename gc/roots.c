@@ -100,14 +100,16 @@ static void scan_g(g_t *g, void *arg)
     uint32_t st = atomic_load(&g->status);
     if (st == G_DEAD || st == G_IDLE)
         return;
+    if (g->unstarted) {
+        gc__mark_ptr(ctx->w, (uintptr_t)g->arg);
+        return;   /* no stack yet, and no fields past gopc */
+    }
     /* The descriptor's fields that may hold GC pointers (not all of it:
      * stale saved registers of an old system call would pin garbage). */
     gc__mark_ptr(ctx->w, (uintptr_t)g->arg);
     gc__mark_ptr(ctx->w, (uintptr_t)g->param);
     gc__mark_ptr(ctx->w, (uintptr_t)g->frame);
     gc__mark_ptr(ctx->w, (uintptr_t)g->panic);
-    if (g->unstarted)
-        return;   /* no stack yet: its arg is all it holds */
     uintptr_t lo;
     if (g == ctx->self) {
         lo = ctx->sp_self;

@@ -349,7 +349,7 @@ void runtime__goroutine_header(tb_sink_t *s, g_t *gp)
         runtime__sink_dec(s, minutes);
         runtime__sink_str(s, " minutes");
     }
-    if (gp->lockedm)
+    if (!gp->unstarted && gp->lockedm)
         runtime__sink_str(s, ", locked to thread");
     runtime__sink_str(s, "]:\n");
 }
@@ -658,40 +658,53 @@ static bool traceback_syscall(tb_sink_t *s, g_t *gp)
     return true;
 }
 
-/* Prints every other goroutine (Go's tracebackothers). */
+typedef struct {
+    tb_sink_t *s;
+    g_t *me, *cur;
+    int level;
+} others_t;
+
+/* Prints one goroutine of tracebackothers, unless it is skipped. */
+static void traceback_other(g_t *gp, void *arg)
+{
+    others_t *o = arg;
+    if (!gp || gp == o->me || gp == o->cur)
+        return;
+    uint32_t st = atomic_load(&gp->status);
+    if (st == G_DEAD || st == G_IDLE)
+        return;
+    if (o->level < TRACEBACK_SYSTEM && gp->system)
+        return;
+    tb_sink_t *s = o->s;
+    runtime__sink_str(s, "\n");
+    runtime__goroutine_header(s, gp);
+    if (st == G_SYSCALL && traceback_syscall(s, gp)) {
+        /* printed */
+    } else if (st == G_RUNNING || st == G_SYSCALL) {
+        runtime__sink_str(s, "\tgoroutine running on other thread; stack unavailable\n");
+        print_created_by(s, gp);
+    } else {
+        traceback_parked(s, gp);
+    }
+    runtime__sink_flush(s);
+}
+
+/* Prints every other goroutine (Go's tracebackothers): lock-free, since
+ * it runs in crashes. */
 void runtime__traceback_others(tb_sink_t *s, g_t *me)
 {
     m_t *m = sched__getm();
-    g_t *cur = m ? m->curg : NULL;
-    int level = runtime__debug.traceback;
-    if (cur && cur != me) {
+    others_t o = {s, me, m ? m->curg : NULL, runtime__debug.traceback};
+    if (o.cur && o.cur != me) {
         runtime__sink_str(s, "\n");
-        runtime__goroutine_header(s, cur);
-        runtime__traceback_here(s, cur);
+        runtime__goroutine_header(s, o.cur);
+        runtime__traceback_here(s, o.cur);
     }
     size_t n = atomic_load(&sched__allglen);
     g_t **all = sched__allgs;
-    for (size_t i = 0; all && i < n; i++) {
-        g_t *gp = all[i];
-        if (!gp || gp == me || gp == cur)
-            continue;
-        uint32_t st = atomic_load(&gp->status);
-        if (st == G_DEAD || st == G_IDLE)
-            continue;
-        if (level < TRACEBACK_SYSTEM && gp->system)
-            continue;
-        runtime__sink_str(s, "\n");
-        runtime__goroutine_header(s, gp);
-        if (st == G_SYSCALL && traceback_syscall(s, gp)) {
-            /* printed */
-        } else if (st == G_RUNNING || st == G_SYSCALL) {
-            runtime__sink_str(s, "\tgoroutine running on other thread; stack unavailable\n");
-            print_created_by(s, gp);
-        } else {
-            traceback_parked(s, gp);
-        }
-        runtime__sink_flush(s);
-    }
+    for (size_t i = 0; all && i < n; i++)
+        traceback_other(all[i], &o);
+    sched__for_each_unstarted(traceback_other, &o);
 }
 
 /* ------------------------------------------------------------------ */

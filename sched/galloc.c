@@ -3,10 +3,11 @@
  *
  * A goroutine lives in two kinds of descriptor over its life:
  *
- *  - While it has not run yet, it is an *unstarted G*: a g_t with no
- *    stack, from a dense array, whose first cache line (sp, status, goid,
- *    fn, arg, gopc, ...) is all it uses. go() writes that one line and
- *    queues the G; nothing else is touched.
+ *  - While it has not run yet, it is an *unstarted G*: the first 48
+ *    bytes of a g_t (sp, status, goid, fn, arg, gopc), with no stack, in
+ *    a dense pool. go() writes those bytes and queues the G; nothing else
+ *    is touched. Readers must check `unstarted` before they look past
+ *    gopc (sched/internal.h).
  *  - The first time a P runs it (sched__gstart, from execute), the
  *    goroutine moves into a *stack G*: a g_t at the top of a stack slot
  *    (sched/stack.c), taken from the P's free list. A P reuses the stack
@@ -17,8 +18,9 @@
  * Nothing outside the scheduler can hold a pointer to a G that has not run
  * (it has not locked a thread, parked, or taken a timer or a sudog), so the
  * move is invisible: the goroutine keeps its id, entry, argument and
- * creation PC. Both descriptors are in allgs forever, as every G is; the
- * collector scans an unstarted G's arg and no stack.
+ * creation PC. Stack Gs are in allgs forever; unstarted Gs are found by
+ * walking their chunks (sched__for_each_unstarted), which keeps allgs at
+ * one entry per stack. The collector scans an unstarted G's arg, no stack.
  *
  * Free lists: stack Gs are a linked LIFO per P (the hot one first) that
  * spills to a global stack of batches. Unstarted Gs are arrays of
@@ -37,12 +39,11 @@
 
 #define SCHED_GFREE_LOCAL   64      /* per-P free stack Gs before spilling */
 #define SCHED_UBATCH        64      /* unstarted Gs moved between P and pool at once */
-#define SCHED_UCHUNK        8192    /* unstarted Gs mapped at once */
 #define SCHED_GOID_BATCH    16      /* goroutine ids a P takes at once */
 #define SCHED_SCRUB_BYTES   (16 * 1024)  /* stack zeroed for runtime goroutines */
 
-_Static_assert(offsetof(g_t, lockedm) + sizeof(void *) <= 64,
-               "an unstarted G's fields must fit its first cache line");
+_Static_assert(offsetof(g_t, gopc) + sizeof(uintptr_t) <= SCHED_UNSTARTED_SIZE,
+               "an unstarted G's fields must fit in SCHED_UNSTARTED_SIZE bytes");
 _Static_assert(SCHED_UCACHE >= 2 * SCHED_UBATCH, "per-P cache holds two batches");
 
 runtime_lock_t sched__allglock;
@@ -50,6 +51,9 @@ g_t **sched__allgs;
 _Atomic size_t sched__allglen;
 static size_t allgcap;
 static _Atomic int64_t goidgen;
+
+typedef struct uchunk uchunk_t;
+static g_t *uslot(uchunk_t *c, uint32_t i);
 
 /* ------------------------------------------------------------------ */
 /* allgs                                                               */
@@ -83,6 +87,19 @@ void sched__for_each_g(void (*fn)(g_t *, void *), void *arg)
     for (size_t i = 0; i < n; i++)
         fn(sched__allgs[i], arg);
     runtime__unlock(&sched__allglock);
+    sched__for_each_unstarted(fn, arg);
+}
+
+void sched__for_each_unstarted(void (*fn)(g_t *, void *), void *arg)
+{
+    size_t n = atomic_load_explicit(&sched__nuchunks, memory_order_acquire);
+    for (size_t c = 0; c < n; c++) {
+        for (uint32_t i = 0; i < SCHED_UCHUNK; i++) {
+            g_t *gp = uslot(sched__uchunks[c], i);
+            if (atomic_load_explicit(&gp->status, memory_order_acquire) == G_RUNNABLE)
+                fn(gp, arg);
+        }
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -153,104 +170,123 @@ void sched__gfput(p_t *p, g_t *gp)
 /* unstarted Gs: the pool                                              */
 /* ------------------------------------------------------------------ */
 
-typedef struct ubatch {
-    struct ubatch *next;
-    int32_t n;
-    g_t *g[SCHED_UBATCH];
-} ubatch_t;
+/* The pool is a set of 1 MiB chunks, each aligned to its size and headed
+ * by a bitmap of its free slots, so that a freed G finds its chunk from
+ * its address and the pool costs one bit per G: no list node, no pointer
+ * array. The chunks are also how walkers find unstarted Gs. */
+struct uchunk {
+    struct uchunk *next;               /* chunks with free slots */
+    int32_t nfree;
+    bool listed;                       /* on ufree */
+    uint32_t cursor;                   /* word to scan first */
+    uint64_t free[(SCHED_UCHUNK + 63) / 64];   /* 1: slot free */
+};
+
+_Static_assert(sizeof(uchunk_t) <= SCHED_UCHUNK_HDR, "chunk header fits its page");
 
 static runtime_lock_t ulock;
-static ubatch_t *ufull;                /* batches of free unstarted Gs */
-static ubatch_t *uempty;               /* spare batch records */
-static uintptr_t ucur, uend;           /* unused part of the newest chunk */
+static uchunk_t *ufree;                /* chunks with free slots */
+void *sched__uchunks[SCHED_UCHUNK_MAX];
+_Atomic size_t sched__nuchunks;
 
-/* Size of one unstarted G in its chunk: whole cache lines. */
-static size_t ustride(void)
+static uchunk_t *uchunk_of(g_t *gp)
 {
-    return (sizeof(g_t) + 63) & ~(size_t)63;
+    return (uchunk_t *)((uintptr_t)gp & ~(uintptr_t)(SCHED_UCHUNK_BYTES - 1));
 }
 
-/* Carves up to k never-used unstarted Gs out of the current chunk,
- * mapping a new one when it is used up. ulock held. */
-static int32_t ucarve(g_t **out, int32_t k)
+static g_t *uslot(uchunk_t *c, uint32_t i)
 {
-    size_t stride = ustride();
-    if (ucur + stride > uend) {
-        size_t len = stride * SCHED_UCHUNK;
-        void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED)
-            runtime__throw("out of memory allocating goroutine descriptors");
-        /* Many queued goroutines are a dense sweep over this array:
-         * huge pages spare the TLB (advice only; failure is harmless). */
-        (void)madvise(p, len, MADV_HUGEPAGE);
-        ucur = (uintptr_t)p;
-        uend = ucur + len;
-    }
+    return (g_t *)((uintptr_t)c + SCHED_UCHUNK_HDR + (uintptr_t)i * SCHED_UNSTARTED_SIZE);
+}
+
+/* Maps a new chunk, every slot free. ulock held. */
+static void unewchunk(void)
+{
+    size_t i = atomic_load_explicit(&sched__nuchunks, memory_order_relaxed);
+    if (i == SCHED_UCHUNK_MAX)
+        runtime__throw("too many goroutines waiting to start");
+    /* Twice the size, then trim, for the alignment uchunk_of needs. */
+    size_t len = 2 * (size_t)SCHED_UCHUNK_BYTES;
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        runtime__throw("out of memory allocating goroutine descriptors");
+    uintptr_t lo = (uintptr_t)m;
+    uintptr_t base = (lo + SCHED_UCHUNK_BYTES - 1) & ~(uintptr_t)(SCHED_UCHUNK_BYTES - 1);
+    if (base > lo)
+        munmap(m, base - lo);
+    if (lo + len > base + SCHED_UCHUNK_BYTES)
+        munmap((void *)(base + SCHED_UCHUNK_BYTES), lo + len - base - SCHED_UCHUNK_BYTES);
+    uchunk_t *c = (uchunk_t *)base;
+    for (uint32_t k = 0; k < SCHED_UCHUNK; k++)
+        c->free[k / 64] |= 1ULL << (k % 64);
+    c->nfree = SCHED_UCHUNK;
+    c->listed = true;
+    c->next = ufree;
+    ufree = c;
+    sched__uchunks[i] = c;
+    atomic_store_explicit(&sched__nuchunks, i + 1, memory_order_release);
+}
+
+/* Takes up to k free slots into out[]. ulock held. */
+static int32_t utake(g_t **out, int32_t k)
+{
     int32_t n = 0;
-    while (n < k && ucur + stride <= uend) {
-        g_t *gp = (g_t *)ucur;
-        ucur += stride;
-        gp->unstarted = true;
-        atomic_store_explicit(&gp->status, G_DEAD, memory_order_relaxed);
-        out[n++] = gp;
+    while (n < k) {
+        if (ufree == NULL)
+            unewchunk();
+        uchunk_t *c = ufree;
+        const uint32_t nw = (SCHED_UCHUNK + 63) / 64;
+        for (uint32_t scanned = 0; n < k && c->nfree > 0 && scanned < nw; scanned++) {
+            uint32_t w = c->cursor;
+            while (c->free[w] && n < k) {
+                uint32_t bit = (uint32_t)__builtin_ctzll(c->free[w]);
+                c->free[w] &= c->free[w] - 1;
+                c->nfree--;
+                g_t *gp = uslot(c, w * 64 + bit);
+                gp->unstarted = true;   /* (a fresh slot is all zero) */
+                out[n++] = gp;
+            }
+            if (c->free[w] == 0)
+                c->cursor = (w + 1) % nw;
+        }
+        if (c->nfree == 0) {
+            ufree = c->next;
+            c->listed = false;
+        }
     }
     return n;
 }
 
-/* Refills p's empty cache (or, without a P, returns one G) from the pool
- * or from fresh memory. */
+/* Refills p's empty cache (or, without a P, returns one G). */
 static g_t *urefill(p_t *p)
 {
-    g_t *fresh[SCHED_UBATCH];
-    int32_t nfresh = 0;
     g_t *one = NULL;
     runtime__lock(&ulock);
-    ubatch_t *b = ufull;
-    if (b) {
-        if (p) {
-            ufull = b->next;
-            memcpy(p->ucache, b->g, (size_t)b->n * sizeof(g_t *));
-            p->nucache = b->n;
-            b->next = uempty;
-            uempty = b;
-        } else {
-            one = b->g[--b->n];
-            if (b->n == 0) {
-                ufull = b->next;
-                b->next = uempty;
-                uempty = b;
-            }
-        }
-    } else {
-        nfresh = ucarve(fresh, p ? SCHED_UBATCH : 1);
-    }
+    if (p)
+        p->nucache = utake(p->ucache, SCHED_UBATCH);
+    else
+        utake(&one, 1);
     runtime__unlock(&ulock);
-    if (nfresh == 0)
-        return one;
-    allgadd(fresh, (size_t)nfresh);
-    if (p == NULL)
-        return fresh[0];
-    memcpy(p->ucache, fresh, (size_t)nfresh * sizeof(g_t *));
-    p->nucache = nfresh;
-    return NULL;
+    return one;
 }
 
-/* Moves the n Gs at gs to the pool as one batch. */
+/* Marks the n Gs at gs free in their chunks. */
 static void uspill(g_t *const *gs, int32_t n)
 {
     runtime__lock(&ulock);
-    ubatch_t *b = uempty;
-    if (b)
-        uempty = b->next;
-    runtime__unlock(&ulock);
-    if (b == NULL)
-        b = runtime__malloc(sizeof *b);
-    memcpy(b->g, gs, (size_t)n * sizeof(g_t *));
-    b->n = n;
-    runtime__lock(&ulock);
-    b->next = ufull;
-    ufull = b;
+    for (int32_t i = 0; i < n; i++) {
+        uchunk_t *c = uchunk_of(gs[i]);
+        uint32_t k = (uint32_t)(((uintptr_t)gs[i] - (uintptr_t)c - SCHED_UCHUNK_HDR) /
+                                SCHED_UNSTARTED_SIZE);
+        c->free[k / 64] |= 1ULL << (k % 64);
+        c->nfree++;
+        if (!c->listed) {
+            c->listed = true;
+            c->next = ufree;
+            ufree = c;
+        }
+    }
     runtime__unlock(&ulock);
 }
 
@@ -280,10 +316,7 @@ static void uput(p_t *p, g_t *ug)
 
 void sched__ucache_flush(p_t *p)
 {
-    for (int32_t i = 0; i < p->nucache; i += SCHED_UBATCH) {
-        int32_t n = p->nucache - i;
-        uspill(&p->ucache[i], n < SCHED_UBATCH ? n : SCHED_UBATCH);
-    }
+    uspill(p->ucache, p->nucache);
     p->nucache = 0;
 }
 

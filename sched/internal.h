@@ -42,6 +42,11 @@ struct sched_timer;
 
 #define SCHED_RUNQ_SIZE        256          /* per-P local run queue */
 #define SCHED_UCACHE           128          /* per-P cache of unstarted Gs */
+#define SCHED_UNSTARTED_SIZE   48           /* bytes of an unstarted G */
+#define SCHED_UCHUNK_BYTES     (1 << 20)    /* unstarted Gs are mapped in chunks of this */
+#define SCHED_UCHUNK_HDR       4096         /* chunk header: its free-slot bitmap */
+#define SCHED_UCHUNK           ((SCHED_UCHUNK_BYTES - SCHED_UCHUNK_HDR) / SCHED_UNSTARTED_SIZE)
+#define SCHED_UCHUNK_MAX       16384        /* chunks of unstarted Gs at most */
 #define SCHED_YIELDQ_SIZE      128          /* per-P queue of yielded Gs */
 #define SCHED_PREFETCH         4            /* Gs fetched ahead from queues and caches */
 #define SCHED_GLOBAL_TICK      61           /* schedticks between global checks */
@@ -67,8 +72,10 @@ enum {
 };
 
 /* The layout of the first field is known to arch/amd64.S: sp at offset 0.
- * The first 64 bytes hold everything a G that has not started needs (see
- * "unstarted Gs" in sched/galloc.c): such a G costs one cache line. */
+ * The first SCHED_UNSTARTED_SIZE bytes hold everything a G that has not
+ * started needs, and an unstarted G (sched/galloc.c) is only that much
+ * memory: code that may meet one (run queues, schedule, G walkers) reads
+ * nothing past gopc before it has checked `unstarted`. */
 struct g {
     uintptr_t sp;                  /* saved stack pointer while switched out */
     _Atomic uint32_t status;
@@ -78,8 +85,9 @@ struct g {
     void (*fn)(void *);            /* entry */
     void *arg;
     uintptr_t gopc;                /* PC of the go() caller (traceback) */
+    /* ---- end of an unstarted G ---- */
+    m_t *lockedm;                  /* LockOSThread */
     g_t *schedlink;                /* run queue / free list link */
-    m_t *lockedm;                  /* LockOSThread (always NULL while unstarted) */
 
     uintptr_t stack_lo, stack_hi;  /* usable stack [lo, hi) */
     uintptr_t stack_base;          /* mapping base of the stack (guard below lo) */
@@ -417,6 +425,12 @@ GORT_HIDDEN g_t *sched__newg(p_t *p, void (*fn)(void *), void *arg,
 GORT_HIDDEN g_t *sched__gstart(p_t *p, g_t *ug);
 /* g0, holding p. Puts a dead stack G on p's free list. */
 GORT_HIDDEN void sched__gfput(p_t *p, g_t *gp);
+/* Calls fn for every queued unstarted G (status G_RUNNABLE), without
+ * locks. sched__for_each_g calls it too. */
+GORT_HIDDEN void sched__for_each_unstarted(void (*fn)(g_t *, void *), void *arg);
+/* The chunks unstarted Gs live in (for debuggers; see galloc.c). */
+GORT_HIDDEN extern void *sched__uchunks[SCHED_UCHUNK_MAX];
+GORT_HIDDEN extern _Atomic size_t sched__nuchunks;
 /* Moves p's cached unstarted Gs to the pool (P dying). */
 GORT_HIDDEN void sched__ucache_flush(p_t *p);
 

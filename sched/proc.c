@@ -743,7 +743,7 @@ top:
     m = sched__getm();
     if (m->spinning)
         resetspinning(m);
-    if (gp->lockedm && gp->lockedm != m) {
+    if (!gp->unstarted && gp->lockedm && gp->lockedm != m) {
         sched__startlockedm(gp);
         goto top;
     }

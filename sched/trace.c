@@ -12,6 +12,17 @@
 
 static int64_t starttime;
 
+/* One G line of scheddetail. */
+static void detail_g(g_t *g, void *unused)
+{
+    (void)unused;
+    m_t *gm = g->unstarted ? NULL : g->m, *lm = g->unstarted ? NULL : g->lockedm;
+    uint32_t s = atomic_load(&g->status);
+    runtime__printf("  G%" PRId64 ": status=%u(%s) m=%" PRId64 " lockedm=%" PRId64 "\n",
+                    g->goid, s, s == G_WAITING && g->waitreason ? g->waitreason : "",
+                    gm ? gm->id : -1, lm ? lm->id : -1);
+}
+
 void sched__schedtrace(bool detailed)
 {
     int64_t now = runtime__nanotime();
@@ -66,13 +77,8 @@ void sched__schedtrace(bool detailed)
                         m->blocked ? "true" : "false", lg ? lg->goid : -1);
     }
     size_t ng = atomic_load(&sched__allglen);
-    for (size_t i = 0; i < ng; i++) {
-        g_t *g = sched__allgs[i];
-        m_t *gm = g->m, *lm = g->lockedm;
-        uint32_t s = atomic_load(&g->status);
-        runtime__printf("  G%" PRId64 ": status=%u(%s) m=%" PRId64 " lockedm=%" PRId64 "\n",
-                        g->goid, s, s == G_WAITING && g->waitreason ? g->waitreason : "",
-                        gm ? gm->id : -1, lm ? lm->id : -1);
-    }
+    for (size_t i = 0; i < ng; i++)
+        detail_g(sched__allgs[i], NULL);
+    sched__for_each_unstarted(detail_g, NULL);
     runtime__unlock(&sched__sched.lock);
 }

@@ -52,7 +52,7 @@ G_STATUS = {
     4: "waiting",
     6: "dead",
 }
-G_RUNNING, G_SYSCALL, G_WAITING, G_DEAD = 2, 3, 4, 6
+G_RUNNABLE, G_RUNNING, G_SYSCALL, G_WAITING, G_DEAD = 1, 2, 3, 4, 6
 
 P_STATUS = {0: "idle", 1: "running", 2: "syscall", 3: "gcstop", 4: "dead"}
 
@@ -110,6 +110,29 @@ def _allgs():
         gp = allgs[i]
         if _ptr(gp) != 0:
             yield gp.dereference()
+    # Goroutines that have not run yet live in chunks of their own (see
+    # sched/galloc.c): read each chunk at once, keep the runnable ones.
+    try:
+        nchunks = int(gdb.parse_and_eval("sched__nuchunks"))
+        chunks = gdb.parse_and_eval("sched__uchunks")
+        # SCHED_UNSTARTED_SIZE, SCHED_UCHUNK_HDR, SCHED_UCHUNK
+        size, hdr = 48, 4096
+        per = ((1 << 20) - hdr) // size
+        gtype = gdb.lookup_type("g_t").pointer()
+        off = int(gdb.parse_and_eval("(unsigned long)&((g_t *)0)->status"))
+    except gdb.error:
+        return
+    inferior = gdb.selected_inferior()
+    for c in range(nchunks):
+        base = _ptr(chunks[c])
+        try:
+            mem = bytes(inferior.read_memory(base + hdr, per * size))
+        except gdb.MemoryError:
+            continue
+        for i in range(per):
+            st = int.from_bytes(mem[i * size + off:i * size + off + 4], "little")
+            if st == G_RUNNABLE:
+                yield gdb.Value(base + hdr + i * size).cast(gtype).dereference()
 
 
 def _allms():
@@ -226,8 +249,8 @@ runnable one is unwound from the context it saved when it switched out."""
     def _run(self, goid, g, cmd, from_tty):
         """Runs cmd in the context of goroutine goid (descriptor g)."""
         st = int(g["status"])
-        m = g["m"]
-        if st in (G_RUNNING, G_SYSCALL) and _ptr(m) != 0:
+        m = g["m"] if not int(g["unstarted"]) else None
+        if st in (G_RUNNING, G_SYSCALL) and m is not None and _ptr(m) != 0:
             self._on_thread(goid, m.dereference(), cmd, from_tty)
         else:
             self._from_context(goid, g, cmd, from_tty)
