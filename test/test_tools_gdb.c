@@ -1,9 +1,10 @@
 /*
  * test_tools_gdb.c -- tools/gort-gdb.py against a live gort program.
  *
- * A forked child runs runtime_main: three goroutines park on channel
- * receives (in a distinctive noinline function), and main blocks in a
- * plain read(2) in another, so it stays "running" on its thread. The test
+ * A forked child runs runtime_main at GOMAXPROCS=1: three goroutines park
+ * on channel receives (in a distinctive noinline function), a fourth is
+ * created but cannot start, and main blocks in a plain read(2) in another
+ * function, so it stays "running" on its thread. The test
  * attaches `gdb -batch -p` with the script and checks "info goroutines",
  * "goroutine N bt" for a parked goroutine and for the running main, and
  * "gort-sched". Skipped when gdb is missing, has no Python, cannot attach
@@ -36,6 +37,13 @@ __attribute__((noinline)) static void gt_gdb_parked_receiver(void *arg)
     __asm__ volatile("" ::: "memory");   /* not a tail call */
 }
 
+/* Never runs while gdb looks: GOMAXPROCS is 1 and main holds the P. */
+__attribute__((noinline)) static void gt_gdb_never_started(void *arg)
+{
+    (void)arg;
+    __asm__ volatile("" ::: "memory");
+}
+
 /* Blocks the main goroutine's thread in read(2) without parking. */
 __attribute__((noinline)) static void gt_gdb_main_blocked(void)
 {
@@ -48,6 +56,7 @@ static int child_main(int argc, char **argv)
 {
     (void)argc; (void)argv;
     static long goids[NPARKED];
+    runtime_gomaxprocs(1);
     parkchan = chan_make(sizeof(int), 0);
     for (int i = 0; i < NPARKED; i++)
         go(gt_gdb_parked_receiver, &goids[i]);
@@ -66,6 +75,7 @@ static int child_main(int argc, char **argv)
     }
     /* Main stays on this thread from here on: it does not park again
      * before gdb has looked. */
+    go(gt_gdb_never_started, NULL);   /* stays unstarted: no stack yet */
     char msg[128];
     int n = snprintf(msg, sizeof msg, "%ld %ld %ld %ld\n", goids[0], goids[1],
                      goids[2], (long)gettid());
@@ -297,6 +307,14 @@ Test(tools_gdb, info_goroutines_and_bt, .timeout = 60)
         cr_assert(strstr(l, "gt_gdb_parked_receiver"), "line: %s\n%s", l, r.out);
         cr_assert(l[0] == ' ', "line: %s", l);
     }
+    /* The goroutine that has not started: listed, runnable, its entry. */
+    const char *ns = strstr(info, "gt_gdb_never_started");
+    cr_assert(ns && ns < bt, "unstarted goroutine missing:\n%s", r.out);
+    const char *ls = ns;
+    while (ls > info && ls[-1] != '\n')
+        ls--;
+    snprintf(l, sizeof l, "%.*s", (int)(ns - ls), ls);
+    cr_assert(strstr(l, " runnable "), "line: %s\n%s", l, r.out);
     cr_assert(goroutine_line(info, 1, l, sizeof l), "goroutine 1 missing:\n%s", r.out);
     cr_assert(strncmp(l, "* 1 running", 11) == 0 && strstr(l, "main_entry"),
               "main line: %s\n%s", l, r.out);
@@ -329,6 +347,8 @@ Test(tools_gdb, info_goroutines_and_bt, .timeout = 60)
         cr_assert(h && strstr(h, "gt_gdb_parked_receiver"), "all:\n%s", r.out);
     }
     cr_assert(strstr(part, "goroutine 1 [running]:"), "all:\n%s", r.out);
+    cr_assert(strstr(part, "has not started yet (it will run gt_gdb_never_started"),
+              "all:\n%s", r.out);
     int trampolines = 0;
     for (const char *s = part; (s = strstr(s, "in sched__gostart")) != NULL; s++)
         trampolines++;

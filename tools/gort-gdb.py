@@ -30,7 +30,8 @@
 #                         spinning M counts.
 #
 # What it reads (sched/internal.h): sched__allgs[0 .. sched__allglen), the
-# M list sched__allm, sched__allp[0 .. sched__gomaxprocs), sched__sched, and
+# chunks of goroutines not started yet sched__uchunks[0 .. sched__nuchunks)
+# (48-byte slots after a 4 KiB header; sched/galloc.c), the M list sched__allm, sched__allp[0 .. sched__gomaxprocs), sched__sched, and
 # the thread-local sched__tls_m. The saved context of a switched-out G is
 # described in runtime/arch/amd64.S:
 #
