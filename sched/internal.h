@@ -49,6 +49,7 @@ struct sched_timer;
 #define SCHED_UCHUNK_MAX       16384        /* chunks of unstarted Gs at most */
 #define SCHED_YIELDQ_SIZE      128          /* per-P queue of yielded Gs */
 #define SCHED_PREFETCH         4            /* Gs fetched ahead from queues and caches */
+#define SCHED_HOOK_STACK       4096         /* stack a direct-switch hook may need */
 #define SCHED_GLOBAL_TICK      61           /* schedticks between global checks */
 #define SCHED_MAX_THREADS      10000        /* default thread cap */
 #define SCHED_DEFAULT_STACK    (64 * 1024)  /* default goroutine stack */
@@ -292,6 +293,10 @@ static inline g_t *sched__getg(void)
 GORT_HIDDEN void sched__mcall(g_t *g, uintptr_t g0sp, void (*fn)(g_t *));
 /* Resumes a context saved by sched__mcall (or a fresh G). Never returns. */
 GORT_HIDDEN _Noreturn void sched__gogo(uintptr_t sp);
+/* Saves the calling G's context into from->sp, calls hook(from) on the
+ * stack of the context saved at to_sp, then resumes that context. From G
+ * to G; see sched/park.c for when it may be used. */
+GORT_HIDDEN void sched__gswitch(g_t *from, uintptr_t to_sp, void (*hook)(g_t *));
 /* Entry trampoline of a fresh G: calls sched__goentry. */
 GORT_HIDDEN void sched__gostart(void);
 /* Async preemption trampoline (see sched/preempt.c). */

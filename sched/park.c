@@ -36,6 +36,79 @@ static _Noreturn void park_m(g_t *gp)
     sched__schedule();
 }
 
+/* ------------------------------------------------------------------ */
+/* direct switches                                                     */
+/* ------------------------------------------------------------------ */
+
+/* When a goroutine blocks or yields and the G to run next is already
+ * known -- the partner a channel operation just put in runnext, or the
+ * oldest yielded G -- the trip through g0 and schedule() decides nothing:
+ * the M switches from one goroutine straight to the other
+ * (sched__gswitch), and what g0 would have done once the old G was
+ * switched out (release its lock, queue it) runs in a hook on the new G's
+ * stack. The old G is published (lock released, queued) only after its
+ * context is saved, exactly as with g0. Anything schedule() has to look
+ * at -- a stop-the-world, timers on this P, a locked thread, the end of
+ * the program -- sends the switch the long way. */
+
+/* Whether the M may bypass schedule() now. */
+static bool direct_ok(m_t *m, p_t *p)
+{
+    return m->lockedg == NULL &&
+           !atomic_load_explicit(&sched__sched.gcwaiting, memory_order_relaxed) &&
+           !atomic_load_explicit(&sched__sched.exiting, memory_order_relaxed) &&
+           atomic_load_explicit(&p->timer0when, memory_order_relaxed) == 0;
+}
+
+/* Whether gp's stack has room below its saved context for a hook. */
+static bool hook_room(g_t *gp)
+{
+    return gp->sp - gp->stack_lo >= SCHED_HOOK_STACK;
+}
+
+/* Makes next the M's running G (as execute does, inheriting the slice). */
+static void switch_to(m_t *m, g_t *next)
+{
+    sched__stackcheck_above(next);
+    m->curg = next;
+    next->m = m;
+    atomic_store_explicit(&next->status, G_RUNNING, memory_order_release);
+    next->waitreason = NULL;
+    atomic_store_explicit(&next->preempt, false, memory_order_relaxed);
+}
+
+/* Takes p's runnext if a park may switch to it directly. */
+static g_t *take_runnext(p_t *p)
+{
+    g_t *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+    if (next == NULL || next->unstarted || next->lockedm || !hook_room(next))
+        return NULL;
+    if (sched__single_p()) {
+        atomic_store_explicit(&p->runnext, NULL, memory_order_relaxed);
+        return next;
+    }
+    if (atomic_compare_exchange_strong_explicit(&p->runnext, &next, NULL,
+            memory_order_acq_rel, memory_order_relaxed))
+        return next;
+    return NULL;
+}
+
+/* Hook of a direct park: the parked G is switched out; release it. */
+static void park_hook(g_t *gp)
+{
+    m_t *m = sched__getm();
+    bool (*unlockf)(g_t *, void *) = m->waitunlockf;
+    void *lock = m->waitlock;
+    m->waitunlockf = NULL;
+    m->waitlock = NULL;
+    if (unlockf && !unlockf(gp, lock)) {
+        /* The wait was cancelled: gp runs next instead of right away. */
+        gp->waitreason = NULL;
+        atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
+        sched__runqput(m->p, gp, true);
+    }
+}
+
 void sched__park(bool (*unlockf)(g_t *, void *), void *arg, const char *reason)
 {
     g_t *g = sched__needg(reason);
@@ -44,6 +117,17 @@ void sched__park(bool (*unlockf)(g_t *, void *), void *arg, const char *reason)
     m->waitlock = arg;
     g->waitreason = reason;
     g->waitsince = atomic_load_explicit(&sched__coarsenow, memory_order_relaxed);
+    p_t *p = m->p;
+    g_t *next;
+    if (p && direct_ok(m, p) && (next = take_runnext(p)) != NULL) {
+        sched__stackcheck(g);
+        /* Nobody can find g before park_hook releases the lock. */
+        atomic_store_explicit(&g->status, G_WAITING, memory_order_release);
+        g->m = NULL;
+        switch_to(m, next);
+        sched__gswitch(g, next->sp, park_hook);
+        return;
+    }
     sched__mcall(g, m->g0sp, (void (*)(g_t *))park_m);
 }
 
@@ -114,6 +198,17 @@ static _Noreturn void gosched_m(g_t *gp)
     sched__schedule();
 }
 
+/* Hook of a direct yield: the yielded G is switched out; queue it. */
+static void yield_hook(g_t *gp)
+{
+    p_t *p = sched__getm()->p;
+    if (!sched__yieldput(p, gp)) {
+        runtime__lock(&sched__sched.lock);
+        sched__globrunqput(gp);
+        runtime__unlock(&sched__sched.lock);
+    }
+}
+
 void sched__gosched(void)
 {
     g_t *g = sched__getg();
@@ -123,6 +218,27 @@ void sched__gosched(void)
     m_t *m = sched__getm();
     if (m->locks != 0)
         return;   /* not a safe point: the request stays for later */
+    p_t *p = m->p;
+    /* Nothing local, nothing global: the next G is the oldest yielded one
+     * (gosched_m's fast path, without g0). None at all: g itself would be
+     * picked again, so it just goes on. */
+    if (direct_ok(m, p) && sched__sched.runqsize == 0 &&
+        atomic_load_explicit(&p->runnext, memory_order_relaxed) == NULL &&
+        atomic_load_explicit(&p->runqhead, memory_order_relaxed) ==
+            atomic_load_explicit(&p->runqtail, memory_order_relaxed)) {
+        g_t *next = sched__yieldget(p);
+        if (next == NULL)
+            return;
+        if (hook_room(next)) {
+            sched__stackcheck(g);
+            atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_release);
+            g->m = NULL;
+            switch_to(m, next);
+            sched__gswitch(g, next->sp, yield_hook);
+            return;
+        }
+        sched__runqput(p, next, true);   /* the long way, next still first */
+    }
     sched__mcall(g, m->g0sp, (void (*)(g_t *))gosched_m);
 }
 

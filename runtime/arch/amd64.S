@@ -58,6 +58,45 @@ sched__gogo:
     .cfi_endproc
     .size sched__gogo, .-sched__gogo
 
+/* void sched__gswitch(g_t *from, uintptr_t to_sp, void (*hook)(g_t *))
+ * Switches from the calling goroutine straight to another one, without
+ * passing through g0: saves the caller's context into from->sp (as
+ * sched__mcall does), moves onto the stack of the context saved at to_sp,
+ * calls hook(from) there, just below that context, and then resumes it.
+ * The hook finishes what g0 would have done once `from` was switched out
+ * (release the lock it parked under, queue it), so it must not park and
+ * must not need more than a little stack. */
+    .globl sched__gswitch
+    .hidden sched__gswitch
+    .type sched__gswitch, @function
+sched__gswitch:
+    .cfi_startproc
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    subq $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw 4(%rsp)
+    movq %rsp, (%rdi)          /* from->sp */
+    movq %rsi, %rsp            /* onto the target's stack, at its context */
+    xorl %ebp, %ebp            /* the hook's frames end the unwinder's walk */
+    callq *%rdx                /* hook(from) */
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    addq $8, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    retq
+    .cfi_endproc
+    .size sched__gswitch, .-sched__gswitch
+
 /* First code a new goroutine runs: the outermost frame of its stack. */
     .globl sched__gostart
     .hidden sched__gostart
