@@ -180,11 +180,14 @@ struct p {
     int64_t syscallwhen;
     m_t *m;                        /* back-link to M (NULL if idle) */
 
-    /* local run queue: lock-free single producer, multi-consumer */
-    _Atomic uint32_t runqhead;
+    /* local run queue: lock-free single producer, multi-consumer. The
+     * words thieves poll get cache lines of their own, away from what the
+     * owner writes on every schedule or spawn. */
+    _Atomic uint32_t runqhead __attribute__((aligned(64)));
     _Atomic uint32_t runqtail;
     g_t *runq[SCHED_RUNQ_SIZE];
-    _Atomic(g_t *) runnext;
+    _Atomic(g_t *) runnext __attribute__((aligned(64)));
+    _Atomic uint32_t runnextgen;   /* bumped by every runnext put (owner) */
 
     /* Gs that yielded (Gosched, preemption) on this P: its lock-free share
      * of the global queue, same protocol as runq (see sched/runq.c). */
@@ -192,7 +195,8 @@ struct p {
     _Atomic uint32_t yieldtail;
     g_t *yieldq[SCHED_YIELDQ_SIZE];
 
-    int64_t goidcache, goidcacheend;  /* goroutine ids reserved for this P */
+    int64_t goidcache __attribute__((aligned(64)));  /* goroutine ids reserved */
+    int64_t goidcacheend;
     int64_t ngoroutines;           /* user Gs born minus dead on this P */
 
     /* free Gs of this P (sched/galloc.c) */

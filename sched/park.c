@@ -162,6 +162,18 @@ void sched__ready(g_t *gp, bool next)
     }
 }
 
+/* Two or more Gs take turns through this P's yield queue: if a P is idle
+ * and no M is looking for work, wake one to take some. (Go's Gosched does
+ * not wake anyone: there the G waits in the global queue, which every
+ * looking M checks first; a yield queue refilled and emptied within a few
+ * nanoseconds would rarely be seen by a spinning M in passing.) */
+static void wake_for_yielded(void)
+{
+    if (atomic_load_explicit(&sched__sched.npidle, memory_order_relaxed) > 0 &&
+        atomic_load_explicit(&sched__sched.nmspinning, memory_order_relaxed) == 0)
+        sched__wakep();
+}
+
 /* g0: queues gp as Gosched does and schedules (Gosched, preemption).
  * Go's Gosched goes through the global queue, not the local tail: that is
  * what lets a yielding G give way to Gs waiting globally (and what the
@@ -179,6 +191,9 @@ static _Noreturn void gosched_m(g_t *gp)
     m->curg = NULL;
     gp->m = NULL;
     if (m->lockedg == NULL && sched__yieldput(p, gp)) {
+        if (atomic_load_explicit(&p->yieldtail, memory_order_relaxed) -
+                atomic_load_explicit(&p->yieldhead, memory_order_relaxed) > 1)
+            wake_for_yielded();
         if (sched__sched.runqsize == 0 &&
             atomic_load_explicit(&p->timer0when, memory_order_relaxed) == 0 &&
             atomic_load_explicit(&p->runnext, memory_order_relaxed) == NULL &&
@@ -229,6 +244,7 @@ void sched__gosched(void)
         g_t *next = sched__yieldget(p);
         if (next == NULL)
             return;
+        wake_for_yielded();
         if (hook_room(next)) {
             sched__stackcheck(g);
             atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_release);

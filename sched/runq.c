@@ -51,6 +51,9 @@ void sched__runqput(p_t *p, g_t *gp, bool next)
          * empty slot seen by the owner stays empty: fill it with a plain
          * release store, no locked instruction. */
         g_t *old = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+        atomic_store_explicit(&p->runnextgen,
+                              atomic_load_explicit(&p->runnextgen, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
         if (old == NULL || sched__single_p()) {
             atomic_store_explicit(&p->runnext, gp, memory_order_release);
             if (old == NULL)
@@ -207,10 +210,15 @@ static uint32_t runqgrab(p_t *victim, g_t **out, bool stealnext)
         return n;
     g_t *next = atomic_load(&victim->runnext);
     /* A running victim is likely about to run its runnext (a channel
-     * partner): give it a moment before taking it. */
+     * partner): give it a moment, and take the G only if it sat there all
+     * along. (A pair handing off to each other refills runnext many times
+     * in that moment: the CAS below only compares the G, so the
+     * generation tells whether it is still the same stay.) */
     if (next && atomic_load(&victim->status) == P_RUNNING) {
+        uint32_t gen = atomic_load(&victim->runnextgen);
         usleep(SCHED_STEAL_NEXT_DELAY_US);
-        next = atomic_load(&victim->runnext);
+        if (atomic_load(&victim->runnextgen) != gen)
+            return 0;
     }
     if (next && atomic_compare_exchange_strong(&victim->runnext, &next, NULL)) {
         out[0] = next;

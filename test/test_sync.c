@@ -12,6 +12,7 @@
 #include <pthread.h>
 
 #include "helpers.h"
+#include "sched_helpers.h"
 #include "../sched/internal.h"
 #include "../sync/internal.h"
 
@@ -419,8 +420,10 @@ static int test_canspin(int argc, char **argv)
     /* With the other P running a goroutine and our run queue empty,
      * spinning is allowed (on a machine with more than one CPU). */
     go(spin_busy, NULL);
+    /* Until the other P's M has taken spin_busy: a matter of time, not
+     * of iterations (a Gosched between two Gs takes ~10 ns). */
     bool ok = false;
-    for (int i = 0; i < 100000 && !ok; i++) {
+    for (int64_t end = gt_ms() + 5000; !ok && gt_ms() < end;) {
         ok = sync__canspin(0);
         if (!ok)
             runtime_gosched();
