@@ -51,6 +51,8 @@ typedef struct sudog {
     chan_t *c;
     bool isselect;                 /* part of a select: claim g->selectdone */
     bool success;                  /* woken by a completed operation (not by close) */
+    uint8_t gone;                  /* a losing select sudog already unlinked
+                                    * (atomic; the unlinker's last write) */
 } sudog_t;
 
 typedef struct {
@@ -99,6 +101,18 @@ static inline void chan__lock(chan_t *c)
         return;
     chan__lock_slow(c);
 }
+/* Takes c's lock if it is free; never waits. */
+static inline bool chan__trylock(chan_t *c)
+{
+    if (__atomic_exchange_n(&c->lock.key, 1, __ATOMIC_ACQUIRE) != 0)
+        return false;
+    m_t *m = sched__getm();
+    if (likely(m != NULL))
+        m->locks++;
+    else
+        chan__foreign();
+    return true;
+}
 /* Releases c's lock: a plain release store (nobody sleeps on it). */
 static inline void chan__unlock(chan_t *c)
 {
@@ -117,6 +131,8 @@ static inline void chan__lock(chan_t *c)
 }
 /* Releases c's lock. */
 static inline void chan__unlock(chan_t *c) { runtime__unlock(&c->lock); }
+/* Would take c's lock if it is free: this build never tries. */
+static inline bool chan__trylock(chan_t *c) { (void)c; return false; }
 #endif
 
 /* G. Parks the caller with reason; c's lock is released once switched out. */
@@ -165,9 +181,14 @@ static inline sudog_t *waitq_dequeue(waitq_t *q)
             sg->next = NULL;
         }
         if (sg->isselect) {
+            /* A select another channel already won: skip it, and tell its
+             * owner it need not lock this channel to unlink it. */
             uint32_t zero = 0;
-            if (!atomic_compare_exchange_strong(&sg->g->selectdone, &zero, 1))
+            if (atomic_load_explicit(&sg->g->selectdone, memory_order_relaxed) != 0 ||
+                !atomic_compare_exchange_strong(&sg->g->selectdone, &zero, 1)) {
+                __atomic_store_n(&sg->gone, 1, __ATOMIC_RELEASE);
                 continue;
+            }
         }
         return sg;
     }

@@ -103,6 +103,37 @@ static void sellock(select_case_t *cs, const uint16_t *lo, int n, chan_t *skip)
     }
 }
 
+/* Locks every distinct channel in lock order while already holding held:
+ * channels ordered before it are only tried (taking them while holding a
+ * later one could deadlock against an ordered locker), later ones are
+ * waited for. Returns false, holding only held, if a try failed. */
+static bool sellock_holding(select_case_t *cs, const uint16_t *lo, int n, chan_t *held)
+{
+    chan_t *last = NULL;
+    for (int i = 0; i < n; i++) {
+        chan_t *c = cs[lo[i]].c;
+        if (c == last)
+            continue;
+        last = c;
+        if (c == held)
+            continue;
+        if ((uintptr_t)c > (uintptr_t)held) {
+            chan__lock(c);
+        } else if (!chan__trylock(c)) {
+            /* Undo: every channel taken so far is before this one. */
+            chan_t *u = NULL;
+            for (int j = 0; j < i; j++) {
+                chan_t *d = cs[lo[j]].c;
+                if (d != u && d != held)
+                    chan__unlock(d);
+                u = d;
+            }
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Unlocks every distinct channel except skip, in reverse lock order. */
 static void selunlock(select_case_t *cs, const uint16_t *lo, int n, chan_t *skip)
 {
@@ -250,15 +281,18 @@ int chan_select(select_case_t *cases, int n, bool block)
      * (stale look, nothing ready) falls through to the full algorithm,
      * which decides under every lock, so the select still acts on one
      * instant's state. */
+    chan_t *held = NULL;           /* a failed fast path keeps its lock */
     for (int k = 0; k < norder; k++) {
         select_case_t *cs = &cases[po[k]];
         if (!looks_ready(cs))
             continue;
         chan__lock(cs->c);
         int r = try_case(cs, &wake);
-        chan__unlock(cs->c);
-        if (r == CASE_WAIT)
+        if (r == CASE_WAIT) {
+            held = cs->c;
             break;
+        }
+        chan__unlock(cs->c);
         casi = po[k];
         if (r == CASE_CLOSED_SEND)
             goto closed_send;
@@ -268,7 +302,12 @@ int chan_select(select_case_t *cases, int n, bool block)
     }
 
     sort_lockorder(cases, lo, po, norder);
-    sellock(cases, lo, norder, NULL);
+    if (held == NULL) {
+        sellock(cases, lo, norder, NULL);
+    } else if (!sellock_holding(cases, lo, norder, held)) {
+        chan__unlock(held);
+        sellock(cases, lo, norder, NULL);
+    }
 
     /* pass 1: a case that can proceed now */
     for (int k = 0; k < norder; k++) {
@@ -317,7 +356,15 @@ int chan_select(select_case_t *cases, int n, bool block)
                 skip = NULL;
                 break;
             }
-        sellock(cases, lo, norder, skip);
+        /* Losing sudogs that a waker skipped are unlinked already
+         * ("gone"): if all are, no lock is needed. Each channel's lock
+         * was then taken after the park's commit released it, so the
+         * commit is over and cannot still be reading this frame. */
+        bool relock = false;
+        for (int k = 0; k < norder && !relock; k++)
+            relock = &sgs[k] != won && !__atomic_load_n(&sgs[k].gone, __ATOMIC_ACQUIRE);
+        if (relock)
+            sellock(cases, lo, norder, skip);
         atomic_store_explicit(&gp->selectdone, 0, memory_order_relaxed);
         gp->param = NULL;
         casi = -1;
@@ -328,6 +375,8 @@ int chan_select(select_case_t *cases, int n, bool block)
             if (sg == won) {
                 casi = lo[k];
                 success = sg->success;
+            } else if (!relock) {
+                /* gone: unlinked by a waker */
             } else if (cs->dir == SELECT_SEND) {
                 waitq_remove(&cs->c->sendq, sg);
             } else {
@@ -336,13 +385,12 @@ int chan_select(select_case_t *cases, int n, bool block)
         }
         if (casi < 0)
             runtime__throw("selectgo: bad wakeup");
-        if (cases[casi].dir == SELECT_SEND) {
-            if (!success)
-                goto sclose;
-        } else {
+        if (cases[casi].dir == SELECT_RECV)
             cases[casi].ok = success;
-        }
-        selunlock(cases, lo, norder, skip);
+        if (relock)
+            selunlock(cases, lo, norder, skip);
+        if (cases[casi].dir == SELECT_SEND && !success)
+            goto closed_send;
         goto out;
     }
 
