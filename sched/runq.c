@@ -101,18 +101,16 @@ g_t *sched__runqget(p_t *p, bool *inherit)
         if (t == h)
             return NULL;
         g_t *gp = p->runq[h % SCHED_RUNQ_SIZE];
-        if (single) {
+        if (single)
             atomic_store_explicit(&p->runqhead, h + 1, memory_order_release);
-            return gp;
-        }
-        if (atomic_compare_exchange_weak_explicit(&p->runqhead, &h, h + 1,
-                memory_order_release, memory_order_relaxed)) {
-            /* The Gs queued next were likely written by the core that
-             * created them: start fetching them while this one runs. */
-            if (t - h > SCHED_PREFETCH)
-                __builtin_prefetch(p->runq[(h + SCHED_PREFETCH) % SCHED_RUNQ_SIZE], 1);
-            return gp;
-        }
+        else if (!atomic_compare_exchange_weak_explicit(&p->runqhead, &h, h + 1,
+                     memory_order_release, memory_order_relaxed))
+            continue;
+        /* The Gs queued next were written long ago or by another core:
+         * start fetching them while this one runs. */
+        if (t - h > SCHED_PREFETCH)
+            __builtin_prefetch(p->runq[(h + SCHED_PREFETCH) % SCHED_RUNQ_SIZE], 1);
+        return gp;
     }
 }
 
@@ -236,6 +234,10 @@ uint32_t sched__runqsteal(p_t *p, p_t *victim, bool stealnext, g_t **out)
     if (n == 0)
         return 0;
     *out = batch[n - 1];
+    /* The victim's core wrote these: start fetching the first ones. */
+    __builtin_prefetch(batch[n - 1], 1);
+    for (uint32_t i = 0; i + 1 < n && i < SCHED_PREFETCH; i++)
+        __builtin_prefetch(batch[i], 1);
     if (n > 1) {
         uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
         for (uint32_t i = 0; i < n - 1; i++)
@@ -313,7 +315,12 @@ g_t *sched__globrunqget(p_t *p, int32_t max)
     if (n > SCHED_RUNQ_SIZE / 2)
         n = SCHED_RUNQ_SIZE / 2;
     g_t *gp = globrunqpop();
-    while (--n > 0)
-        sched__runqput(p, globrunqpop(), false);
+    __builtin_prefetch(gp, 1);
+    for (int32_t i = 1; i < n; i++) {
+        g_t *q = globrunqpop();
+        if (i <= SCHED_PREFETCH)
+            __builtin_prefetch(q, 1);
+        sched__runqput(p, q, false);
+    }
     return gp;
 }
