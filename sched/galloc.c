@@ -388,10 +388,11 @@ static g_t *stackg(p_t *p)
     return gp;
 }
 
-g_t *sched__gstart(p_t *p, g_t *ug)
+/* Moves unstarted ug's goroutine onto stack G gp and returns ug to the
+ * pool. */
+static void gtake(p_t *p, g_t *gp, g_t *ug)
 {
     runtime__assert(ug->unstarted && atomic_load(&ug->status) == G_RUNNABLE);
-    g_t *gp = stackg(p);
     gp->fn = ug->fn;
     gp->arg = ug->arg;
     gp->gopc = ug->gopc;
@@ -405,11 +406,24 @@ g_t *sched__gstart(p_t *p, g_t *ug)
     gp->waiting = NULL;
     gp->param = NULL;
     atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
+    atomic_store_explicit(&ug->status, G_DEAD, memory_order_release);
+    uput(p, ug);
+}
+
+g_t *sched__gstart(p_t *p, g_t *ug)
+{
+    g_t *gp = stackg(p);
+    gtake(p, gp, ug);
     if (gp->system)
         scrub_stack_top(gp);
     gcontext_init(gp);
     atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
-    atomic_store_explicit(&ug->status, G_DEAD, memory_order_release);
-    uput(p, ug);
     return gp;
+}
+
+uintptr_t sched__greuse(p_t *p, g_t *g, g_t *ug)
+{
+    runtime__assert(!ug->system && g->stacksize == sched__stack_size);
+    gtake(p, g, ug);
+    return ((g->stack_hi - 80) & ~(uintptr_t)15) + 64;   /* as gcontext_init */
 }

@@ -301,6 +301,9 @@ GORT_HIDDEN _Noreturn void sched__gogo(uintptr_t sp);
  * stack of the context saved at to_sp, then resumes that context. From G
  * to G; see sched/park.c for when it may be used. */
 GORT_HIDDEN void sched__gswitch(g_t *from, uintptr_t to_sp, void (*hook)(g_t *));
+/* Restarts the calling G on its own stack at sched__gostart, with the
+ * stack pointer sp (a first context's sp + 64) and default MXCSR/x87. */
+GORT_HIDDEN _Noreturn void sched__grestart(uintptr_t sp);
 /* Entry trampoline of a fresh G: calls sched__goentry. */
 GORT_HIDDEN void sched__gostart(void);
 /* Async preemption trampoline (see sched/preempt.c). */
@@ -323,6 +326,23 @@ GORT_HIDDEN void sched__parkunlock(runtime_lock_t *l, const char *reason);
 /* Any context. Makes a parked G runnable; with next, it goes to the
  * current P's runnext slot (it runs next, inheriting the time slice). */
 GORT_HIDDEN void sched__ready(g_t *gp, bool next);
+/* Whether the M may go from one G to the next without schedule(): no
+ * stop-the-world pending, no timers on this P, no locked thread, the
+ * program not ending (see "direct switches" in sched/park.c). */
+static inline bool sched__direct_ok(m_t *m, p_t *p)
+{
+    return m->lockedg == NULL &&
+           !atomic_load_explicit(&sched__sched.gcwaiting, memory_order_relaxed) &&
+           !atomic_load_explicit(&sched__sched.exiting, memory_order_relaxed) &&
+           atomic_load_explicit(&p->timer0when, memory_order_relaxed) == 0;
+}
+/* Whether gp's stack has room below its saved context for a hook. */
+static inline bool sched__hook_room(g_t *gp)
+{
+    return gp->sp - gp->stack_lo >= SCHED_HOOK_STACK;
+}
+/* Makes next (a started G) the M's running G, inheriting the slice. */
+GORT_HIDDEN void sched__switch_to(m_t *m, g_t *next);
 /* G. Yields: the G goes to the global queue (as Gosched). */
 GORT_HIDDEN void sched__gosched(void);
 /* G. Yields to the local queue's tail rather than the global queue (Go's
@@ -432,6 +452,11 @@ GORT_HIDDEN g_t *sched__newg(p_t *p, void (*fn)(void *), void *arg,
 /* g0, holding p. Moves unstarted ug onto a stack G (p's hottest free one)
  * and returns that G, runnable; ug goes back to the pool. */
 GORT_HIDDEN g_t *sched__gstart(p_t *p, g_t *ug);
+/* G, holding p. The calling goroutine g has ended; the unstarted ug's
+ * goroutine takes over g's descriptor and stack (g stays running and
+ * becomes it). Not for runtime goroutines (their stack is scrubbed).
+ * Returns the sp to hand sched__grestart. */
+GORT_HIDDEN uintptr_t sched__greuse(p_t *p, g_t *g, g_t *ug);
 /* g0, holding p. Puts a dead stack G on p's free list. */
 GORT_HIDDEN void sched__gfput(p_t *p, g_t *gp);
 /* Calls fn for every queued unstarted G (status G_RUNNABLE), without

@@ -51,23 +51,7 @@ static _Noreturn void park_m(g_t *gp)
  * at -- a stop-the-world, timers on this P, a locked thread, the end of
  * the program -- sends the switch the long way. */
 
-/* Whether the M may bypass schedule() now. */
-static bool direct_ok(m_t *m, p_t *p)
-{
-    return m->lockedg == NULL &&
-           !atomic_load_explicit(&sched__sched.gcwaiting, memory_order_relaxed) &&
-           !atomic_load_explicit(&sched__sched.exiting, memory_order_relaxed) &&
-           atomic_load_explicit(&p->timer0when, memory_order_relaxed) == 0;
-}
-
-/* Whether gp's stack has room below its saved context for a hook. */
-static bool hook_room(g_t *gp)
-{
-    return gp->sp - gp->stack_lo >= SCHED_HOOK_STACK;
-}
-
-/* Makes next the M's running G (as execute does, inheriting the slice). */
-static void switch_to(m_t *m, g_t *next)
+void sched__switch_to(m_t *m, g_t *next)
 {
     sched__stackcheck_above(next);
     m->curg = next;
@@ -81,7 +65,7 @@ static void switch_to(m_t *m, g_t *next)
 static g_t *take_runnext(p_t *p)
 {
     g_t *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
-    if (next == NULL || next->unstarted || next->lockedm || !hook_room(next))
+    if (next == NULL || next->unstarted || next->lockedm || !sched__hook_room(next))
         return NULL;
     if (sched__single_p()) {
         atomic_store_explicit(&p->runnext, NULL, memory_order_relaxed);
@@ -119,12 +103,12 @@ void sched__park(bool (*unlockf)(g_t *, void *), void *arg, const char *reason)
     g->waitsince = atomic_load_explicit(&sched__coarsenow, memory_order_relaxed);
     p_t *p = m->p;
     g_t *next;
-    if (p && direct_ok(m, p) && (next = take_runnext(p)) != NULL) {
+    if (p && sched__direct_ok(m, p) && (next = take_runnext(p)) != NULL) {
         sched__stackcheck(g);
         /* Nobody can find g before park_hook releases the lock. */
         atomic_store_explicit(&g->status, G_WAITING, memory_order_release);
         g->m = NULL;
-        switch_to(m, next);
+        sched__switch_to(m, next);
         sched__gswitch(g, next->sp, park_hook);
         return;
     }
@@ -237,7 +221,7 @@ void sched__gosched(void)
     /* Nothing local, nothing global: the next G is the oldest yielded one
      * (gosched_m's fast path, without g0). None at all: g itself would be
      * picked again, so it just goes on. */
-    if (direct_ok(m, p) && sched__sched.runqsize == 0 &&
+    if (sched__direct_ok(m, p) && sched__sched.runqsize == 0 &&
         atomic_load_explicit(&p->runnext, memory_order_relaxed) == NULL &&
         atomic_load_explicit(&p->runqhead, memory_order_relaxed) ==
             atomic_load_explicit(&p->runqtail, memory_order_relaxed)) {
@@ -245,11 +229,11 @@ void sched__gosched(void)
         if (next == NULL)
             return;
         wake_for_yielded();
-        if (hook_room(next)) {
+        if (sched__hook_room(next)) {
             sched__stackcheck(g);
             atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_release);
             g->m = NULL;
-            switch_to(m, next);
+            sched__switch_to(m, next);
             sched__gswitch(g, next->sp, yield_hook);
             return;
         }

@@ -97,6 +97,28 @@ sched__gswitch:
     .cfi_endproc
     .size sched__gswitch, .-sched__gswitch
 
+/* _Noreturn void sched__grestart(uintptr_t sp)
+ * Starts the calling G afresh on its own stack, as if sched__gogo had
+ * resumed a first context laid out at sp - 64: the stack pointer goes back
+ * to the top, MXCSR and the x87 control word to their defaults, and
+ * control to sched__gostart. Used when a goroutine ends and the next one
+ * to run has no stack yet: it takes over the ending one's stack G. */
+    .globl sched__grestart
+    .hidden sched__grestart
+    .type sched__grestart, @function
+sched__grestart:
+    .cfi_startproc
+    movq %rdi, %rsp
+    subq $8, %rsp
+    movl $0x1F80, (%rsp)
+    ldmxcsr (%rsp)
+    movw $0x037F, 4(%rsp)
+    fldcw 4(%rsp)
+    addq $8, %rsp
+    jmp sched__gostart
+    .cfi_endproc
+    .size sched__grestart, .-sched__grestart
+
 /* First code a new goroutine runs: the outermost frame of its stack. */
     .globl sched__gostart
     .hidden sched__gostart
