@@ -304,6 +304,19 @@ static void sink_module(tb_sink_t *s, uintptr_t pc)
     }
 }
 
+/* "file:line" of the outermost function in li (the real frame, after its
+ * inlined callees), or the module of pc when there is no line table. */
+static void sink_where(tb_sink_t *s, const lineinfo_t *li, uintptr_t pc)
+{
+    if (li->n > 0) {
+        runtime__sink_str(s, li->f[li->n - 1].file);
+        runtime__sink_str(s, ":");
+        runtime__sink_dec(s, li->f[li->n - 1].line);
+    } else {
+        sink_module(s, pc);
+    }
+}
+
 /* Prints a function name without the suffixes gcc gives clones and
  * split parts ("f.isra.0", "f.cold"): a C identifier has no dot. */
 static void sink_funcname(tb_sink_t *s, const char *name)
@@ -406,13 +419,7 @@ static void print_frame(walk_t *w, uintptr_t pc, uintptr_t sp, bool exact)
     }
     sink_funcname(s, si.name);
     runtime__sink_str(s, "(...)\n\t");
-    if (li.n > 0) {
-        runtime__sink_str(s, li.f[li.n - 1].file);
-        runtime__sink_str(s, ":");
-        runtime__sink_dec(s, li.f[li.n - 1].line);
-    } else {
-        sink_module(s, lookup);
-    }
+    sink_where(s, &li, lookup);
     if (si.start && pc > si.start) {
         runtime__sink_str(s, " +");
         runtime__sink_hex(s, pc - si.start);
@@ -589,13 +596,7 @@ static void print_entry(tb_sink_t *s, g_t *gp)
     runtime__sink_str(s, "(...)\n\t");
     lineinfo_t li;
     lineinfo(pc, &li);
-    if (li.n > 0) {
-        runtime__sink_str(s, li.f[li.n - 1].file);
-        runtime__sink_str(s, ":");
-        runtime__sink_dec(s, li.f[li.n - 1].line);
-    } else {
-        sink_module(s, pc);
-    }
+    sink_where(s, &li, pc);
     runtime__sink_str(s, "\n");
     print_created_by(s, gp);
 }

@@ -39,6 +39,7 @@
 
 #define SCHED_GFREE_LOCAL   64      /* per-P free stack Gs before spilling */
 #define SCHED_UBATCH        64      /* unstarted Gs moved between P and pool at once */
+#define SCHED_UHAND         16      /* whole batches the pool keeps as they are */
 #define SCHED_GOID_BATCH    16      /* goroutine ids a P takes at once */
 #define SCHED_SCRUB_BYTES   (16 * 1024)  /* stack zeroed for runtime goroutines */
 
@@ -185,6 +186,11 @@ struct uchunk {
 _Static_assert(sizeof(uchunk_t) <= SCHED_UCHUNK_HDR, "chunk header fits its page");
 
 static runtime_lock_t ulock;
+/* Whole batches on their way from the P that starts goroutines to the one
+ * that creates them: passed on as they are, no bitmap work. A fixed few,
+ * so that the pool still costs one bit per free G. */
+static g_t *uhand[SCHED_UHAND][SCHED_UBATCH];
+static int32_t nuhand;
 static uchunk_t *ufree;                /* chunks with free slots */
 void *sched__uchunks[SCHED_UCHUNK_MAX];
 _Atomic size_t sched__nuchunks;
@@ -243,9 +249,7 @@ static int32_t utake(g_t **out, int32_t k)
                 uint32_t bit = (uint32_t)__builtin_ctzll(c->free[w]);
                 c->free[w] &= c->free[w] - 1;
                 c->nfree--;
-                g_t *gp = uslot(c, w * 64 + bit);
-                gp->unstarted = true;   /* (a fresh slot is all zero) */
-                out[n++] = gp;
+                out[n++] = uslot(c, w * 64 + bit);
             }
             if (c->free[w] == 0)
                 c->cursor = (w + 1) % nw;
@@ -258,23 +262,35 @@ static int32_t utake(g_t **out, int32_t k)
     return n;
 }
 
-/* Refills p's empty cache (or, without a P, returns one G). */
+/* Refills p's empty cache (or, without a P, returns one G): a batch
+ * another P spilled if there is one, else slots from the bitmaps. */
 static g_t *urefill(p_t *p)
 {
     g_t *one = NULL;
     runtime__lock(&ulock);
-    if (p)
+    if (p && nuhand > 0) {
+        nuhand--;
+        memcpy(p->ucache, uhand[nuhand], sizeof uhand[nuhand]);
+        p->nucache = SCHED_UBATCH;
+    } else if (p) {
         p->nucache = utake(p->ucache, SCHED_UBATCH);
-    else
+    } else {
         utake(&one, 1);
+    }
     runtime__unlock(&ulock);
     return one;
 }
 
-/* Marks the n Gs at gs free in their chunks. */
+/* Marks the n Gs at gs free: as a whole batch handed to the next P that
+ * refills while there is room for one, else in their chunks' bitmaps. */
 static void uspill(g_t *const *gs, int32_t n)
 {
     runtime__lock(&ulock);
+    if (n == SCHED_UBATCH && nuhand < SCHED_UHAND) {
+        memcpy(uhand[nuhand++], gs, sizeof uhand[0]);
+        runtime__unlock(&ulock);
+        return;
+    }
     for (int32_t i = 0; i < n; i++) {
         uchunk_t *c = uchunk_of(gs[i]);
         uint32_t k = (uint32_t)(((uintptr_t)gs[i] - (uintptr_t)c - SCHED_UCHUNK_HDR) /
@@ -340,7 +356,8 @@ static int64_t newgoid(p_t *p)
 
 g_t *sched__newg(p_t *p, void (*fn)(void *), void *arg, bool system, uintptr_t pc)
 {
-    g_t *gp = uget(p);   /* dead and unstarted: not read, only written */
+    g_t *gp = uget(p);   /* dead: not read, only written */
+    gp->unstarted = true;   /* (a fresh slot is all zero) */
     gp->fn = fn;
     gp->arg = arg;
     gp->gopc = pc;

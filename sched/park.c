@@ -13,6 +13,17 @@
 
 #include "internal.h"
 
+/* Runs the unlock function sched__park left on m for gp, now switched
+ * out; returns false if it cancelled the wait. */
+static bool park_commit(m_t *m, g_t *gp)
+{
+    bool (*unlockf)(g_t *, void *) = m->waitunlockf;
+    void *lock = m->waitlock;
+    m->waitunlockf = NULL;
+    m->waitlock = NULL;
+    return unlockf == NULL || unlockf(gp, lock);
+}
+
 /* g0: finishes parking gp (called through mcall). */
 static _Noreturn void park_m(g_t *gp)
 {
@@ -21,11 +32,7 @@ static _Noreturn void park_m(g_t *gp)
     atomic_store_explicit(&gp->status, G_WAITING, memory_order_release);
     m->curg = NULL;
     gp->m = NULL;
-    bool (*unlockf)(g_t *, void *) = m->waitunlockf;
-    void *lock = m->waitlock;
-    m->waitunlockf = NULL;
-    m->waitlock = NULL;
-    if (unlockf && !unlockf(gp, lock)) {
+    if (!park_commit(m, gp)) {
         /* The wait was cancelled: run gp again right away. */
         m->curg = gp;
         gp->m = m;
@@ -81,11 +88,7 @@ static g_t *take_runnext(p_t *p)
 static void park_hook(g_t *gp)
 {
     m_t *m = sched__getm();
-    bool (*unlockf)(g_t *, void *) = m->waitunlockf;
-    void *lock = m->waitlock;
-    m->waitunlockf = NULL;
-    m->waitlock = NULL;
-    if (unlockf && !unlockf(gp, lock)) {
+    if (!park_commit(m, gp)) {
         /* The wait was cancelled: gp runs next instead of right away. */
         gp->waitreason = NULL;
         atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);

@@ -486,12 +486,7 @@ _Noreturn void sched__execute(g_t *gp, bool inherit)
     m_t *m = sched__getm();
     if (gp->unstarted)
         gp = sched__gstart(m->p, gp);
-    sched__stackcheck_above(gp);
-    m->curg = gp;
-    gp->m = m;
-    atomic_store_explicit(&gp->status, G_RUNNING, memory_order_release);
-    gp->waitreason = NULL;
-    atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
+    sched__switch_to(m, gp);
     if (!inherit)
         m->p->schedtick++;
     sched__gogo(gp->sp);

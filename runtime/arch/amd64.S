@@ -13,13 +13,8 @@
  */
     .text
 
-/* void sched__mcall(g_t *g, uintptr_t g0sp, void (*fn)(g_t *))
- * Saves the caller's context into g->sp and calls fn(g) on the g0 stack. */
-    .globl sched__mcall
-    .hidden sched__mcall
-    .type sched__mcall, @function
-sched__mcall:
-    .cfi_startproc
+/* Pushes the callee-saved state in the layout above; rsp is then g->sp. */
+.macro SAVE_CONTEXT
     pushq %rbp
     pushq %rbx
     pushq %r12
@@ -29,6 +24,30 @@ sched__mcall:
     subq $8, %rsp
     stmxcsr (%rsp)
     fnstcw 4(%rsp)
+.endm
+
+/* Pops a context saved by SAVE_CONTEXT at rsp and returns into it. */
+.macro RESUME_CONTEXT
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    addq $8, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    retq
+.endm
+
+/* void sched__mcall(g_t *g, uintptr_t g0sp, void (*fn)(g_t *))
+ * Saves the caller's context into g->sp and calls fn(g) on the g0 stack. */
+    .globl sched__mcall
+    .hidden sched__mcall
+    .type sched__mcall, @function
+sched__mcall:
+    .cfi_startproc
+    SAVE_CONTEXT
     movq %rsp, (%rdi)          /* g->sp */
     movq %rsi, %rsp            /* onto g0's stack */
     xorl %ebp, %ebp            /* g0 frames end the unwinder's walk */
@@ -45,16 +64,7 @@ sched__mcall:
 sched__gogo:
     .cfi_startproc
     movq %rdi, %rsp
-    ldmxcsr (%rsp)
-    fldcw 4(%rsp)
-    addq $8, %rsp
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbx
-    popq %rbp
-    retq
+    RESUME_CONTEXT
     .cfi_endproc
     .size sched__gogo, .-sched__gogo
 
@@ -71,29 +81,12 @@ sched__gogo:
     .type sched__gswitch, @function
 sched__gswitch:
     .cfi_startproc
-    pushq %rbp
-    pushq %rbx
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
-    subq $8, %rsp
-    stmxcsr (%rsp)
-    fnstcw 4(%rsp)
+    SAVE_CONTEXT
     movq %rsp, (%rdi)          /* from->sp */
     movq %rsi, %rsp            /* onto the target's stack, at its context */
     xorl %ebp, %ebp            /* the hook's frames end the unwinder's walk */
     callq *%rdx                /* hook(from) */
-    ldmxcsr (%rsp)
-    fldcw 4(%rsp)
-    addq $8, %rsp
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbx
-    popq %rbp
-    retq
+    RESUME_CONTEXT
     .cfi_endproc
     .size sched__gswitch, .-sched__gswitch
 
