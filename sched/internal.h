@@ -49,7 +49,7 @@ struct sched_timer;
 #define SCHED_UCHUNK_MAX       16384        /* chunks of unstarted Gs at most */
 #define SCHED_YIELDQ_SIZE      128          /* per-P queue of yielded Gs */
 #define SCHED_PREFETCH         16            /* Gs fetched ahead from queues and caches */
-#define SCHED_HOOK_STACK       4096         /* stack a direct-switch hook may need */
+#define SCHED_HOOK_STACK       8192         /* stack a direct-switch hook may need */
 #define SCHED_GLOBAL_TICK      61           /* schedticks between global checks */
 #define SCHED_MAX_THREADS      10000        /* default thread cap */
 #define SCHED_DEFAULT_STACK    (64 * 1024)  /* default goroutine stack */
