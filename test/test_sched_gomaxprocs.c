@@ -231,3 +231,44 @@ Test(sched_gomaxprocs, shrink_keeps_queued_goroutines, .timeout = 30)
 {
     gt_run(main_shrink_with_queued);
 }
+
+/* Goroutines waiting in the yield queue of a P that is removed still run:
+ * 16 goroutines take turns with runtime_gosched at 4 Ps, the P set shrinks
+ * to 1 and stays there, and every one of them must finish. */
+#define NYIELDERS 16
+static _Atomic int yield_stop;
+static _Atomic int yield_started;
+static gt_count_t yielders_left;
+
+static void yielder(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&yield_started, 1);
+    while (!atomic_load(&yield_stop))
+        runtime_gosched();
+    gt_count_done(&yielders_left);
+}
+
+static int main_shrink_with_yielded(int argc, char **argv)
+{
+    runtime_gomaxprocs(4);
+    gt_count_init(&yielders_left, NYIELDERS);
+    for (int i = 0; i < NYIELDERS; i++)
+        go(yielder, NULL);
+    int64_t end = gt_ms() + 10000;
+    while (atomic_load(&yield_started) < NYIELDERS && gt_ms() < end)
+        runtime_gosched();
+    runtime_gomaxprocs(1);
+    atomic_store(&yield_stop, 1);
+    /* Not gt_count_wait: a stranded yielder must fail the test, not hang it. */
+    while (atomic_load(&yielders_left.n) > 0 && gt_ms() < end)
+        time_sleep(TIME_MILLISECOND);
+    GT_CHECK(atomic_load(&yielders_left.n) == 0, "%lld yielders never ran again",
+             (long long)atomic_load(&yielders_left.n));
+    return 0;
+}
+
+Test(sched_gomaxprocs, shrink_keeps_yielded_goroutines, .timeout = 30)
+{
+    gt_run(main_shrink_with_yielded);
+}

@@ -203,3 +203,76 @@ Test(sched_stack, overrun_from_above_is_reported, .timeout = 30)
     cr_assert_not_null(strstr(r->out, "fatal error: stack overflow"), "%.2000s", r->out);
     free(r);
 }
+
+/* Goroutines that park with their stacks nearly full: a direct switch to
+ * one of them would run its hook in the few KiB left below its context,
+ * so sched/park.c takes the way through g0 instead (less than
+ * SCHED_HOOK_STACK left). Both ping-pong partners park with ~60 KiB of
+ * their 64 KiB in use, 1,000 times each, and every value comes back. */
+static chan_t *deep_ping, *deep_pong;
+static _Atomic int deep_rounds;
+
+__attribute__((noinline)) static int deep_then(int depth, volatile char *up,
+                                               void (*fn)(void))
+{
+    volatile char frame[1000];
+    frame[0] = 1;
+    if (depth > 0)
+        return deep_then(depth - 1, frame, fn) + up[0] - 1;
+    fn();
+    return frame[0] - 1;
+}
+
+static void echo_rounds(void)
+{
+    for (int i = 0; i < 1000; i++) {
+        int v;
+        chan_recv(deep_ping, &v);
+        chan_send(deep_pong, &v);
+        atomic_fetch_add(&deep_rounds, 1);
+    }
+}
+
+static void deep_echo(void *arg)
+{
+    volatile char top[1] = {1};
+    (void)arg;
+    deep_then(58, top, echo_rounds);
+    gt_count_done(&left);
+}
+
+static void serve_rounds(void)
+{
+    for (int i = 0; i < 1000; i++) {
+        chan_send(deep_ping, &i);
+        int v;
+        chan_recv(deep_pong, &v);
+        GT_CHECK(v == i);
+    }
+}
+
+static void deep_serve(void *arg)
+{
+    volatile char top[1] = {1};
+    (void)arg;
+    deep_then(58, top, serve_rounds);
+    gt_count_done(&left);
+}
+
+static int main_deep_pingpong(int argc, char **argv)
+{
+    runtime_gomaxprocs(1);
+    deep_ping = chan_make(sizeof(int), 0);
+    deep_pong = chan_make(sizeof(int), 0);
+    gt_count_init(&left, 2);
+    go(deep_echo, NULL);
+    go(deep_serve, NULL);
+    gt_count_wait(&left);
+    GT_CHECK(atomic_load(&deep_rounds) == 1000, "%d", atomic_load(&deep_rounds));
+    return 0;
+}
+
+Test(sched_stack, pingpong_with_full_stacks, .timeout = 30)
+{
+    gt_run(main_deep_pingpong);
+}
