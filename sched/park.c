@@ -1,13 +1,16 @@
 /*
  * sched/park.c -- parking and readying goroutines, Gosched, preemption.
  *
- * The only way a goroutine blocks is sched__park: it switches to g0, marks
- * the G waiting, and only then runs the caller's unlock function. Whoever
- * readies the G must first see it waiting, and can only find it through
- * the structure that unlock function released, so a wake-up can never
- * overtake the park.
+ * The only way a goroutine blocks is sched__park: it marks the G waiting
+ * and switches away from it -- to g0, or straight to the next G (see
+ * "direct switches") -- and only once the G's context is saved does the
+ * caller's unlock function run. Whoever readies the G must first see it
+ * waiting, and can only find it through the structure that unlock
+ * function released, so a wake-up can never overtake the park.
  *
- * Context: sched__park/gosched on a user G; sched__ready anywhere.
+ * Context: sched__park/gosched on a user G; sched__ready anywhere; the
+ * hooks of direct switches on the next G's stack, holding the P, with
+ * the M's curg already the next G: they must not park.
  */
 #include <sched.h>
 
@@ -224,7 +227,7 @@ void sched__gosched(void)
     /* Nothing local, nothing global: the next G is the oldest yielded one
      * (gosched_m's fast path, without g0). None at all: g itself would be
      * picked again, so it just goes on. */
-    if (sched__direct_ok(m, p) && sched__sched.runqsize == 0 &&
+    if (p && sched__direct_ok(m, p) && sched__sched.runqsize == 0 &&
         atomic_load_explicit(&p->runnext, memory_order_relaxed) == NULL &&
         atomic_load_explicit(&p->runqhead, memory_order_relaxed) ==
             atomic_load_explicit(&p->runqtail, memory_order_relaxed)) {
