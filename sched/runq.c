@@ -7,10 +7,14 @@
  * the running G (a channel partner, a new goroutine) runs next and
  * inherits the time slice. When the ring is full, half of it plus the new
  * G move to the global queue in one locked batch, shuffled order kept.
+ * Each P also has a yield queue of Gs that called Gosched (below). With a
+ * single P there are no thieves, and the owner uses plain loads and
+ * stores where it would CAS.
  *
  * The global queue is a growable ring of G pointers under sched.lock:
  * moving a batch in or out copies pointers and touches no G descriptor
- * (each G lives on its own stack page, so touching one costs a TLB miss).
+ * (descriptors are written by the core that created or readied the G;
+ * the one that runs it prefetches them ahead instead).
  */
 #include <unistd.h>
 
