@@ -46,6 +46,8 @@
 _Static_assert(offsetof(g_t, gopc) + sizeof(uintptr_t) <= SCHED_UNSTARTED_SIZE,
                "an unstarted G's fields must fit in SCHED_UNSTARTED_SIZE bytes");
 _Static_assert(SCHED_UCACHE >= 2 * SCHED_UBATCH, "per-P cache holds two batches");
+_Static_assert(sizeof(g_t) <= SCHED_UCHUNK_TAIL,
+               "a debugger reading a whole g_t at a chunk's last slot stays in the chunk");
 
 runtime_lock_t sched__allglock;
 g_t **sched__allgs;

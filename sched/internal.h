@@ -45,7 +45,9 @@ struct sched_timer;
 #define SCHED_UNSTARTED_SIZE   48           /* bytes of an unstarted G */
 #define SCHED_UCHUNK_BYTES     (1 << 20)    /* unstarted Gs are mapped in chunks of this */
 #define SCHED_UCHUNK_HDR       4096         /* chunk header: its free-slot bitmap */
-#define SCHED_UCHUNK           ((SCHED_UCHUNK_BYTES - SCHED_UCHUNK_HDR) / SCHED_UNSTARTED_SIZE)
+#define SCHED_UCHUNK_TAIL      320          /* room for a whole g_t read at the last slot */
+#define SCHED_UCHUNK           ((SCHED_UCHUNK_BYTES - SCHED_UCHUNK_HDR - SCHED_UCHUNK_TAIL) / \
+                                SCHED_UNSTARTED_SIZE)
 #define SCHED_UCHUNK_MAX       16384        /* chunks of unstarted Gs at most */
 #define SCHED_YIELDQ_SIZE      128          /* per-P queue of yielded Gs */
 #define SCHED_PREFETCH         16            /* Gs fetched ahead from queues and caches */

@@ -116,9 +116,9 @@ def _allgs():
     try:
         nchunks = int(gdb.parse_and_eval("sched__nuchunks"))
         chunks = gdb.parse_and_eval("sched__uchunks")
-        # SCHED_UNSTARTED_SIZE, SCHED_UCHUNK_HDR, SCHED_UCHUNK
-        size, hdr = 48, 4096
-        per = ((1 << 20) - hdr) // size
+        # SCHED_UNSTARTED_SIZE, SCHED_UCHUNK_HDR, SCHED_UCHUNK_TAIL, SCHED_UCHUNK
+        size, hdr, tail = 48, 4096, 320
+        per = ((1 << 20) - hdr - tail) // size
         gtype = gdb.lookup_type("g_t").pointer()
         off = int(gdb.parse_and_eval("(unsigned long)&((g_t *)0)->status"))
     except gdb.error:
