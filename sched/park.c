@@ -71,6 +71,18 @@ void sched__switch_to(m_t *m, g_t *next)
     atomic_store_explicit(&next->preempt, false, memory_order_relaxed);
 }
 
+/* Leaves g (its stack checked, its status set) for next, running hook
+ * on next's stack once g is switched out. Returns when g is resumed. */
+static void switch_direct(m_t *m, g_t *g, uint32_t status, g_t *next,
+                          void (*hook)(g_t *))
+{
+    sched__stackcheck(g);
+    atomic_store_explicit(&g->status, status, memory_order_release);
+    g->m = NULL;
+    sched__switch_to(m, next);
+    sched__gswitch(g, next->sp, hook);
+}
+
 /* Takes p's runnext if a park may switch to it directly. */
 static g_t *take_runnext(p_t *p)
 {
@@ -110,12 +122,8 @@ void sched__park(bool (*unlockf)(g_t *, void *), void *arg, const char *reason)
     p_t *p = m->p;
     g_t *next;
     if (p && sched__direct_ok(m, p) && (next = take_runnext(p)) != NULL) {
-        sched__stackcheck(g);
         /* Nobody can find g before park_hook releases the lock. */
-        atomic_store_explicit(&g->status, G_WAITING, memory_order_release);
-        g->m = NULL;
-        sched__switch_to(m, next);
-        sched__gswitch(g, next->sp, park_hook);
+        switch_direct(m, g, G_WAITING, next, park_hook);
         return;
     }
     sched__mcall(g, m->g0sp, (void (*)(g_t *))park_m);
@@ -236,11 +244,7 @@ void sched__gosched(void)
             return;
         wake_for_yielded();
         if (sched__hook_room(next)) {
-            sched__stackcheck(g);
-            atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_release);
-            g->m = NULL;
-            sched__switch_to(m, next);
-            sched__gswitch(g, next->sp, yield_hook);
+            switch_direct(m, g, G_RUNNABLE, next, yield_hook);
             return;
         }
         sched__runqput(p, next, true);   /* the long way, next still first */
