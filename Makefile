@@ -74,7 +74,7 @@ $(BUILD)/libgort.so: $(OBJS)
 
 # Tests link libgort statically (the common case for gort programs).
 TCFLAGS = -std=gnu11 -O2 -g $(WARN) -pthread -D_GNU_SOURCE -Iruntime -Itest
-$(BUILD)/test/%: test/%.c test/helpers.h $(BUILD)/libgort.a
+$(BUILD)/test/%: test/%.c $(wildcard test/*.h test/go/*.h) $(BUILD)/libgort.a
 	@mkdir -p $(dir $@)
 	$(CC) $(TCFLAGS) $< -o $@ $(BUILD)/libgort.a $(LIBS) -lcriterion -lm
 
