@@ -369,10 +369,16 @@ g_t *sched__newg(p_t *p, void (*fn)(void *), void *arg, bool system, uintptr_t p
     return gp;
 }
 
+/* Where a G's first context lies: near the top of its stack, aligned. */
+static uintptr_t gcontext_sp(const g_t *gp)
+{
+    return (gp->stack_hi - 80) & ~(uintptr_t)15;
+}
+
 /* Lays out a fresh context on gp's stack so that gogo enters gostart. */
 static void gcontext_init(g_t *gp)
 {
-    uintptr_t *sp = (uintptr_t *)((gp->stack_hi - 80) & ~(uintptr_t)15);
+    uintptr_t *sp = (uintptr_t *)gcontext_sp(gp);
     sp[0] = 0x1F80 | ((uintptr_t)0x037F << 32);   /* MXCSR, x87 CW defaults */
     for (int i = 1; i <= 6; i++)
         sp[i] = 0;                                /* r15..rbp */
@@ -444,5 +450,5 @@ uintptr_t sched__greuse(p_t *p, g_t *g, g_t *ug)
 {
     runtime__assert(!ug->system && g->stacksize == sched__stack_size);
     gtake(p, g, ug);
-    return ((g->stack_hi - 80) & ~(uintptr_t)15) + 64;   /* as gcontext_init */
+    return gcontext_sp(g) + 64;   /* where gogo leaves rsp for gostart */
 }

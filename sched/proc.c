@@ -42,7 +42,6 @@ m_t sched__m0;
 _Atomic bool sched__started;
 __thread m_t *sched__tls_m __attribute__((tls_model("initial-exec")));
 
-
 _Atomic int64_t sched__coarsenow;       /* nanotime, refreshed by sysmon */
 static runtime_note_t timernote;        /* the timer sleeper's note */
 static _Atomic int64_t timersleepuntil; /* 0: no M sleeps for timers */
@@ -837,6 +836,12 @@ static void goexit_direct(g_t *g, m_t *m, p_t *p)
     g_t *next = sched__runqget(p, &inherit);
     if (next == NULL)
         return;
+    bool reuse = next->unstarted && !next->system && g->stacksize == sched__stack_size;
+    bool direct = !next->unstarted && !next->lockedm && sched__hook_room(next);
+    if (!reuse && !direct) {
+        sched__runqput(p, next, true);   /* the long way, next still first */
+        return;
+    }
     sched__stackcheck(g);
     if (g->system)
         atomic_fetch_sub(&ngsys, 1);
@@ -844,24 +849,12 @@ static void goexit_direct(g_t *g, m_t *m, p_t *p)
         gcount_add(p, -1);
     if (!inherit)
         p->schedtick++;
-    if (next->unstarted && !next->system && g->stacksize == sched__stack_size) {
-        uintptr_t sp = sched__greuse(p, g, next);
-        sched__grestart(sp);
-    }
-    if (!next->unstarted && !next->lockedm && sched__hook_room(next)) {
-        g->m = NULL;
-        sched__switch_to(m, next);
-        sched__gswitch(g, next->sp, goexit_hook);
-        __builtin_unreachable();
-    }
-    /* The long way after all, next still first; undo the bookkeeping. */
-    if (!inherit)
-        p->schedtick--;
-    if (g->system)
-        atomic_fetch_add(&ngsys, 1);
-    else
-        gcount_add(p, 1);
-    sched__runqput(p, next, true);
+    if (reuse)
+        sched__grestart(sched__greuse(p, g, next));
+    g->m = NULL;
+    sched__switch_to(m, next);
+    sched__gswitch(g, next->sp, goexit_hook);
+    __builtin_unreachable();
 }
 
 _Noreturn void sched__goexit1(void)
