@@ -175,6 +175,13 @@ struct p {
     _Atomic uint32_t status;
     p_t *link;                     /* idle P list */
     uint32_t schedtick;            /* incremented on every schedule */
+    bool fairyield;                /* next fairness turn: yield queue first */
+    /* sysmon: the current time slice ran past SCHED_PREEMPT_NS. A G
+     * readied into runnext by the running G inherits its slice, so a pair
+     * handing off to each other would keep the P for good: until the next
+     * slice starts, such a G goes to the yield queue instead, as if it had
+     * been preempted (see sched__ready). */
+    _Atomic bool sliceover;
     _Atomic uint32_t syscalltick;  /* incremented on every syscall */
     int64_t schedwhen;             /* sysmon: when schedtick last changed */
     uint32_t sysmontick_sched;
@@ -343,6 +350,18 @@ static inline bool sched__hook_room(g_t *gp)
 {
     return gp->sp - gp->stack_lo >= SCHED_HOOK_STACK;
 }
+/* Whether sysmon found p's current time slice expired. */
+static inline bool sched__slice_over(p_t *p)
+{
+    return atomic_load_explicit(&p->sliceover, memory_order_relaxed);
+}
+/* A new time slice starts on p (a G that does not inherit one runs). */
+static inline void sched__newslice(p_t *p)
+{
+    p->schedtick++;
+    if (unlikely(atomic_load_explicit(&p->sliceover, memory_order_relaxed)))
+        atomic_store_explicit(&p->sliceover, false, memory_order_relaxed);
+}
 /* Makes next (a started G) the M's running G, inheriting the slice. */
 GORT_HIDDEN void sched__switch_to(m_t *m, g_t *next);
 /* G. Yields: the G goes to the global queue (as Gosched). */
@@ -376,8 +395,9 @@ GORT_HIDDEN void sched__runqput(p_t *p, g_t *gp, bool next);
 GORT_HIDDEN g_t *sched__runqget(p_t *p, bool *inherit);
 /* No G in p's runnext, local queue or yield queue. */
 GORT_HIDDEN bool sched__runqempty(p_t *p);
-/* Owner only: queues a yielded G; false if the yield queue is full. */
-GORT_HIDDEN bool sched__yieldput(p_t *p, g_t *gp);
+/* Owner only: queues a yielded G (a full yield queue spills its older
+ * half to the global queue). */
+GORT_HIDDEN void sched__yieldput(p_t *p, g_t *gp);
 /* Owner only: the oldest yielded G, or NULL. */
 GORT_HIDDEN g_t *sched__yieldget(p_t *p);
 /* True while p is the only P: nobody else can touch its queues, so the

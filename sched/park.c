@@ -99,6 +99,15 @@ static g_t *take_runnext(p_t *p)
     return NULL;
 }
 
+/* The slice has expired: the G waiting in p's runnext, which would
+ * inherit it, goes to the yield queue as a preempted G does. */
+static void yield_runnext(p_t *p)
+{
+    g_t *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+    if (next && atomic_compare_exchange_strong(&p->runnext, &next, NULL))
+        sched__yieldput(p, next);
+}
+
 /* Hook of a direct park: the parked G is switched out; release it. */
 static void park_hook(g_t *gp)
 {
@@ -121,6 +130,8 @@ void sched__park(bool (*unlockf)(g_t *, void *), void *arg, const char *reason)
     g->waitsince = atomic_load_explicit(&sched__coarsenow, memory_order_relaxed);
     p_t *p = m->p;
     g_t *next;
+    if (p && unlikely(sched__slice_over(p)))
+        yield_runnext(p);
     if (p && sched__direct_ok(m, p) && (next = take_runnext(p)) != NULL) {
         /* Nobody can find g before park_hook releases the lock. */
         switch_direct(m, g, G_WAITING, next, park_hook);
@@ -152,7 +163,10 @@ void sched__ready(g_t *gp, bool next)
     m_t *m = sched__getm();
     if (m && m->p) {
         m->locks++;
-        sched__runqput(m->p, gp, next);
+        if (next && m->curg && unlikely(sched__slice_over(m->p)))
+            sched__yieldput(m->p, gp);   /* not handed the expired slice */
+        else
+            sched__runqput(m->p, gp, next);
         m->locks--;
         sched__wakep();
     } else {
@@ -188,7 +202,8 @@ static _Noreturn void gosched_m(g_t *gp)
     atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
     m->curg = NULL;
     gp->m = NULL;
-    if (m->lockedg == NULL && sched__yieldput(p, gp)) {
+    if (m->lockedg == NULL) {
+        sched__yieldput(p, gp);
         if (atomic_load_explicit(&p->yieldtail, memory_order_relaxed) -
                 atomic_load_explicit(&p->yieldhead, memory_order_relaxed) > 1)
             wake_for_yielded();
@@ -214,12 +229,7 @@ static _Noreturn void gosched_m(g_t *gp)
 /* Hook of a direct yield: the yielded G is switched out; queue it. */
 static void yield_hook(g_t *gp)
 {
-    p_t *p = sched__getm()->p;
-    if (!sched__yieldput(p, gp)) {
-        runtime__lock(&sched__sched.lock);
-        sched__globrunqput(gp);
-        runtime__unlock(&sched__sched.lock);
-    }
+    sched__yieldput(sched__getm()->p, gp);
 }
 
 void sched__gosched(void)
@@ -244,6 +254,7 @@ void sched__gosched(void)
             return;
         wake_for_yielded();
         if (sched__hook_room(next)) {
+            sched__newslice(p);   /* a yielded G does not inherit the slice */
             switch_direct(m, g, G_RUNNABLE, next, yield_hook);
             return;
         }

@@ -487,7 +487,7 @@ _Noreturn void sched__execute(g_t *gp, bool inherit)
         gp = sched__gstart(m->p, gp);
     sched__switch_to(m, gp);
     if (!inherit)
-        m->p->schedtick++;
+        sched__newslice(m->p);
     sched__gogo(gp->sp);
 }
 
@@ -698,6 +698,25 @@ top:
     goto top;
 }
 
+/* Takes one G from the global queue, this P's share of it (the yield
+ * queue) first on every other turn, so that a busy local queue starves
+ * neither and a steady stream into one starves not the other. */
+static g_t *fairturn(p_t *p)
+{
+    g_t *gp = NULL;
+    p->fairyield = !p->fairyield;
+    if (p->fairyield)
+        gp = sched__yieldget(p);
+    if (gp == NULL && sched__sched.runqsize > 0) {
+        runtime__lock(&sched__sched.lock);
+        gp = sched__globrunqget(p, 1);
+        runtime__unlock(&sched__sched.lock);
+    }
+    if (gp == NULL && !p->fairyield)
+        gp = sched__yieldget(p);
+    return gp;
+}
+
 /* One round of scheduling: find a G and run it. Never returns. g0. */
 _Noreturn void sched__schedule(void)
 {
@@ -719,17 +738,8 @@ top:
 
     g_t *gp = NULL;
     bool inherit = false;
-    /* Fairness: every 61st tick, take from the global queue first (this
-     * P's yield queue being its share of it). */
-    if (p->schedtick % SCHED_GLOBAL_TICK == 0) {
-        if (sched__sched.runqsize > 0) {
-            runtime__lock(&sched__sched.lock);
-            gp = sched__globrunqget(p, 1);
-            runtime__unlock(&sched__sched.lock);
-        }
-        if (gp == NULL)
-            gp = sched__yieldget(p);
-    }
+    if (p->schedtick % SCHED_GLOBAL_TICK == 0)
+        gp = fairturn(p);
     if (gp == NULL)
         gp = sched__runqget(p, &inherit);
     if (gp == NULL)
@@ -848,7 +858,7 @@ static void goexit_direct(g_t *g, m_t *m, p_t *p)
     else
         gcount_add(p, -1);
     if (!inherit)
-        p->schedtick++;
+        sched__newslice(p);
     if (reuse)
         sched__grestart(sched__greuse(p, g, next));
     g->m = NULL;

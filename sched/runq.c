@@ -147,17 +147,45 @@ bool sched__runqempty(p_t *p)
  * its get. It is consulted where the global queue is: every 61st
  * schedule, when the local queue is empty (after the global queue), and
  * by every stealing P; runqempty counts it, so no P idles while it holds
- * a G. A full ring sends the G to the global queue. */
+ * a G. A full ring sends its older half to the global queue, so under
+ * steady yielding no G stays in the ring for good; and the 61st-tick
+ * turn alternates between the ring and the global queue, so neither
+ * starves the other. */
 
-bool sched__yieldput(p_t *p, g_t *gp)
+/* Moves the oldest half of p's full yield queue, then gp, to the global
+ * queue in one locked batch (owner only). Order is kept, so a yielded G
+ * waits behind at most a queue's worth of later yields before it reaches
+ * the global queue, which every P reads. Returns false if a thief raced
+ * us (the caller retries). */
+static bool yieldputslow(p_t *p, g_t *gp, uint32_t h)
 {
-    uint32_t h = atomic_load_explicit(&p->yieldhead, memory_order_acquire);
-    uint32_t t = atomic_load_explicit(&p->yieldtail, memory_order_relaxed);
-    if (t - h >= SCHED_YIELDQ_SIZE)
+    g_t *batch[SCHED_YIELDQ_SIZE / 2 + 1];
+    uint32_t n = SCHED_YIELDQ_SIZE / 2;
+    for (uint32_t i = 0; i < n; i++)
+        batch[i] = p->yieldq[(h + i) % SCHED_YIELDQ_SIZE];
+    if (!atomic_compare_exchange_strong_explicit(&p->yieldhead, &h, h + n,
+            memory_order_release, memory_order_relaxed))
         return false;
-    p->yieldq[t % SCHED_YIELDQ_SIZE] = gp;
-    atomic_store_explicit(&p->yieldtail, t + 1, memory_order_release);
+    batch[n] = gp;
+    runtime__lock(&sched__sched.lock);
+    sched__globrunqputbatch(batch, (int32_t)(n + 1));
+    runtime__unlock(&sched__sched.lock);
     return true;
+}
+
+void sched__yieldput(p_t *p, g_t *gp)
+{
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&p->yieldhead, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&p->yieldtail, memory_order_relaxed);
+        if (t - h < SCHED_YIELDQ_SIZE) {
+            p->yieldq[t % SCHED_YIELDQ_SIZE] = gp;
+            atomic_store_explicit(&p->yieldtail, t + 1, memory_order_release);
+            return;
+        }
+        if (yieldputslow(p, gp, h))
+            return;
+    }
 }
 
 g_t *sched__yieldget(p_t *p)

@@ -41,6 +41,7 @@ static int retake(int64_t now)
                 p->sysmontick_sched = p->schedtick;
                 p->schedwhen = now;
             } else if (p->schedwhen + SCHED_PREEMPT_NS <= now) {
+                atomic_store_explicit(&p->sliceover, true, memory_order_relaxed);
                 sched__preemptone(p);
             }
             /* A G that never switches never has its canary checked: look
