@@ -73,14 +73,23 @@ $(BUILD)/libgort.so: $(OBJS)
 	ln -sf libgort.so $(BUILD)/libgort.so.0   # the soname, for -rpath users (make run)
 
 # Tests link libgort statically (the common case for gort programs).
-TCFLAGS = -std=gnu11 -O2 -g $(WARN) -pthread -D_GNU_SOURCE -Iruntime -Itest
+TCFLAGS = -std=gnu11 -O2 -g $(WARN) -pthread -D_GNU_SOURCE -Iruntime -Itest \
+          -DGT_BUILD_DIR='"$(abspath $(BUILD))"'
 $(BUILD)/test/%: test/%.c $(wildcard test/*.h test/go/*.h) $(BUILD)/libgort.a
 	@mkdir -p $(dir $@)
 	$(CC) $(TCFLAGS) $< -o $@ $(BUILD)/libgort.a $(LIBS) -lcriterion -lm
 
-tests: $(TESTS)
+# A fully static program (no asynchronous preemption), run by the tests;
+# the libraries are gort.pc's Libs.private.
+STATIC_LIBS := -ljemalloc -lgcc_eh -lunwind -lunwind-x86_64 -lbacktrace -ldl -llzma -lm
+$(BUILD)/test/static_spin: test/static_spin.c runtime/gort.h $(BUILD)/libgort.a
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime -static $< -o $@ \
+	  $(BUILD)/libgort.a $(STATIC_LIBS) -pthread
 
-check: lib $(TESTS)
+tests: $(TESTS) $(BUILD)/test/static_spin
+
+check: lib $(TESTS) $(BUILD)/test/static_spin
 	@sh tools/run-tests.sh $(TESTS)
 
 $(BUILD)/test/bench/%: test/bench/%.c test/bench/bench.h $(BUILD)/libgort.a

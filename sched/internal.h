@@ -527,6 +527,9 @@ GORT_HIDDEN g_t *sched__stack_guard_owner(uintptr_t addr);
 
 GORT_HIDDEN void sched__sysmon_start(void);
 GORT_HIDDEN void sched__preemptone(p_t *p);
+/* sysmon: gp ran ran_ns on one slice; reported once if it cannot be
+ * preempted (asynchronous preemption off). */
+GORT_HIDDEN void sched__report_unpreemptible(g_t *gp, int64_t ran_ns);
 GORT_HIDDEN void sched__preempt_init(void);   /* signal handler, text ranges */
 GORT_HIDDEN void sched__signal_init_m(m_t *m);  /* sigaltstack for this M */
 GORT_HIDDEN bool sched__pc_is_user(uintptr_t pc);

@@ -42,6 +42,8 @@ uint32_t sched__xsave_size;
 static struct { uintptr_t lo, hi; } user_text[PREEMPT_MAX_RANGES];
 static int nuser_text;
 static bool async_enabled;
+static const char *async_off_why;   /* why async_enabled is false */
+static _Atomic bool stuck_reported;
 
 extern char __start_gort_text[] __attribute__((weak));
 extern char __stop_gort_text[] __attribute__((weak));
@@ -196,6 +198,20 @@ void sched__preemptone(p_t *p)
         pthread_kill(m->thread, SIGURG);
 }
 
+/* sysmon: gp has run on its P for ran_ns without a new time slice. With
+ * asynchronous preemption off, nothing can stop it before its next gort
+ * call, and every G queued on its P waits: say so once per process. */
+void sched__report_unpreemptible(g_t *gp, int64_t ran_ns)
+{
+    if (async_enabled || atomic_exchange(&stuck_reported, true))
+        return;
+    runtime__printf("gort: goroutine %lld has run for %lld ms without a gort call and "
+                    "cannot be preempted: %s; goroutines queued on its P wait until it "
+                    "makes one (call runtime_gosched() in long loops; see \"Preemption\" "
+                    "in docs/scheduler.md)\n",
+                    (long long)gp->goid, (long long)(ran_ns / 1000000), async_off_why);
+}
+
 /* Sizes the xsave area from CPUID leaf 0xD; false if xsave is missing. */
 static bool xsave_init(void)
 {
@@ -213,8 +229,17 @@ void sched__preempt_init(void)
 {
     int first = 1;
     dl_iterate_phdr(phdr_cb, &first);
-    if (runtime__debug.asyncpreemptoff || !xsave_init())
+    async_off_why = "asynchronous preemption is off (GODEBUG=asyncpreemptoff=1)";
+    if (runtime__debug.asyncpreemptoff)
         return;
+    async_off_why = "this is a fully static program, which runs without asynchronous "
+                    "preemption (libc shares its text)";
+    if (nuser_text == 0)
+        return;
+    async_off_why = "asynchronous preemption is off (the CPU has no XSAVE)";
+    if (!xsave_init())
+        return;
+    async_off_why = "asynchronous preemption is off (SIGURG could not be installed)";
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = sigurg_handler;

@@ -14,7 +14,8 @@
 
 #include "internal.h"
 
-#define SYSMON_IDLE_TICKS 50
+#define SYSMON_IDLE_TICKS   50
+#define SYSMON_STUCK_SLICES 10   /* slices one G may run before it is reported */
 
 /* Adjusts the count of Ms idle while locked (see retake); checkdead
  * runs when the count goes back up. */
@@ -50,8 +51,13 @@ static int retake(int64_t now)
             g_t *gp = pm ? pm->curg : NULL;
             if (gp)
                 sched__stackcheck(gp);
+            if (gp && p->schedwhen + SYSMON_STUCK_SLICES * SCHED_PREEMPT_NS <= now)
+                sched__report_unpreemptible(gp, now - p->schedwhen);
             continue;
         }
+        /* Not running: whoever runs on it next starts its clock now, even
+         * if its schedtick has not moved (a G back from a syscall). */
+        p->schedwhen = now;
         if (s != P_SYSCALL)
             continue;
         uint32_t t = atomic_load(&p->syscalltick);

@@ -190,6 +190,17 @@ __attribute__((noinline)) static void busy_300ms(void *arg)
     atomic_store(&finished, 1);
 }
 
+/* out has sysmon's one report of a goroutine that cannot be preempted,
+ * naming why. */
+static void assert_stuck_report(const char *out, const char *why)
+{
+    const char *line = strstr(out, "gort: goroutine ");
+    cr_assert(line != NULL, "no report of the unpreemptible loop; output:\n%s", out);
+    cr_assert(strstr(line, "cannot be preempted") != NULL, "output:\n%s", out);
+    cr_assert(strstr(line, why) != NULL, "report does not say \"%s\":\n%s", why, out);
+    cr_assert_null(strstr(line + 1, "gort: goroutine "), "reported twice:\n%s", out);
+}
+
 /* Exit status 10: main ran while the loop was still busy (preempted);
  * 11: main ran only after the loop ended (not preempted). */
 static int main_busy(int argc, char **argv)
@@ -209,6 +220,7 @@ Test(sched_preempt, busy_loop_preempted_by_default, .timeout = 30)
     gt_child(r, main_busy, NULL, 10000);
     cr_assert_eq(r->status, 10, "status %d (11: not preempted), output:\n%s",
                  r->status, r->out);
+    cr_assert_null(strstr(r->out, "cannot be preempted"), "output:\n%s", r->out);
     free(r);
 }
 
@@ -219,5 +231,33 @@ Test(sched_preempt, asyncpreemptoff_disables_signal, .timeout = 30)
     gt_child(r, main_busy, env, 10000);
     cr_assert_eq(r->status, 11, "status %d (10: preempted anyway), output:\n%s",
                  r->status, r->out);
+    assert_stuck_report(r->out, "GODEBUG=asyncpreemptoff=1");
+    free(r);
+}
+
+/* A fully static program (test/static_spin.c, linked -static) has no
+ * asynchronous preemption; a loop that keeps main from running for 300 ms
+ * is reported, once, with the reason. */
+Test(sched_preempt, static_program_reports_unpreemptible_loop, .timeout = 30)
+{
+    int pfd[2];
+    cr_assert(pipe(pfd) == 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(pfd[1], 1);
+        dup2(pfd[1], 2);
+        close(pfd[0]);
+        close(pfd[1]);
+        execl(GT_BUILD_DIR "/test/static_spin", "static_spin", (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    gt_result_t *r = malloc(sizeof *r);
+    gt_collect(r, pid, pfd[0], 10000);
+    cr_assert_eq(r->status, 0, "status %d, output:\n%s", r->status, r->out);
+    cr_assert(strstr(r->out, "main ran after the loop") != NULL, "output:\n%s", r->out);
+    assert_stuck_report(r->out, "fully static program");
     free(r);
 }
