@@ -379,6 +379,20 @@ static inline void sched__checkpreempt(void)
 /* G. Once main has returned, no goroutine runs again: a G coming back
  * from a system call stops here (its M parks, or M0 returns). */
 GORT_HIDDEN void sched__leave_if_exiting(void);
+/* Queues a new G running fn(arg) (runnext of this P, or the global
+ * queue off a P); pc is where go() was called. */
+GORT_HIDDEN void sched__newproc(void (*fn)(void *), void *arg, bool system, uintptr_t pc);
+/* Counts a user goroutine born (+1) or dead (-1), per P when there is one. */
+GORT_HIDDEN void sched__gcount_add(p_t *p, int d);
+/* g0. The M found work: stops spinning, waking another M if it was the
+ * last spinner. */
+GORT_HIDDEN void sched__resetspinning(m_t *m);
+/* g0. Leaves for good if the program is ending; gives up the P and
+ * returns true if the world is stopping. */
+GORT_HIDDEN bool sched__stopping(m_t *m);
+/* g0, no P: sleeps until the earliest timer (next) as the one timer
+ * sleeper, or parks idle; comes back holding a P or from stopm. */
+GORT_HIDDEN bool sched__sleep_for_timers(m_t *m, int64_t next);
 /* G. Ends the calling goroutine (after its defers ran). */
 GORT_HIDDEN _Noreturn void sched__goexit1(void);
 /* Called by the G entry trampoline; never returns. */
@@ -416,7 +430,7 @@ GORT_HIDDEN void sched__globrunqput_nop(g_t *gp);
 GORT_HIDDEN g_t *sched__globrunqget(p_t *p, int32_t max);
 
 /* ------------------------------------------------------------------ */
-/* Ms and Ps (sched/proc.c)                                            */
+/* Ms and Ps (sched/m.c), schedule (schedule.c), boot and exit (boot.c) */
 /* ------------------------------------------------------------------ */
 
 GORT_HIDDEN void sched__wakep(void);

@@ -308,3 +308,81 @@ void sched__asyncpreempt2(void)
 {
     sched__gosched();
 }
+
+/* ------------------------------------------------------------------ */
+/* goroutine exit                                                      */
+/* ------------------------------------------------------------------ */
+
+/* g0: the G is finished; recycle it and schedule. */
+static _Noreturn void goexit0(g_t *gp)
+{
+    m_t *m = sched__getm();
+    sched__stackcheck(gp);
+    atomic_store(&gp->status, G_DEAD);
+    if (!gp->system)
+        sched__gcount_add(m->p, -1);
+    m->curg = NULL;
+    gp->m = NULL;
+    if (gp->lockedm) {
+        gp->lockedm = NULL;
+        m->lockedg = NULL;
+        m->lockedext = 0;
+    }
+    gp->fn = NULL;
+    gp->arg = NULL;
+    sched__gfput(m->p, gp);
+    sched__schedule();
+}
+
+/* Hook of a direct exit (on the next G's stack): recycle the dead G. */
+static void goexit_hook(g_t *gp)
+{
+    m_t *m = sched__getm();
+    gp->fn = NULL;
+    gp->arg = NULL;
+    atomic_store(&gp->status, G_DEAD);
+    sched__gfput(m->p, gp);
+}
+
+/* G. The goroutine g has ended and the next G of this P's local queue is
+ * known: go on without g0 and schedule() when nothing needs them (see
+ * "direct switches" in park.c). An unstarted next G takes over g's stack
+ * G on the spot: the stack its last goroutine used is as hot as it gets.
+ * Returns only if the long way must be taken. */
+static void goexit_direct(g_t *g, m_t *m, p_t *p)
+{
+    if (g->lockedm || m->locks != 0 || !sched__direct_ok(m, p) ||
+        p->schedtick % SCHED_GLOBAL_TICK == 0)   /* schedule()'s fairness turn */
+        return;
+    bool inherit;
+    g_t *next = sched__runqget(p, &inherit);
+    if (next == NULL)
+        return;
+    bool reuse = next->unstarted && !next->system && g->stacksize == sched__stack_size;
+    bool direct = !next->unstarted && !next->lockedm && sched__hook_room(next);
+    if (!reuse && !direct) {
+        sched__runqput(p, next, true);   /* the long way, next still first */
+        return;
+    }
+    sched__stackcheck(g);
+    if (!g->system)
+        sched__gcount_add(p, -1);
+    if (!inherit)
+        sched__newslice(p);
+    if (reuse)
+        sched__grestart(sched__greuse(p, g, next));
+    g->m = NULL;
+    sched__switch_to(m, next);
+    sched__gswitch(g, next->sp, goexit_hook);
+    __builtin_unreachable();
+}
+
+_Noreturn void sched__goexit1(void)
+{
+    g_t *g = sched__getg();
+    m_t *m = sched__getm();
+    if (m->p)
+        goexit_direct(g, m, m->p);
+    sched__mcall(g, m->g0sp, (void (*)(g_t *))goexit0);
+    __builtin_unreachable();
+}

@@ -7,7 +7,7 @@
  * schedule()/findrunnable() on whatever M checks the heap, with no lock
  * held: a timer function must not block (it readies Gs, or does a
  * non-blocking channel send). An M with nothing to run sleeps until the
- * earliest timer of all Ps (sched/proc.c: sleep_for_timers).
+ * earliest timer of all Ps (sched__sleep_for_timers, at the end of this file).
  *
  * A timer's p field says which heap holds it (NULL: none). Deleting takes
  * that P's lock and re-checks, since a timer can move to another P when
@@ -16,6 +16,9 @@
  * Invariant: t->p == p and p->timers[t->idx] == t for every pending t.
  */
 #include <time.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/futex.h>
 
 #include "internal.h"
 
@@ -248,4 +251,65 @@ void time_sleep(int64_t ns)
     t->when = when;
     t->period = 0;
     sched__park(sleep_arm, t, "sleep");
+}
+
+/* ------------------------------------------------------------------ */
+/* the timer sleeper                                                   */
+/* ------------------------------------------------------------------ */
+
+static runtime_note_t timernote;        /* the timer sleeper's note */
+static _Atomic int64_t timersleepuntil; /* 0: no M sleeps for timers */
+
+/* Becomes the M that sleeps until the earliest timer (if no other M does),
+ * or parks idle. Returns true if it should look for work again (it holds a
+ * P then). Called without a P. */
+bool sched__sleep_for_timers(m_t *m, int64_t next)
+{
+    runtime__lock(&sched__sched.lock);
+    if (next == 0 || sched__sched.ntimersleep > 0 || atomic_load(&sched__sched.gcwaiting) ||
+        atomic_load(&sched__sched.exiting)) {
+        runtime__unlock(&sched__sched.lock);
+        sched__stopm();
+        return true;
+    }
+    sched__sched.ntimersleep++;
+    runtime__noteclear(&timernote);
+    runtime__unlock(&sched__sched.lock);
+    atomic_store(&timersleepuntil, next);
+    /* A timer added before the store above is seen here; one added after
+     * sees timersleepuntil and wakes us. */
+    p_t *tp;
+    int64_t w = sched__timers_next(&tp);
+    int64_t now = runtime__nanotime();
+    if (w != 0 && w < next)
+        next = w;
+    if (next > now)
+        runtime__notetsleep(&timernote, next - now);
+    atomic_store(&timersleepuntil, 0);
+    runtime__lock(&sched__sched.lock);
+    sched__sched.ntimersleep--;
+    p_t *p = NULL;
+    if (!atomic_load(&sched__sched.gcwaiting) && !atomic_load(&sched__sched.exiting))
+        p = sched__pidleget();
+    runtime__unlock(&sched__sched.lock);
+    if (atomic_load(&sched__sched.exiting))
+        sched__mexit_forever();
+    if (p) {
+        sched__acquirep(p);
+        return true;
+    }
+    sched__stopm();
+    return true;
+}
+
+/* Wakes the timer sleeper if a timer due at when is earlier than its
+ * deadline; if nobody sleeps for timers, an idle P's M will look. */
+void sched__timer_wake(int64_t when)
+{
+    int64_t until = atomic_load(&timersleepuntil);
+    if (until != 0 && when < until) {
+        uint32_t z = 0;
+        if (atomic_compare_exchange_strong(&timernote.key, &z, 1))
+            syscall(SYS_futex, &timernote.key, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    }
 }

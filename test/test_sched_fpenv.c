@@ -4,7 +4,7 @@
  * callee-saved): a goroutine's rounding mode survives its switches
  * (through g0, and G to G directly), and a new goroutine starts with the
  * defaults even when it takes over the stack of one that changed them
- * and ended (sched/proc.c, goexit_direct).
+ * and ended (sched/park.c, goexit_direct).
  */
 #include <fenv.h>
 
