@@ -33,10 +33,14 @@
 /* Go caps a select at 1<<16 cases (uint16 orders). */
 #define SELECT_MAX_CASES 65536
 
+/* One select's state, on the selecting goroutine's stack. */
 typedef struct {
     select_case_t *cases;
-    uint16_t *lockorder;
-    int nlock;
+    uint16_t *pollorder;   /* the non-nil cases, in random order */
+    uint16_t *lockorder;   /* the same, by channel address */
+    int n;                 /* entries of both orders */
+    sudog_t *sgs;          /* one per entry of lockorder, when blocking */
+    g_t *wake;             /* a peer to ready once the locks are released */
 } sel_t;
 
 /* Sorts the first n entries of order by channel address (heap sort,
@@ -154,7 +158,7 @@ static bool selparkcommit(g_t *gp, void *arg)
     sel_t *s = arg;
     select_case_t *cs = s->cases;
     const uint16_t *lo = s->lockorder;
-    int n = s->nlock;
+    int n = s->n;
     chan_t *last = NULL;
     for (int i = 0; i < n; i++) {
         chan_t *c = cs[lo[i]].c;
@@ -235,6 +239,149 @@ static int select_one(select_case_t *cs, bool block)
     return done ? 0 : -1;
 }
 
+/* Fills s->pollorder with the non-nil cases in a random order (inside-out
+ * shuffle) and sets s->n. */
+static void sel_pollorder(sel_t *s, int ncases)
+{
+    uint16_t *po = s->pollorder;
+    int norder = 0;
+    for (int i = 0; i < ncases; i++) {
+        if (s->cases[i].c == NULL)
+            continue;
+        uint32_t j = norder ? runtime__fastrandn((uint32_t)norder + 1) : 0;
+        po[norder] = po[j];
+        po[j] = (uint16_t)i;
+        norder++;
+    }
+    s->n = norder;
+}
+
+/* Fast path: the first case in poll order that looks ready is tried with
+ * only its own channel locked. Only success commits: returns that case
+ * (its channel unlocked again), *r its outcome. Any doubt (a stale look,
+ * nothing ready) returns -1 for the full algorithm, which decides under
+ * every lock, so the select still acts on one instant's state; *held is
+ * then the channel of a failed try, still locked, or NULL. */
+static int sel_fast(sel_t *s, chan_t **held, int *r)
+{
+    *held = NULL;
+    for (int k = 0; k < s->n; k++) {
+        select_case_t *cs = &s->cases[s->pollorder[k]];
+        if (!looks_ready(cs))
+            continue;
+        chan__lock(cs->c);
+        *r = try_case(cs, &s->wake);
+        if (*r == CASE_WAIT) {
+            *held = cs->c;
+            return -1;
+        }
+        chan__unlock(cs->c);
+        return s->pollorder[k];
+    }
+    return -1;
+}
+
+/* Sorts the lock order and locks every channel in it, keeping held's lock
+ * if the order allows. */
+static void sel_lockall(sel_t *s, chan_t *held)
+{
+    sort_lockorder(s->cases, s->lockorder, s->pollorder, s->n);
+    if (held == NULL) {
+        sellock(s->cases, s->lockorder, s->n, NULL);
+    } else if (!sellock_holding(s->cases, s->lockorder, s->n, held)) {
+        chan__unlock(held);
+        sellock(s->cases, s->lockorder, s->n, NULL);
+    }
+}
+
+/* Pass 1, every channel locked: the first case in poll order that can
+ * proceed now, with its outcome in *r, or -1. */
+static int sel_poll(sel_t *s, int *r)
+{
+    for (int k = 0; k < s->n; k++) {
+        int casi = s->pollorder[k];
+        *r = try_case(&s->cases[casi], &s->wake);
+        if (*r != CASE_WAIT)
+            return casi;
+    }
+    return -1;
+}
+
+/* Pass 2, every channel locked: enqueues one sudog per case on its
+ * channel, in lock order, and parks; the locks are released once gp is
+ * switched out (selparkcommit). */
+static void sel_enqueue_park(sel_t *s, g_t *gp)
+{
+    for (int k = 0; k < s->n; k++) {
+        select_case_t *cs = &s->cases[s->lockorder[k]];
+        sudog_t *sg = &s->sgs[k];
+        *sg = (sudog_t){.g = gp, .elem = cs->elem, .c = cs->c, .isselect = true};
+        if (cs->dir == SELECT_SEND)
+            waitq_enqueue(&cs->c->sendq, sg);
+        else
+            waitq_enqueue(&cs->c->recvq, sg);
+    }
+    gp->param = NULL;
+    sched__park(selparkcommit, s, WAIT_SELECT);
+}
+
+/* The winner's channel needs no lock in pass 3 unless another of our
+ * sudogs is queued there too (duplicate cases): returns it, or NULL. */
+static chan_t *sel_unlocked_winner(const sel_t *s, const sudog_t *won)
+{
+    for (int k = 0; k < s->n; k++)
+        if (&s->sgs[k] != won && s->sgs[k].c == won->c)
+            return NULL;
+    return won->c;
+}
+
+/* Whether some losing sudog is still queued (not unlinked by a waker that
+ * skipped it: "gone"). If none is, no lock is needed; each channel's lock
+ * was then taken after the park's commit released it, so the commit is
+ * over and cannot still be reading this frame. */
+static bool sel_losers_queued(const sel_t *s, const sudog_t *won)
+{
+    for (int k = 0; k < s->n; k++)
+        if (&s->sgs[k] != won && !__atomic_load_n(&s->sgs[k].gone, __ATOMIC_ACQUIRE))
+            return true;
+    return false;
+}
+
+/* Pass 3, after the wake-up: dequeues the losing sudogs. The winning one
+ * was dequeued by its waker, and everything it wrote is visible since it
+ * readied us. Returns the case that fired, *r CASE_CLOSED_SEND for a
+ * send case woken by close, else CASE_DONE. */
+static int sel_dequeue(sel_t *s, g_t *gp, int *r)
+{
+    sudog_t *won = gp->param;
+    if (won == NULL)
+        runtime__throw("selectgo: bad wakeup");
+    chan_t *skip = sel_unlocked_winner(s, won);
+    bool relock = sel_losers_queued(s, won);
+    if (relock)
+        sellock(s->cases, s->lockorder, s->n, skip);
+    atomic_store_explicit(&gp->selectdone, 0, memory_order_relaxed);
+    gp->param = NULL;
+    int casi = -1;
+    for (int k = 0; k < s->n; k++) {
+        select_case_t *cs = &s->cases[s->lockorder[k]];
+        sudog_t *sg = &s->sgs[k];
+        if (sg == won)
+            casi = s->lockorder[k];
+        else if (relock)
+            waitq_remove(cs->dir == SELECT_SEND ? &cs->c->sendq : &cs->c->recvq, sg);
+    }
+    if (casi < 0)
+        runtime__throw("selectgo: bad wakeup");
+    if (relock)
+        selunlock(s->cases, s->lockorder, s->n, skip);
+    select_case_t *cs = &s->cases[casi];
+    if (cs->dir == SELECT_RECV)
+        cs->ok = won->success;
+    *r = cs->dir == SELECT_SEND && !won->success ? CASE_CLOSED_SEND : CASE_DONE;
+    return casi;
+}
+
 /* The select statement: the index of the case that proceeded, or -1. */
 int chan_select(select_case_t *cases, int n, bool block)
 {
@@ -248,165 +395,41 @@ int chan_select(select_case_t *cases, int n, bool block)
     if (n > SELECT_MAX_CASES)
         go_panic("select: too many cases");
 
-    uint16_t *po, *lo;
-    sudog_t *sgs = NULL;
+    sel_t s = {.cases = cases};
     void *heap = NULL;
     size_t heapsize = 0;
     if (n <= SELECT_STACK_CASES) {
-        po = alloca(2 * sizeof(uint16_t) * (size_t)n);
+        s.pollorder = alloca(2 * sizeof(uint16_t) * (size_t)n);
     } else {
         heapsize = 2 * sizeof(uint16_t) * (size_t)n + sizeof(sudog_t) * (size_t)n;
         heap = runtime__malloc(heapsize);
-        sgs = (sudog_t *)heap;
-        po = (uint16_t *)(sgs + n);
+        s.sgs = (sudog_t *)heap;
+        s.pollorder = (uint16_t *)(s.sgs + n);
     }
-    lo = po + n;
+    s.lockorder = s.pollorder + n;
+    sel_pollorder(&s, n);
 
-    /* Random poll order over the non-nil cases (inside-out shuffle). */
-    int norder = 0;
-    for (int i = 0; i < n; i++) {
-        if (cases[i].c == NULL)
-            continue;
-        uint32_t j = norder ? runtime__fastrandn((uint32_t)norder + 1) : 0;
-        po[norder] = po[j];
-        po[j] = (uint16_t)i;
-        norder++;
-    }
-    int casi;
-    chan_t *skip = NULL;           /* pass 3: the winner's channel, not relocked */
-    g_t *wake = NULL;
-
-    /* Fast path: the first case in poll order that looks ready is tried
-     * with only its own channel locked. Only success commits; any doubt
-     * (stale look, nothing ready) falls through to the full algorithm,
-     * which decides under every lock, so the select still acts on one
-     * instant's state. */
-    chan_t *held = NULL;           /* a failed fast path keeps its lock */
-    for (int k = 0; k < norder; k++) {
-        select_case_t *cs = &cases[po[k]];
-        if (!looks_ready(cs))
-            continue;
-        chan__lock(cs->c);
-        int r = try_case(cs, &wake);
-        if (r == CASE_WAIT) {
-            held = cs->c;
-            break;
+    chan_t *held;
+    int r = CASE_WAIT;
+    int casi = sel_fast(&s, &held, &r);
+    if (casi < 0) {
+        sel_lockall(&s, held);
+        casi = sel_poll(&s, &r);
+        if (casi >= 0 || !block) {
+            selunlock(cases, s.lockorder, s.n, NULL);
+        } else {
+            g_t *gp = sched__needg(WAIT_SELECT);
+            if (s.sgs == NULL)
+                s.sgs = alloca(sizeof(sudog_t) * (size_t)(s.n ? s.n : 1));
+            sel_enqueue_park(&s, gp);
+            casi = sel_dequeue(&s, gp, &r);
         }
-        chan__unlock(cs->c);
-        casi = po[k];
-        if (r == CASE_CLOSED_SEND)
-            goto closed_send;
-        if (wake)
-            sched__ready(wake, true);
-        goto out;
     }
-
-    sort_lockorder(cases, lo, po, norder);
-    if (held == NULL) {
-        sellock(cases, lo, norder, NULL);
-    } else if (!sellock_holding(cases, lo, norder, held)) {
-        chan__unlock(held);
-        sellock(cases, lo, norder, NULL);
-    }
-
-    /* pass 1: a case that can proceed now */
-    for (int k = 0; k < norder; k++) {
-        casi = po[k];
-        int r = try_case(&cases[casi], &wake);
-        if (r == CASE_DONE || r == CASE_CLOSED_RECV)
-            goto done;
-        if (r == CASE_CLOSED_SEND)
-            goto sclose;
-    }
-
-    if (!block) {
-        selunlock(cases, lo, norder, NULL);
-        casi = -1;
-        goto out;
-    }
-
-    /* pass 2: enqueue on every channel, in lock order, and park */
-    {
-        g_t *gp = sched__needg(WAIT_SELECT);
-        if (sgs == NULL)
-            sgs = alloca(sizeof(sudog_t) * (size_t)(norder ? norder : 1));
-        for (int k = 0; k < norder; k++) {
-            select_case_t *cs = &cases[lo[k]];
-            sudog_t *sg = &sgs[k];
-            *sg = (sudog_t){.g = gp, .elem = cs->elem, .c = cs->c, .isselect = true};
-            if (cs->dir == SELECT_SEND)
-                waitq_enqueue(&cs->c->sendq, sg);
-            else
-                waitq_enqueue(&cs->c->recvq, sg);
-        }
-        gp->param = NULL;
-        sel_t s = {cases, lo, norder};
-        sched__park(selparkcommit, &s, WAIT_SELECT);
-
-        /* pass 3: dequeue from the losing channels. The winning sudog was
-         * dequeued by its waker, and everything it wrote is visible since
-         * it readied us; its channel needs no lock unless another of our
-         * sudogs is queued there too (duplicate cases). */
-        sudog_t *won = gp->param;
-        if (won == NULL)
-            runtime__throw("selectgo: bad wakeup");
-        skip = won->c;
-        for (int k = 0; k < norder; k++)
-            if (&sgs[k] != won && sgs[k].c == skip) {
-                skip = NULL;
-                break;
-            }
-        /* Losing sudogs that a waker skipped are unlinked already
-         * ("gone"): if all are, no lock is needed. Each channel's lock
-         * was then taken after the park's commit released it, so the
-         * commit is over and cannot still be reading this frame. */
-        bool relock = false;
-        for (int k = 0; k < norder && !relock; k++)
-            relock = &sgs[k] != won && !__atomic_load_n(&sgs[k].gone, __ATOMIC_ACQUIRE);
-        if (relock)
-            sellock(cases, lo, norder, skip);
-        atomic_store_explicit(&gp->selectdone, 0, memory_order_relaxed);
-        gp->param = NULL;
-        casi = -1;
-        bool success = false;
-        for (int k = 0; k < norder; k++) {
-            select_case_t *cs = &cases[lo[k]];
-            sudog_t *sg = &sgs[k];
-            if (sg == won) {
-                casi = lo[k];
-                success = sg->success;
-            } else if (!relock) {
-                /* gone: unlinked by a waker */
-            } else if (cs->dir == SELECT_SEND) {
-                waitq_remove(&cs->c->sendq, sg);
-            } else {
-                waitq_remove(&cs->c->recvq, sg);
-            }
-        }
-        if (casi < 0)
-            runtime__throw("selectgo: bad wakeup");
-        if (cases[casi].dir == SELECT_RECV)
-            cases[casi].ok = success;
-        if (relock)
-            selunlock(cases, lo, norder, skip);
-        if (cases[casi].dir == SELECT_SEND && !success)
-            goto closed_send;
-        goto out;
-    }
-
-done:
-    selunlock(cases, lo, norder, NULL);
-    if (wake)
-        sched__ready(wake, true);
-out:
+    if (s.wake)
+        sched__ready(s.wake, true);
     if (heap)
         runtime__free(heap, heapsize);
+    if (r == CASE_CLOSED_SEND)
+        go_panic("send on closed channel");
     return casi;
-
-sclose:
-    selunlock(cases, lo, norder, skip);
-closed_send:
-    if (heap)
-        runtime__free(heap, heapsize);
-    go_panic("send on closed channel");
 }
