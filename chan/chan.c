@@ -58,7 +58,6 @@ size_t chan_cap(chan_t *c)
 /* the lock                                                            */
 /* ------------------------------------------------------------------ */
 
-#if CHAN_SPINLOCK
 /* Contended acquire: spin with pause while the holder (running on another
  * M, for a few dozen ns) finishes, then yield the thread between tries so
  * a holder the kernel descheduled can run. */
@@ -88,13 +87,6 @@ void chan__parkunlock(chan_t *c, const char *reason)
 {
     sched__park(chan_unlockf, c, reason);
 }
-#else
-/* Parks with reason; c's lock is released after the switch. */
-void chan__parkunlock(chan_t *c, const char *reason)
-{
-    sched__parkunlock(&c->lock, reason);
-}
-#endif
 
 void chan__foreign(void)
 {
@@ -212,7 +204,7 @@ static GORT_NOINLINE bool send_slow(chan_t *c, const void *ep, bool block)
     g_t *gp = sched__needg(WAIT_CHAN_SEND);
     sudog_t mysg = {.g = gp, .elem = (void *)ep, .c = c};
     gp->param = NULL;
-    waitq_enqueue(&c->sendq, &mysg);
+    chan__waitq_enqueue(&c->sendq, &mysg);
     chan__parkunlock(c, WAIT_CHAN_SEND);
     gp->param = NULL;
     if (!__atomic_load_n(&mysg.success, __ATOMIC_ACQUIRE)) {
@@ -237,7 +229,7 @@ bool chan__send(chan_t *c, const void *ep, bool block)
 
     chan__lock(c);
     if (likely(!c->closed)) {
-        sudog_t *sg = waitq_dequeue(&c->recvq);
+        sudog_t *sg = chan__waitq_dequeue(&c->recvq);
         if (sg) {
             g_t *gp = chan__sendto(c, sg, ep);
             chan__unlock(c);
@@ -279,7 +271,7 @@ static GORT_NOINLINE bool recv_slow(chan_t *c, void *ep, bool block, bool *ok)
     g_t *gp = sched__needg(WAIT_CHAN_RECV);
     sudog_t mysg = {.g = gp, .elem = ep, .c = c};
     gp->param = NULL;
-    waitq_enqueue(&c->recvq, &mysg);
+    chan__waitq_enqueue(&c->recvq, &mysg);
     chan__parkunlock(c, WAIT_CHAN_RECV);
     gp->param = NULL;
     *ok = __atomic_load_n(&mysg.success, __ATOMIC_ACQUIRE);
@@ -310,7 +302,7 @@ bool chan__recv(chan_t *c, void *ep, bool block, bool *ok)
     }
 
     chan__lock(c);
-    sudog_t *sg = waitq_dequeue(&c->sendq);
+    sudog_t *sg = chan__waitq_dequeue(&c->sendq);
     if (sg) {
         g_t *gp = chan__recvfrom(c, sg, ep);
         chan__unlock(c);
@@ -370,7 +362,7 @@ void chan_close(chan_t *c)
      * ready them after the unlock. */
     g_t *list = NULL;
     sudog_t *sg;
-    while ((sg = waitq_dequeue(&c->recvq)) != NULL) {
+    while ((sg = chan__waitq_dequeue(&c->recvq)) != NULL) {
         if (sg->elem && c->elemsize)
             gc_memclr(sg->elem, c->elemsize);
         sg->elem = NULL;
@@ -380,7 +372,7 @@ void chan_close(chan_t *c)
         gp->schedlink = list;
         list = gp;
     }
-    while ((sg = waitq_dequeue(&c->sendq)) != NULL) {
+    while ((sg = chan__waitq_dequeue(&c->sendq)) != NULL) {
         sg->elem = NULL;
         g_t *gp = sg->g;
         gp->param = sg;

@@ -57,7 +57,7 @@ typedef struct sudog {
 
 typedef struct {
     sudog_t *first, *last;
-} waitq_t;
+} chan__waitq_t;
 
 /* The channel (Go's hchan). The ring buffer follows the header in the same
  * GC object. qcount and closed are also read without the lock. */
@@ -67,7 +67,7 @@ struct chan {
     size_t sendx, recvx;           /* ring indices */
     uint32_t elemsize;
     uint32_t closed;               /* lock-free reads */
-    waitq_t recvq, sendq;
+    chan__waitq_t recvq, sendq;
     runtime_lock_t lock;
     void *owner;                   /* time.Timer/Ticker owning this channel, or NULL */
 };
@@ -76,15 +76,10 @@ struct chan {
 /* the channel lock                                                    */
 /* ------------------------------------------------------------------ */
 
-#ifndef CHAN_SPINLOCK
-#define CHAN_SPINLOCK 1
-#endif
-
 /* A thread that is not a goroutine touched a channel: from now on it may
  * wake goroutines, so the deadlock detector must not give up on them. */
 GORT_HIDDEN void chan__foreign(void);
 
-#if CHAN_SPINLOCK
 GORT_HIDDEN void chan__lock_slow(chan_t *c);
 /* Takes c's lock: one exchange when free; spins, then yields, if not.
  * Counts in m->locks like a runtime lock, so the M is never preempted
@@ -121,19 +116,6 @@ static inline void chan__unlock(chan_t *c)
     if (m)
         m->locks--;
 }
-#else
-/* Takes c's lock (a runtime lock: blocks the M, never the G). */
-static inline void chan__lock(chan_t *c)
-{
-    if (unlikely(sched__getm() == NULL))
-        chan__foreign();
-    runtime__lock(&c->lock);
-}
-/* Releases c's lock. */
-static inline void chan__unlock(chan_t *c) { runtime__unlock(&c->lock); }
-/* Would take c's lock if it is free: this build never tries. */
-static inline bool chan__trylock(chan_t *c) { (void)c; return false; }
-#endif
 
 /* G. Parks the caller with reason; c's lock is released once switched out. */
 GORT_HIDDEN void chan__parkunlock(chan_t *c, const char *reason);
@@ -150,7 +132,7 @@ static inline size_t chan__load(const size_t *p)
 }
 
 /* Appends sg to q. */
-static inline void waitq_enqueue(waitq_t *q, sudog_t *sg)
+static inline void chan__waitq_enqueue(chan__waitq_t *q, sudog_t *sg)
 {
     sg->next = NULL;
     sudog_t *x = q->last;
@@ -166,7 +148,7 @@ static inline void waitq_enqueue(waitq_t *q, sudog_t *sg)
 
 /* Removes and returns the first sudog whose goroutine can still take it
  * (a select's sudog is skipped when another case already won), or NULL. */
-static inline sudog_t *waitq_dequeue(waitq_t *q)
+static inline sudog_t *chan__waitq_dequeue(chan__waitq_t *q)
 {
     for (;;) {
         sudog_t *sg = q->first;
@@ -195,7 +177,7 @@ static inline sudog_t *waitq_dequeue(waitq_t *q)
 }
 
 /* Unlinks sg from q if it is still there. */
-static inline void waitq_remove(waitq_t *q, sudog_t *sg)
+static inline void chan__waitq_remove(chan__waitq_t *q, sudog_t *sg)
 {
     sudog_t *x = sg->prev, *y = sg->next;
     if (x != NULL) {

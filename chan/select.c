@@ -182,7 +182,7 @@ static int try_case(select_case_t *cs, g_t **wake)
 {
     chan_t *c = cs->c;
     if (cs->dir == SELECT_RECV) {
-        sudog_t *sg = waitq_dequeue(&c->sendq);
+        sudog_t *sg = chan__waitq_dequeue(&c->sendq);
         if (sg) {
             *wake = chan__recvfrom(c, sg, cs->elem);
             cs->ok = true;
@@ -202,7 +202,7 @@ static int try_case(select_case_t *cs, g_t **wake)
     } else {
         if (c->closed)
             return CASE_CLOSED_SEND;
-        sudog_t *sg = waitq_dequeue(&c->recvq);
+        sudog_t *sg = chan__waitq_dequeue(&c->recvq);
         if (sg) {
             *wake = chan__sendto(c, sg, cs->elem);
             return CASE_DONE;
@@ -317,9 +317,9 @@ static void sel_enqueue_park(sel_t *s, g_t *gp)
         sudog_t *sg = &s->sgs[k];
         *sg = (sudog_t){.g = gp, .elem = cs->elem, .c = cs->c, .isselect = true};
         if (cs->dir == SELECT_SEND)
-            waitq_enqueue(&cs->c->sendq, sg);
+            chan__waitq_enqueue(&cs->c->sendq, sg);
         else
-            waitq_enqueue(&cs->c->recvq, sg);
+            chan__waitq_enqueue(&cs->c->recvq, sg);
     }
     gp->param = NULL;
     sched__park(selparkcommit, s, WAIT_SELECT);
@@ -369,7 +369,7 @@ static int sel_dequeue(sel_t *s, g_t *gp, int *r)
         if (sg == won)
             casi = s->lockorder[k];
         else if (relock)
-            waitq_remove(cs->dir == SELECT_SEND ? &cs->c->sendq : &cs->c->recvq, sg);
+            chan__waitq_remove(cs->dir == SELECT_SEND ? &cs->c->sendq : &cs->c->recvq, sg);
     }
     if (casi < 0)
         runtime__throw("selectgo: bad wakeup");

@@ -47,7 +47,7 @@ static void call_frame(g_t *g, void (*fn)(void *), void *arg,
                        runtime_panic_t *dp);
 
 /* Runs the pending defers of f, newest first, each as its own frame. */
-static void run_defers(g_t *g, runtime_frame_t *f)
+static void run_defers(g_t *g, runtime__frame_t *f)
 {
     while (f->n > 0) {
         runtime_defer_t d = f->defers[--f->n];
@@ -61,7 +61,7 @@ static void run_defers(g_t *g, runtime_frame_t *f)
 static GORT_NOINLINE __attribute__((noclone)) void
 call_frame(g_t *g, void (*fn)(void *), void *arg, runtime_panic_t *dp)
 {
-    runtime_frame_t f;
+    runtime__frame_t f;
     f.link = g->frame;
     f.defers = f.inl;
     f.n = 0;
@@ -104,7 +104,7 @@ void runtime__goentry(void (*fn)(void *), void *arg)
 
 /* Grows a frame's defer array into the GC heap (scanned, so deferred
  * arguments stay reachable). */
-static void grow_defers(runtime_frame_t *f)
+static void grow_defers(runtime__frame_t *f)
 {
     uint32_t cap = f->cap * 2;
     size_t size = cap * sizeof(runtime_defer_t);
@@ -119,7 +119,7 @@ static void grow_defers(runtime_frame_t *f)
 void go_defer(void (*fn)(void *arg), void *arg)
 {
     g_t *g = current_g("go_defer");
-    runtime_frame_t *f = g->frame;
+    runtime__frame_t *f = g->frame;
     if (unlikely(!f))
         runtime__throw("go_defer: no go_call frame");
     if (unlikely(f->n == f->cap))
@@ -203,7 +203,7 @@ static _Noreturn GORT_NOINLINE void fatal_panic(g_t *g)
 /* A deferred call recovered p while frame f's defers were running: drop
  * p (and the panics it aborted) and resume f, or resume a Goexit that p
  * interrupted, as Go's recovery. */
-static _Noreturn void recovery(g_t *g, runtime_panic_t *p, runtime_frame_t *f)
+static _Noreturn void recovery(g_t *g, runtime_panic_t *p, runtime__frame_t *f)
 {
     g->panic = p->link;
     if (g->panic && g->panic->goexit && g->panic->aborted)
@@ -219,7 +219,7 @@ static _Noreturn GORT_NOINLINE void panic_run(g_t *g, runtime_panic_t *p)
     p->link = g->panic;
     g->panic = p;
     for (;;) {
-        runtime_frame_t *f = g->frame;
+        runtime__frame_t *f = g->frame;
         if (!f)
             break;
         if (f->n == 0) {
@@ -297,7 +297,7 @@ _Noreturn void runtime__panic_sig(const char *msg, int sig, uintptr_t code,
  *  - Otherwise (a helper called by fn, ...): no.
  * A helper that tail-calls go_recover vanishes from the stack and passes
  * (docs/panic.md). Without unwind tables the check passes. */
-static bool called_directly(uintptr_t ra, uintptr_t cfa, runtime_frame_t *f)
+static bool called_directly(uintptr_t ra, uintptr_t cfa, runtime__frame_t *f)
 {
     uintptr_t start, size, fsize;
     uintptr_t fn = (uintptr_t)f->fn;
@@ -334,7 +334,7 @@ GORT_NOINLINE const char *go_recover(void)
     if (!g)
         return NULL;
     runtime_panic_t *p = g->panic;
-    runtime_frame_t *f = g->frame;
+    runtime__frame_t *f = g->frame;
     if (!p || p->goexit || p->recovered || !f)
         return NULL;
     if ((uintptr_t)f->fn == (uintptr_t)go_recover) {
@@ -371,7 +371,7 @@ void runtime_goexit(void)
     g->panic = &p;
     p.aborted = false;
     for (;;) {
-        runtime_frame_t *f = g->frame;
+        runtime__frame_t *f = g->frame;
         if (!f)
             break;
         if (f->n == 0) {

@@ -35,7 +35,7 @@ typedef struct runtime_frame {
     void (*fn)(void *);             /* the frame's function (recover check) */
     uintptr_t callsp;               /* sp at the call of fn: fn's CFA */
     runtime_defer_t inl[FRAME_INLINE_DEFERS];
-} runtime_frame_t;
+} runtime__frame_t;
 
 /* An active panic (or Goexit). It lives in go_panic's (runtime_goexit's)
  * C frame, which stays live while the deferred calls run above it. */

@@ -426,7 +426,7 @@ GORT_HIDDEN uint32_t sched__runqsteal(p_t *p, p_t *victim, bool stealnext, g_t *
 GORT_HIDDEN void sched__globrunqput(g_t *gp);
 GORT_HIDDEN void sched__globrunqputbatch(g_t **batch, int32_t n);
 /* Without a P: queue gp globally and start an M for it. No lock held. */
-GORT_HIDDEN void sched__globrunqput_nop(g_t *gp);
+GORT_HIDDEN void sched__globrunqput_wake(g_t *gp);
 GORT_HIDDEN g_t *sched__globrunqget(p_t *p, int32_t max);
 
 /* ------------------------------------------------------------------ */

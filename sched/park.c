@@ -170,7 +170,7 @@ void sched__ready(g_t *gp, bool next)
         m->locks--;
         sched__wakep();
     } else {
-        sched__globrunqput_nop(gp);
+        sched__globrunqput_wake(gp);
     }
 }
 

@@ -68,7 +68,7 @@ void sched__newproc(void (*fn)(void *), void *arg, bool system, uintptr_t pc)
             m->locks--;
         else
             atomic_store(&sched__sched.nforeign, 1);
-        sched__globrunqput_nop(gp);
+        sched__globrunqput_wake(gp);
     }
 }
 
@@ -79,7 +79,7 @@ void sched__newproc(void (*fn)(void *), void *arg, bool system, uintptr_t pc)
  * spinning, so this G could be left behind. An M that is about to idle its
  * P checks the global queue under sched.lock first, so either it sees gp,
  * or we see its idle P. */
-void sched__globrunqput_nop(g_t *gp)
+void sched__globrunqput_wake(g_t *gp)
 {
     runtime__lock(&sched__sched.lock);
     sched__globrunqput(gp);
