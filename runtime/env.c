@@ -13,13 +13,12 @@
 #include <time.h>
 
 #include "internal.h"
-#include "../sched/internal.h"
 
 runtime_debug_t runtime__debug = {
     .gogc = 100,
     .gomemlimit = INT64_MAX,
     .traceback = TRACEBACK_SINGLE,
-    .stack_size = SCHED_DEFAULT_STACK,
+    .stack_size = RUNTIME_STACK_DEFAULT,
 };
 
 /* Parses a decimal int in [lo, hi]; returns false if malformed. */
@@ -154,7 +153,7 @@ void runtime__parse_env(void)
     if ((s = getenv("GOTRACEBACK")))
         parse_traceback(s);
     if ((s = getenv("GORT_STACK_SIZE")) && *s) {
-        if (parse_size(s, &sz) && sz >= SCHED_MIN_STACK && sz <= (1LL << 30))
+        if (parse_size(s, &sz) && sz >= RUNTIME_STACK_MIN && sz <= (1LL << 30))
             runtime__debug.stack_size = (size_t)sz;
         else
             runtime__printf("gort: GORT_STACK_SIZE=%s: want a size in [16k, 1g], ignored\n", s);

@@ -18,6 +18,7 @@
 #ifndef GORT_RUNTIME_INTERNAL_H
 #define GORT_RUNTIME_INTERNAL_H
 
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,8 +57,39 @@ GORT_HIDDEN void runtime__notesleep(runtime_note_t *n);
 GORT_HIDDEN bool runtime__notetsleep(runtime_note_t *n, int64_t ns);
 
 /* ------------------------------------------------------------------ */
-/* fatal errors                                                        */
+/* the current M, as far as the ground floor sees it                  */
 /* ------------------------------------------------------------------ */
+
+/* The runtime's state of the calling thread (the M), NULL on threads the
+ * runtime did not create. Its type is the scheduler's m_t, which begins
+ * with the count of runtime locks the thread holds (no preemption while
+ * it is non-zero): that count is all the ground floor touches. */
+GORT_HIDDEN extern __thread void *runtime__tls_m __attribute__((tls_model("initial-exec")));
+
+/* Adds d to the calling M's count of runtime locks held, if on an M. */
+static inline void runtime__mlocks_add(int32_t d)
+{
+    int32_t *locks = runtime__tls_m;
+    if (locks)
+        *locks += d;
+}
+
+/* ------------------------------------------------------------------ */
+/* fatal errors (runtime/fatal.c: the one fatal path)                 */
+/* ------------------------------------------------------------------ */
+
+/* Claims the process for a fatal report: returns on the first thread;
+ * later ones wait for the exit; the reporting thread re-entering (a
+ * fault while reporting) exits at once. Any context. */
+GORT_HIDDEN void runtime__fatal_begin(void);
+/* Ends a claimed report: with tb, the tracebacks GOTRACEBACK asks for
+ * (every goroutine if all, else the reporting one); exits 2, or raises
+ * SIGABRT with GOTRACEBACK=crash. */
+GORT_HIDDEN _Noreturn void runtime__fatal_end(bool tb, bool all);
+/* The scheduler's traceback printer for runtime__fatal_end (boot). */
+GORT_HIDDEN void runtime__fatal_set_tracebacks(void (*fn)(bool all));
+/* In a claimed report: "fatal error: <msg>" and a throw's tracebacks. */
+GORT_HIDDEN _Noreturn void runtime__fatal_error(const char *msg);
 
 /* Go's throw: prints "fatal error: <msg>", tracebacks as GOTRACEBACK
  * asks, and exits 2. Not recoverable. Any context. */
@@ -79,10 +111,14 @@ GORT_HIDDEN _Noreturn void runtime__misuse(const char *fmt, ...)
                             __LINE__);                                         \
     } while (0)
 
-/* Writes to fd 2 with write(2) only: safe in signal handlers and with
- * runtime locks held. */
+/* Writes to fd 2 with one write(2), formatted by runtime__vformat: safe
+ * in signal handlers and with runtime locks held (runtime/print.c). */
 GORT_HIDDEN void runtime__printf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+GORT_HIDDEN void runtime__vprintf(const char *fmt, va_list ap);
+/* An async-signal-safe vsnprintf for the conversions the runtime uses
+ * (see runtime/print.c); returns the untruncated length. */
+GORT_HIDDEN size_t runtime__vformat(char *buf, size_t cap, const char *fmt, va_list ap);
 
 /* ------------------------------------------------------------------ */
 /* non-GC memory (jemalloc)                                            */
@@ -115,6 +151,9 @@ enum { TRACEBACK_NONE = 0, TRACEBACK_SINGLE = 1, TRACEBACK_ALL = 2,
 
 GORT_HIDDEN extern runtime_debug_t runtime__debug;
 
+#define RUNTIME_STACK_DEFAULT (64 * 1024)   /* goroutine stack, GORT_STACK_SIZE unset */
+#define RUNTIME_STACK_MIN     (16 * 1024)   /* smallest GORT_STACK_SIZE accepted */
+
 /* Parses GOMAXPROCS, GOGC, GOMEMLIMIT, GODEBUG, GOTRACEBACK and
  * GORT_STACK_SIZE. A malformed value is reported and the default used. */
 GORT_HIDDEN void runtime__parse_env(void);
@@ -125,20 +164,5 @@ GORT_HIDDEN int64_t runtime__nanotime(void);
 /* A fast thread-local pseudo-random number (wyrand). */
 GORT_HIDDEN uint32_t runtime__fastrand(void);
 GORT_HIDDEN uint32_t runtime__fastrandn(uint32_t n);
-
-/* ------------------------------------------------------------------ */
-/* panic machinery (runtime/panic.c)                                   */
-/* ------------------------------------------------------------------ */
-
-/* Runs a new goroutine's entry function as its implicit outermost frame. */
-GORT_HIDDEN void runtime__goentry(void (*fn)(void *), void *arg);
-
-/* Prints the traceback(s) that a fatal error or unrecovered panic owes
- * the user, as runtime__debug.traceback says. */
-GORT_HIDDEN void runtime__crash_tracebacks(void);
-
-/* Installs the SIGSEGV/SIGBUS/SIGFPE/SIGQUIT handlers (runtime/signal.c).
- * Boot calls it once, after the first M has its sigaltstack. */
-GORT_HIDDEN void runtime__signal_init(void);
 
 #endif /* GORT_RUNTIME_INTERNAL_H */

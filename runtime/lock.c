@@ -10,12 +10,15 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "../sched/internal.h"
+#include "internal.h"
+
+__thread void *runtime__tls_m __attribute__((tls_model("initial-exec")));
 
 #define LOCK_SPIN_ACTIVE   4     /* rounds of pause-spinning before yielding */
 #define LOCK_SPIN_PAUSES   30
@@ -95,9 +98,7 @@ void runtime__unlock_raw(runtime_lock_t *l)
 /* Takes l and marks the M as holding a runtime lock (no preemption). */
 void runtime__lock(runtime_lock_t *l)
 {
-    m_t *m = sched__getm();
-    if (m)
-        m->locks++;
+    runtime__mlocks_add(1);
     runtime__lock_raw(l);
 }
 
@@ -105,10 +106,10 @@ void runtime__lock(runtime_lock_t *l)
 void runtime__unlock(runtime_lock_t *l)
 {
     runtime__unlock_raw(l);
-    m_t *m = sched__getm();
-    if (m) {
-        m->locks--;
-        runtime__assert(m->locks >= 0);
+    int32_t *locks = runtime__tls_m;
+    if (locks) {
+        --*locks;
+        runtime__assert(*locks >= 0);
     }
 }
 

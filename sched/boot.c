@@ -122,6 +122,7 @@ int runtime_main(int (*main_fn)(int argc, char **argv), int argc, char **argv)
         runtime__misuse("runtime_main called more than once");
     if (main_fn == NULL)
         runtime__misuse("runtime_main called with a NULL main function");
+    runtime__fatal_set_tracebacks(sched__crash_tracebacks);
     runtime__parse_env();
     sched__stack_size = runtime__debug.stack_size;
     sched__sched.maxmcount = SCHED_MAX_THREADS;
@@ -133,7 +134,7 @@ int runtime_main(int (*main_fn)(int argc, char **argv), int argc, char **argv)
     m0->tid = (int)syscall(SYS_gettid);
     m0->thread = pthread_self();
     atomic_store(&sched__allm, m0);
-    sched__tls_m = m0;
+    runtime__tls_m = m0;
     sched__signal_init_m(m0);
 
     int32_t procs = runtime_num_cpu();
@@ -147,7 +148,7 @@ int runtime_main(int (*main_fn)(int argc, char **argv), int argc, char **argv)
     atomic_store(&sched__coarsenow, runtime__nanotime());
     gc__init();
     sched__preempt_init();
-    runtime__signal_init();
+    sched__signal_init();
     atomic_store(&sched__started, true);
 
     mainarg_t ma = {main_fn, argc, argv, 0};

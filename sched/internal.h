@@ -7,7 +7,7 @@
  * the functions below; they never touch run queues directly.
  *
  * May call: runtime/internal.h (locks, notes, throw, jemalloc, env,
- * fastrand), runtime__goentry (a goroutine's outermost frame), runtime__signal_init, and the
+ * fastrand), sched__call_entry (a goroutine's outermost frame), sched__signal_init, and the
  * collector's hooks declared at the end of this file. Nothing else.
  *
  * Context rules (as Go's HACKING.md):
@@ -54,8 +54,6 @@ struct sched_timer;
 #define SCHED_HOOK_STACK       8192         /* stack a direct-switch hook may need */
 #define SCHED_GLOBAL_TICK      61           /* schedticks between global checks */
 #define SCHED_MAX_THREADS      10000        /* default thread cap */
-#define SCHED_DEFAULT_STACK    (64 * 1024)  /* default goroutine stack */
-#define SCHED_MIN_STACK        (16 * 1024)
 #define SCHED_PREEMPT_NS       (10 * 1000 * 1000)  /* forcePreemptNS */
 #define SCHED_SYSMON_MIN_US    20
 #define SCHED_SYSMON_MAX_US    10000
@@ -109,7 +107,7 @@ struct g {
     void *param;                   /* wake-up parameter */
     _Atomic uint32_t selectdone;
 
-    /* panic/defer (runtime/panic.c) */
+    /* panic/defer (sched/panic.c) */
     struct runtime_frame *frame;   /* innermost go_call frame */
     struct runtime_panic *panic;   /* innermost active panic */
     bool goexiting;
@@ -131,6 +129,9 @@ struct g {
 /* ------------------------------------------------------------------ */
 
 struct m {
+    int32_t locks;                 /* runtime locks held (> 0: no preemption);
+                                    * first: the ground floor's view of an M
+                                    * (runtime__mlocks_add) */
     g_t *g0;                       /* scheduler "goroutine" of this M */
     uintptr_t g0sp;                /* top of the g0 stack mcall switches to */
     g_t *curg;                     /* running user G, or NULL on g0 */
@@ -138,7 +139,6 @@ struct m {
     p_t *nextp;                    /* P handed over at wake-up */
     p_t *oldp;                     /* P held before a syscall */
     int64_t id;
-    int32_t locks;                 /* runtime locks held (> 0: no preemption) */
     bool spinning;                 /* looking for work */
     bool blocked;                  /* asleep on its park note */
     bool dying;
@@ -277,14 +277,14 @@ GORT_HIDDEN extern _Atomic size_t sched__allglen;
 /* current M and G                                                     */
 /* ------------------------------------------------------------------ */
 
-GORT_HIDDEN extern __thread m_t *sched__tls_m
-    __attribute__((tls_model("initial-exec")));
+_Static_assert(offsetof(m_t, locks) == 0, "runtime__mlocks_add needs m->locks first");
 
-/* The current M, read in a way the compiler cannot cache across calls. */
+/* The current M (runtime__tls_m), read in a way the compiler cannot cache
+ * across calls: a goroutine may resume on another thread after any. */
 static inline m_t *sched__getm(void)
 {
     m_t *m;
-    __asm__ volatile("movq sched__tls_m@gottpoff(%%rip), %0\n\t"
+    __asm__ volatile("movq runtime__tls_m@gottpoff(%%rip), %0\n\t"
                      "movq %%fs:(%0), %0"
                      : "=r"(m));
     return m;
@@ -393,6 +393,16 @@ GORT_HIDDEN bool sched__stopping(m_t *m);
 /* g0, no P: sleeps until the earliest timer (next) as the one timer
  * sleeper, or parks idle; comes back holding a P or from stopm. */
 GORT_HIDDEN bool sched__sleep_for_timers(m_t *m, int64_t next);
+/* Runs a new goroutine's entry function as its implicit outermost frame
+ * (sched/panic.c). */
+GORT_HIDDEN void sched__call_entry(void (*fn)(void *), void *arg);
+/* The tracebacks a fatal report owes the user (GOTRACEBACK): the
+ * reporting goroutine, and every other one if all. The ground floor's
+ * runtime__fatal_end calls it (sched/traceback.c). */
+GORT_HIDDEN void sched__crash_tracebacks(bool all);
+/* Installs the SIGSEGV/SIGBUS/SIGFPE/SIGQUIT handlers (sched/signal.c).
+ * Boot calls it once, after the first M has its sigaltstack. */
+GORT_HIDDEN void sched__signal_init(void);
 /* G. Ends the calling goroutine (after its defers ran). */
 GORT_HIDDEN _Noreturn void sched__goexit1(void);
 /* Called by the G entry trampoline; never returns. */

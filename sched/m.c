@@ -92,7 +92,7 @@ static m_t *mget(void)
 static void *mstart(void *arg)
 {
     m_t *m = arg;
-    sched__tls_m = m;
+    runtime__tls_m = m;
     m->tid = (int)syscall(SYS_gettid);
     m->g0sp = ((uintptr_t)__builtin_frame_address(0) - 4096) & ~(uintptr_t)15;
     sched__signal_init_m(m);

@@ -165,7 +165,7 @@ static void sigurg_handler(int sig, siginfo_t *info, void *ctx)
 {
     (void)sig;
     (void)info;
-    m_t *m = sched__tls_m;
+    m_t *m = runtime__tls_m;
     if (m == NULL)
         return;
     atomic_store(&m->signalpending, false);

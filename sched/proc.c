@@ -32,7 +32,6 @@ _Atomic int32_t sched__gomaxprocs;
 _Atomic(m_t *) sched__allm;
 m_t sched__m0;
 _Atomic bool sched__started;
-__thread m_t *sched__tls_m __attribute__((tls_model("initial-exec")));
 
 _Atomic int64_t sched__coarsenow;       /* nanotime, refreshed by sysmon */
 _Atomic int32_t sched__ngoroutines;     /* live user Gs not counted per P */
@@ -105,7 +104,7 @@ void sched__go_system(void (*fn)(void *), void *arg)
 _Noreturn void sched__goentry(void)
 {
     g_t *g = sched__getg();
-    runtime__goentry(g->fn, g->arg);
+    sched__call_entry(g->fn, g->arg);
     sched__goexit1();
 }
 

@@ -42,7 +42,7 @@ typedef struct {
     bool guarded;
 } stack_chunk_t;
 
-size_t sched__stack_size = SCHED_DEFAULT_STACK;
+size_t sched__stack_size = RUNTIME_STACK_DEFAULT;
 _Atomic uint64_t sched__stack_inuse;
 
 static runtime_lock_t stacklock;
@@ -214,8 +214,8 @@ uint64_t sched__stack_resident(void)
 int debug_set_max_stack(int bytes)
 {
     int old = (int)sched__stack_size;
-    if (bytes < SCHED_MIN_STACK)
-        bytes = SCHED_MIN_STACK;
+    if (bytes < RUNTIME_STACK_MIN)
+        bytes = RUNTIME_STACK_MIN;
     sched__stack_size = ((size_t)bytes + STACK_PAGE - 1) & ~(size_t)(STACK_PAGE - 1);
     return old;
 }

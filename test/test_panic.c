@@ -681,7 +681,7 @@ Test(panic, unrecovered_gotraceback_system)
     static const char *const env[] = {"GOTRACEBACK=system", NULL};
     gt_result_t *r = gt_child_new(unrecovered_main, env);
     cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
-    cr_assert_not_null(strstr(r->out, "\ncall_frame(...)\n\truntime/panic.c:"), "runtime frames:\n%s", r->out);
+    cr_assert_not_null(strstr(r->out, "\ncall_frame(...)\n\tsched/panic.c:"), "runtime frames:\n%s", r->out);
     cr_assert_not_null(strstr(r->out, " sp=0x"), "%s", r->out);
     cr_assert_not_null(strstr(r->out, " pc=0x"), "%s", r->out);
     free(r);

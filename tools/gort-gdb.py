@@ -32,7 +32,7 @@
 # What it reads (sched/internal.h): sched__allgs[0 .. sched__allglen), the
 # chunks of goroutines not started yet sched__uchunks[0 .. sched__nuchunks)
 # (48-byte slots after a 4 KiB header; sched/galloc.c), the M list sched__allm, sched__allp[0 .. sched__gomaxprocs), sched__sched, and
-# the thread-local sched__tls_m. The saved context of a switched-out G is
+# the thread-local runtime__tls_m. The saved context of a switched-out G is
 # described in runtime/arch/amd64.S:
 #
 #     g->sp+0   MXCSR / x87 control word
@@ -155,10 +155,10 @@ def _thread_by_lwp(lwp):
 
 
 def _current_m():
-    """The M of the thread gdb has selected: sched__tls_m, or else the M whose
+    """The M of the thread gdb has selected: runtime__tls_m, or else the M whose
     tid is the thread's LWP. None on a foreign thread."""
     try:
-        m = gdb.parse_and_eval("sched__tls_m")
+        m = gdb.parse_and_eval("(m_t *)runtime__tls_m")
         if _ptr(m) != 0:
             return m.dereference()
     except gdb.error:

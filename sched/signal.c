@@ -1,22 +1,23 @@
 /*
- * runtime/signal.c -- synchronous signals turned into panics, SIGQUIT
+ * sched/signal.c -- synchronous signals turned into panics, SIGQUIT
  * dumps, stack overflow reports (Go's signal_unix.go and sigpanic).
  *
  * Owns: the SIGSEGV, SIGBUS, SIGFPE and SIGQUIT handlers (installed by
- * runtime__signal_init at boot, SA_ONSTACK on the per-M sigaltstack the
+ * sched__signal_init at boot, SA_ONSTACK on the per-M sigaltstack the
  * scheduler sets up), the sigpanic trampoline, the crash stack.
  *
  * May call: sched__pc_is_user, sched__stack_guard_owner, traceback.c,
- * runtime__throw. SIGURG belongs to sched/preempt.c.
+ * the fatal path (runtime__fatal_begin/_error/_end). SIGURG belongs to
+ * sched/preempt.c.
  *
  * How a fault becomes a panic: when a goroutine faults in user code (not
  * libgort, not libc: sched__pc_is_user), holds no runtime lock, and the
  * fault is one Go turns into a panic (a nil-ish address below 0x1000, an
  * integer division by zero, ...), the handler edits the saved context so
- * that on return from the signal the thread "calls" runtime__sigpanic_tramp
+ * that on return from the signal the thread "calls" sched__sigpanic_tramp
  * with the faulting PC + 1 as its return address (+1 so unwinders look up
  * the faulting instruction's own unwind row). The trampoline aligns the
- * stack and calls runtime__sigpanic, which panics like go_panic. Nothing
+ * stack and calls sched__sigpanic, which panics like go_panic. Nothing
  * but this edit happens inside the handler, and the faulting frame is
  * never resumed, so its red zone may be overwritten.
  *
@@ -38,7 +39,7 @@
 #define NIL_PAGE        0x1000      /* faults below this are nil derefs */
 #define CRASH_STACK     (256 * 1024)
 
-/* Filled by the handler, read by runtime__sigpanic on the same thread
+/* Filled by the handler, read by sched__sigpanic on the same thread
  * right after the handler returns. */
 typedef struct {
     int sig;
@@ -50,15 +51,15 @@ static __thread sigpanic_t sigpanic_info __attribute__((tls_model("initial-exec"
 
 static char crash_stack[CRASH_STACK] __attribute__((aligned(64)));
 
-/* void runtime__sigpanic_tramp(void): entered as if called from the
+/* void sched__sigpanic_tramp(void): entered as if called from the
  * faulting instruction; never returns.
  * void runtime__call_on_stack(void (*fn)(void *), void *arg, void *top). */
 __asm__(
     "    .pushsection gort_text,\"ax\",@progbits\n"
-    "    .globl runtime__sigpanic_tramp\n"
-    "    .hidden runtime__sigpanic_tramp\n"
-    "    .type runtime__sigpanic_tramp, @function\n"
-    "runtime__sigpanic_tramp:\n"
+    "    .globl sched__sigpanic_tramp\n"
+    "    .hidden sched__sigpanic_tramp\n"
+    "    .type sched__sigpanic_tramp, @function\n"
+    "sched__sigpanic_tramp:\n"
     "    .cfi_startproc\n"
     "    pushq %rbp\n"
     "    .cfi_adjust_cfa_offset 8\n"
@@ -66,10 +67,10 @@ __asm__(
     "    movq %rsp, %rbp\n"
     "    .cfi_def_cfa_register %rbp\n"
     "    andq $-16, %rsp\n"
-    "    callq runtime__sigpanic\n"
+    "    callq sched__sigpanic\n"
     "    ud2\n"
     "    .cfi_endproc\n"
-    "    .size runtime__sigpanic_tramp, .-runtime__sigpanic_tramp\n"
+    "    .size sched__sigpanic_tramp, .-sched__sigpanic_tramp\n"
     "\n"
     "    .globl runtime__call_on_stack\n"
     "    .hidden runtime__call_on_stack\n"
@@ -94,15 +95,15 @@ __asm__(
     "    .size runtime__call_on_stack, .-runtime__call_on_stack\n"
     "    .popsection\n");
 
-GORT_HIDDEN void runtime__sigpanic_tramp(void);
+GORT_HIDDEN void sched__sigpanic_tramp(void);
 GORT_HIDDEN void runtime__call_on_stack(void (*fn)(void *), void *arg, void *top);
-GORT_HIDDEN _Noreturn void runtime__sigpanic(void);
+GORT_HIDDEN _Noreturn void sched__sigpanic(void);
 
 /* ------------------------------------------------------------------ */
 /* names and the signal line                                           */
 /* ------------------------------------------------------------------ */
 
-const char *runtime__signame(int sig)
+const char *sched__signame(int sig)
 {
     switch (sig) {
     case SIGSEGV: return "SIGSEGV: segmentation violation";
@@ -117,22 +118,22 @@ const char *runtime__signame(int sig)
 }
 
 /* "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x...]" */
-void runtime__print_sigline(tb_sink_t *s, int sig, uintptr_t code,
+void sched__print_sigline(tb_sink_t *s, int sig, uintptr_t code,
                             uintptr_t addr, uintptr_t pc)
 {
-    const char *name = runtime__signame(sig);
-    runtime__sink_str(s, "[signal ");
+    const char *name = sched__signame(sig);
+    sched__sink_str(s, "[signal ");
     if (name)
-        runtime__sink_str(s, name);
+        sched__sink_str(s, name);
     else
-        runtime__sink_hex(s, (uint64_t)sig);
-    runtime__sink_str(s, " code=");
-    runtime__sink_hex(s, code);
-    runtime__sink_str(s, " addr=");
-    runtime__sink_hex(s, addr);
-    runtime__sink_str(s, " pc=");
-    runtime__sink_hex(s, pc);
-    runtime__sink_str(s, "]\n");
+        sched__sink_hex(s, (uint64_t)sig);
+    sched__sink_str(s, " code=");
+    sched__sink_hex(s, code);
+    sched__sink_str(s, " addr=");
+    sched__sink_hex(s, addr);
+    sched__sink_str(s, " pc=");
+    sched__sink_hex(s, pc);
+    sched__sink_str(s, "]\n");
 }
 
 /* ------------------------------------------------------------------ */
@@ -163,10 +164,10 @@ static const char *panic_text(int sig, int code, uintptr_t addr)
 }
 
 /* Runs on the goroutine's stack, "called" from the faulting instruction. */
-_Noreturn void runtime__sigpanic(void)
+_Noreturn void sched__sigpanic(void)
 {
     sigpanic_t si = sigpanic_info;
-    runtime__panic_sig(si.msg, si.sig, si.code, si.addr, si.pc);
+    sched__panic_sig(si.msg, si.sig, si.code, si.addr, si.pc);
 }
 
 /* ------------------------------------------------------------------ */
@@ -193,56 +194,56 @@ static void dump_regs(tb_sink_t *s, const ucontext_t *uc)
         {"r15    ", REG_R15}, {"rip    ", REG_RIP}, {"rflags ", REG_EFL},
     };
     for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++) {
-        runtime__sink_str(s, regs[i].name);
-        runtime__sink_hex(s, (uint64_t)uc->uc_mcontext.gregs[regs[i].reg]);
-        runtime__sink_str(s, "\n");
+        sched__sink_str(s, regs[i].name);
+        sched__sink_hex(s, (uint64_t)uc->uc_mcontext.gregs[regs[i].reg]);
+        sched__sink_str(s, "\n");
     }
     uint64_t csgsfs = (uint64_t)uc->uc_mcontext.gregs[REG_CSGSFS];
-    runtime__sink_str(s, "cs     ");
-    runtime__sink_hex(s, csgsfs & 0xffff);
-    runtime__sink_str(s, "\nfs     ");
-    runtime__sink_hex(s, (csgsfs >> 32) & 0xffff);
-    runtime__sink_str(s, "\ngs     ");
-    runtime__sink_hex(s, (csgsfs >> 16) & 0xffff);
-    runtime__sink_str(s, "\n");
+    sched__sink_str(s, "cs     ");
+    sched__sink_hex(s, csgsfs & 0xffff);
+    sched__sink_str(s, "\nfs     ");
+    sched__sink_hex(s, (csgsfs >> 32) & 0xffff);
+    sched__sink_str(s, "\ngs     ");
+    sched__sink_hex(s, (csgsfs >> 16) & 0xffff);
+    sched__sink_str(s, "\n");
 }
 
 /* SIGQUIT, or a fatal signal sent by kill: Go's sighandler throw path. */
 static void report_sigthrow(crash_t *c)
 {
     tb_sink_t s;
-    runtime__sink_init(&s, NULL, 0);
+    sched__sink_init(&s, NULL, 0);
     greg_t *gr = c->uc->uc_mcontext.gregs;
     m_t *m = sched__getm();
-    const char *name = runtime__signame(c->sig);
+    const char *name = sched__signame(c->sig);
     if (name) {
-        runtime__sink_str(&s, name);
+        sched__sink_str(&s, name);
     } else {
-        runtime__sink_str(&s, "Signal ");
-        runtime__sink_dec(&s, c->sig);
+        sched__sink_str(&s, "Signal ");
+        sched__sink_dec(&s, c->sig);
     }
-    runtime__sink_str(&s, "\nPC=");
-    runtime__sink_hex(&s, (uint64_t)gr[REG_RIP]);
-    runtime__sink_str(&s, " m=");
-    runtime__sink_dec(&s, m ? m->id : -1);
-    runtime__sink_str(&s, " sigcode=");
-    runtime__sink_dec(&s, c->si->si_code);
-    runtime__sink_str(&s, "\n\n");
+    sched__sink_str(&s, "\nPC=");
+    sched__sink_hex(&s, (uint64_t)gr[REG_RIP]);
+    sched__sink_str(&s, " m=");
+    sched__sink_dec(&s, m ? m->id : -1);
+    sched__sink_str(&s, " sigcode=");
+    sched__sink_dec(&s, c->si->si_code);
+    sched__sink_str(&s, "\n\n");
     if (runtime__debug.traceback > TRACEBACK_NONE) {
         if (c->gp) {
-            runtime__goroutine_header(&s, c->gp);
-            runtime__traceback_context(&s, c->gp, c->uc, true);
+            sched__goroutine_header(&s, c->gp);
+            sched__traceback_context(&s, c->gp, c->uc, true);
         } else {
-            runtime__sink_str(&s, "goroutine 0 [idle]:\n");
-            runtime__traceback_context(&s, NULL, c->uc, true);
+            sched__sink_str(&s, "goroutine 0 [idle]:\n");
+            sched__traceback_context(&s, NULL, c->uc, true);
         }
-        runtime__sink_flush(&s);
-        runtime__traceback_others(&s, c->gp);
-        runtime__sink_str(&s, "\n");
+        sched__sink_flush(&s);
+        sched__traceback_others(&s, c->gp);
+        sched__sink_str(&s, "\n");
         dump_regs(&s, c->uc);
     }
-    runtime__sink_flush(&s);
-    runtime__fatal_exit();
+    sched__sink_flush(&s);
+    runtime__fatal_end(false, false);   /* it printed its own tracebacks */
 }
 
 /* The body of every fatal report, on the crash stack. */
@@ -252,12 +253,13 @@ static void crash_report(void *arg)
     int code = c->si->si_code;
     uintptr_t addr = (uintptr_t)c->si->si_addr;
     uintptr_t pc = (uintptr_t)c->uc->uc_mcontext.gregs[REG_RIP];
-    static runtime_sigctx_t sc;
+    static sched__sigctx_t sc;
     sc.sig = c->sig;
     sc.code = (uintptr_t)code;
     sc.addr = addr;
     sc.pc = pc;
     sc.uc = c->uc;
+    sc.exact = true;
     sc.gp = c->gp;
     if (c->overflow) {
         g_t *gp = c->overflow;
@@ -269,22 +271,22 @@ static void crash_report(void *arg)
                         (unsigned long)gp->stack_hi);
         sc.sig = 0;  /* Go reports no signal for an overflow */
         sc.gp = gp;
-        runtime__crash_sigctx = &sc;
-        runtime__throw("stack overflow");
+        sched__crash_sigctx = &sc;
+        runtime__fatal_error("stack overflow");
     }
     if (code == SI_USER || c->sig == SIGQUIT)
         report_sigthrow(c);
-    runtime__crash_sigctx = &sc;
+    sched__crash_sigctx = &sc;
     if (c->gp && (c->sig == SIGSEGV || c->sig == SIGBUS) && sched__pc_is_user(pc)) {
         /* A wild address in user code: Go's sigpanic throw. */
         runtime__printf("unexpected fault address %#lx\n", (unsigned long)addr);
-        runtime__throw("fault");
+        runtime__fatal_error("fault");
     }
-    runtime__throw("unexpected signal during runtime execution");
+    runtime__fatal_error("unexpected signal during runtime execution");
 }
 
 /* Runs fn(arg) on the crash stack, owned by one thread at a time. */
-void runtime__call_on_crash_stack(void (*fn)(void *), void *arg)
+void sched__call_on_crash_stack(void (*fn)(void *), void *arg)
 {
     static _Atomic(void *) owner;
     static __thread char self __attribute__((tls_model("initial-exec")));
@@ -302,8 +304,8 @@ void runtime__call_on_crash_stack(void (*fn)(void *), void *arg)
 /* Reports on the crash stack; never returns. */
 static _Noreturn void die(crash_t *c)
 {
-    runtime__fatal_enter();
-    runtime__call_on_crash_stack(crash_report, c);
+    runtime__fatal_begin();
+    sched__call_on_crash_stack(crash_report, c);
     _exit(2);
 }
 
@@ -388,7 +390,7 @@ static void fault_handler(int sig, siginfo_t *si, void *ctx)
                 *(uintptr_t *)sp = pc + 1;
                 gr[REG_RSP] = (greg_t)sp;
             }
-            gr[REG_RIP] = (greg_t)(uintptr_t)runtime__sigpanic_tramp;
+            gr[REG_RIP] = (greg_t)(uintptr_t)sched__sigpanic_tramp;
             return;
         }
     }
@@ -403,7 +405,7 @@ static void quit_handler(int sig, siginfo_t *si, void *ctx)
 }
 
 /* Installs the handlers; called once at boot. */
-void runtime__signal_init(void)
+void sched__signal_init(void)
 {
     static bool installed;
     if (installed)

@@ -1,5 +1,5 @@
 /*
- * runtime/traceback.h -- internals shared by panic.c, traceback.c and
+ * sched/traceback.h -- internals shared by panic.c, traceback.c and
  * signal.c: the panic and frame records, the output sink, goroutine dumps
  * and the crash-time signal context.
  *
@@ -11,7 +11,7 @@
 #include <signal.h>
 #include <ucontext.h>
 
-#include "../sched/internal.h"
+#include "internal.h"
 
 /* ------------------------------------------------------------------ */
 /* frames and panics (panic.c)                                         */
@@ -35,7 +35,7 @@ typedef struct runtime_frame {
     void (*fn)(void *);             /* the frame's function (recover check) */
     uintptr_t callsp;               /* sp at the call of fn: fn's CFA */
     runtime_defer_t inl[FRAME_INLINE_DEFERS];
-} runtime__frame_t;
+} sched__frame_t;
 
 /* An active panic (or Goexit). It lives in go_panic's (runtime_goexit's)
  * C frame, which stays live while the deferred calls run above it. */
@@ -48,10 +48,10 @@ typedef struct runtime_panic {
     int sig;                        /* signal that caused it, or 0 */
     uintptr_t sigcode, sigaddr, sigpc;
     void *jb[5];                    /* goexit: a bypassing recovery resumes here */
-} runtime_panic_t;
+} sched__panic_t;
 
 /* Panics with a message (not copied: static or GC) and signal details. */
-GORT_HIDDEN _Noreturn void runtime__panic_sig(const char *msg, int sig,
+GORT_HIDDEN _Noreturn void sched__panic_sig(const char *msg, int sig,
                                               uintptr_t code, uintptr_t addr,
                                               uintptr_t pc);
 
@@ -66,24 +66,24 @@ typedef struct {
     size_t ntmp;
 } tb_sink_t;
 
-GORT_HIDDEN void runtime__sink_init(tb_sink_t *s, char *buf, size_t cap);
-GORT_HIDDEN void runtime__sink_flush(tb_sink_t *s);
-GORT_HIDDEN void runtime__sink_str(tb_sink_t *s, const char *str);
-GORT_HIDDEN void runtime__sink_hex(tb_sink_t *s, uint64_t v);
-GORT_HIDDEN void runtime__sink_dec(tb_sink_t *s, int64_t v);
+GORT_HIDDEN void sched__sink_init(tb_sink_t *s, char *buf, size_t cap);
+GORT_HIDDEN void sched__sink_flush(tb_sink_t *s);
+GORT_HIDDEN void sched__sink_str(tb_sink_t *s, const char *str);
+GORT_HIDDEN void sched__sink_hex(tb_sink_t *s, uint64_t v);
+GORT_HIDDEN void sched__sink_dec(tb_sink_t *s, int64_t v);
 
 /* ------------------------------------------------------------------ */
 /* tracebacks (traceback.c)                                            */
 /* ------------------------------------------------------------------ */
 
 /* "goroutine N [status, M minutes, locked to thread]:\n". */
-GORT_HIDDEN void runtime__goroutine_header(tb_sink_t *s, g_t *gp);
+GORT_HIDDEN void sched__goroutine_header(tb_sink_t *s, g_t *gp);
 /* The calling thread's stack from its caller outwards; gp bounds it
  * (NULL: no bounds). Prints "created by" for a user G. */
-GORT_HIDDEN void runtime__traceback_here(tb_sink_t *s, g_t *gp);
+GORT_HIDDEN void sched__traceback_here(tb_sink_t *s, g_t *gp);
 /* A stack from a saved context: a signal's (exact: its PC is the
  * interrupted instruction) or unw_getcontext's. */
-GORT_HIDDEN void runtime__traceback_context(tb_sink_t *s, g_t *gp,
+GORT_HIDDEN void sched__traceback_context(tb_sink_t *s, g_t *gp,
                                             const ucontext_t *uc, bool exact);
 /* Captures the calling function's registers (the callee-saved ones, sp
  * and pc) into *uc, for unwinding from here later, maybe on another
@@ -110,33 +110,27 @@ GORT_HIDDEN void runtime__traceback_context(tb_sink_t *s, g_t *gp,
 
 /* Runs fn(arg) on the process's crash stack (256 KiB), or on the current
  * stack if another thread is using it. For fatal reports only. */
-GORT_HIDDEN void runtime__call_on_crash_stack(void (*fn)(void *), void *arg);
+GORT_HIDDEN void sched__call_on_crash_stack(void (*fn)(void *), void *arg);
 /* Every goroutine except me (and the one this M runs), each after a
  * blank line, as Go's tracebackothers. */
-GORT_HIDDEN void runtime__traceback_others(tb_sink_t *s, g_t *me);
+GORT_HIDDEN void sched__traceback_others(tb_sink_t *s, g_t *me);
 
-/* A fatal report is under way on this thread: true for the first thread;
- * any later thread waits for the exit. A re-entry on the reporting thread
- * (a fault while reporting) exits at once. */
-GORT_HIDDEN void runtime__fatal_enter(void);
-/* Flushes what can be flushed and exits 2 (GOTRACEBACK=crash: aborts). */
-GORT_HIDDEN _Noreturn void runtime__fatal_exit(void);
-
-/* The signal context a fatal signal left for runtime__crash_tracebacks
+/* The signal context a fatal signal left for sched__crash_tracebacks
  * (set on the crashing thread only). */
 typedef struct {
     int sig;
     uintptr_t code, addr, pc;
     const ucontext_t *uc;
+    bool exact;              /* uc is where the thread stopped (a signal) */
     g_t *gp;                 /* goroutine the signal interrupted, or NULL */
-} runtime_sigctx_t;
-GORT_HIDDEN extern __thread runtime_sigctx_t *runtime__crash_sigctx
+} sched__sigctx_t;
+GORT_HIDDEN extern __thread sched__sigctx_t *sched__crash_sigctx
     __attribute__((tls_model("initial-exec")));
 
 /* "SIGSEGV: segmentation violation" etc. */
-GORT_HIDDEN const char *runtime__signame(int sig);
+GORT_HIDDEN const char *sched__signame(int sig);
 /* "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x...]\n" */
-GORT_HIDDEN void runtime__print_sigline(tb_sink_t *s, int sig, uintptr_t code,
+GORT_HIDDEN void sched__print_sigline(tb_sink_t *s, int sig, uintptr_t code,
                                         uintptr_t addr, uintptr_t pc);
 
 /* How far below a goroutine's stack an overflowing frame's sp may be
@@ -146,13 +140,13 @@ GORT_HIDDEN void runtime__print_sigline(tb_sink_t *s, int sig, uintptr_t code,
 
 /* [start, start + size) of the function containing pc, from the unwind
  * tables (cached; no debug information loaded); false if unknown. */
-GORT_HIDDEN bool runtime__func_extent(uintptr_t pc, uintptr_t *start,
+GORT_HIDDEN bool sched__func_extent(uintptr_t pc, uintptr_t *start,
                                       uintptr_t *size);
 /* The symbol name of the function containing pc, or NULL (slow the first
  * time: loads symbols and debug information). */
-GORT_HIDDEN const char *runtime__func_name(uintptr_t pc);
+GORT_HIDDEN const char *sched__func_name(uintptr_t pc);
 
 /* True if pc is in libgort's own code (frames hidden from tracebacks). */
-GORT_HIDDEN bool runtime__pc_in_gort(uintptr_t pc);
+GORT_HIDDEN bool sched__pc_in_gort(uintptr_t pc);
 
 #endif /* GORT_RUNTIME_TRACEBACK_H */

@@ -1,17 +1,17 @@
 /*
- * runtime/traceback.c -- goroutine tracebacks and dumps (Go's traceback.go).
+ * sched/traceback.c -- goroutine tracebacks and dumps (Go's traceback.go).
  *
  * Owns: the output sink (fd 2 or a caller's buffer), unwinding with
  * libunwind (the running stack, a signal context, a parked goroutine's
  * saved registers), symbolisation with libbacktrace (function, file:line,
- * inlined frames), goroutine headers, runtime__crash_tracebacks,
+ * inlined frames), goroutine headers, sched__crash_tracebacks,
  * runtime_stack and debug_print_stack.
  *
  * May call: libunwind, libbacktrace, the scheduler's G list and
  * stop-the-world (runtime_stack only), write(2).
  *
  * Invariants:
- *  - Everything reachable from runtime__crash_tracebacks and the signal
+ *  - Everything reachable from sched__crash_tracebacks and the signal
  *    handlers formats by hand and writes with write(2): no malloc, no
  *    stdio, no runtime locks (the G list is read racily, as Go's
  *    forEachGRace). libunwind's local unwinder and libbacktrace (mmap
@@ -47,14 +47,14 @@ extern char __start_gort_text[] __attribute__((weak, visibility("hidden")));
 extern char __stop_gort_text[] __attribute__((weak, visibility("hidden")));
 
 /* Set by signal.c on the thread that reports a fatal signal. */
-__thread runtime_sigctx_t *runtime__crash_sigctx;
+__thread sched__sigctx_t *sched__crash_sigctx;
 
 /* ------------------------------------------------------------------ */
 /* sink                                                                */
 /* ------------------------------------------------------------------ */
 
 /* Starts a sink: buf == NULL writes to fd 2. */
-void runtime__sink_init(tb_sink_t *s, char *buf, size_t cap)
+void sched__sink_init(tb_sink_t *s, char *buf, size_t cap)
 {
     s->buf = buf;
     s->cap = cap;
@@ -63,7 +63,7 @@ void runtime__sink_init(tb_sink_t *s, char *buf, size_t cap)
 }
 
 /* Writes the pending bytes of an fd sink. */
-void runtime__sink_flush(tb_sink_t *s)
+void sched__sink_flush(tb_sink_t *s)
 {
     size_t off = 0;
     while (off < s->ntmp) {
@@ -88,7 +88,7 @@ static void sink_bytes(tb_sink_t *s, const char *p, size_t n)
     }
     while (n > 0) {
         if (s->ntmp == sizeof s->tmp)
-            runtime__sink_flush(s);
+            sched__sink_flush(s);
         size_t k = sizeof s->tmp - s->ntmp;
         if (k > n)
             k = n;
@@ -100,13 +100,13 @@ static void sink_bytes(tb_sink_t *s, const char *p, size_t n)
 }
 
 /* Appends a C string. */
-void runtime__sink_str(tb_sink_t *s, const char *str)
+void sched__sink_str(tb_sink_t *s, const char *str)
 {
     sink_bytes(s, str, strlen(str));
 }
 
 /* Appends v as Go's hex(): "0x" and lower-case digits. */
-void runtime__sink_hex(tb_sink_t *s, uint64_t v)
+void sched__sink_hex(tb_sink_t *s, uint64_t v)
 {
     char b[20];
     int i = sizeof b;
@@ -120,7 +120,7 @@ void runtime__sink_hex(tb_sink_t *s, uint64_t v)
 }
 
 /* Appends v in decimal. */
-void runtime__sink_dec(tb_sink_t *s, int64_t v)
+void sched__sink_dec(tb_sink_t *s, int64_t v)
 {
     char b[24];
     int i = sizeof b;
@@ -201,7 +201,7 @@ static struct {
     _Atomic uintptr_t start, size;
 } func_cache[FUNC_CACHE_SIZE];
 
-bool runtime__func_extent(uintptr_t pc, uintptr_t *start, uintptr_t *size)
+bool sched__func_extent(uintptr_t pc, uintptr_t *start, uintptr_t *size)
 {
     size_t h = (pc ^ (pc >> 9)) & (FUNC_CACHE_SIZE - 1);
     if (atomic_load_explicit(&func_cache[h].pc, memory_order_acquire) == pc) {
@@ -227,7 +227,7 @@ bool runtime__func_extent(uintptr_t pc, uintptr_t *start, uintptr_t *size)
 
 /* The symbol name of the function containing pc, or NULL. The first call
  * loads the program's symbols and debug information (libbacktrace). */
-const char *runtime__func_name(uintptr_t pc)
+const char *sched__func_name(uintptr_t pc)
 {
     syminfo_t si;
     return symbolize(pc, &si) ? si.name : NULL;
@@ -291,16 +291,16 @@ static void sink_module(tb_sink_t *s, uintptr_t pc)
     modinfo_t mi = {pc, NULL};
     dl_iterate_phdr(find_module_cb, &mi);
     if (mi.name && mi.name[0]) {
-        runtime__sink_str(s, mi.name);
+        sched__sink_str(s, mi.name);
         return;
     }
     char exe[512];
     ssize_t n = mi.name ? readlink("/proc/self/exe", exe, sizeof exe - 1) : -1;
     if (n > 0) {
         exe[n] = 0;
-        runtime__sink_str(s, exe);
+        sched__sink_str(s, exe);
     } else {
-        runtime__sink_str(s, "?");
+        sched__sink_str(s, "?");
     }
 }
 
@@ -309,9 +309,9 @@ static void sink_module(tb_sink_t *s, uintptr_t pc)
 static void sink_where(tb_sink_t *s, const lineinfo_t *li, uintptr_t pc)
 {
     if (li->n > 0) {
-        runtime__sink_str(s, li->f[li->n - 1].file);
-        runtime__sink_str(s, ":");
-        runtime__sink_dec(s, li->f[li->n - 1].line);
+        sched__sink_str(s, li->f[li->n - 1].file);
+        sched__sink_str(s, ":");
+        sched__sink_dec(s, li->f[li->n - 1].line);
     } else {
         sink_module(s, pc);
     }
@@ -326,7 +326,7 @@ static void sink_funcname(tb_sink_t *s, const char *name)
 }
 
 /* True if pc is in libgort's own code. */
-bool runtime__pc_in_gort(uintptr_t pc)
+bool sched__pc_in_gort(uintptr_t pc)
 {
     if (!__start_gort_text)
         return false;
@@ -343,7 +343,7 @@ static const char *const gstatus_names[] = {
 };
 
 /* Prints Go's goroutine header line. */
-void runtime__goroutine_header(tb_sink_t *s, g_t *gp)
+void sched__goroutine_header(tb_sink_t *s, g_t *gp)
 {
     uint32_t st = atomic_load_explicit(&gp->status, memory_order_relaxed);
     const char *status = st < sizeof gstatus_names / sizeof gstatus_names[0]
@@ -353,18 +353,18 @@ void runtime__goroutine_header(tb_sink_t *s, g_t *gp)
     int64_t minutes = 0;
     if ((st == G_WAITING || st == G_SYSCALL) && gp->waitsince != 0)
         minutes = (runtime__nanotime() - gp->waitsince) / (60LL * 1000000000);
-    runtime__sink_str(s, "goroutine ");
-    runtime__sink_dec(s, gp->goid);
-    runtime__sink_str(s, " [");
-    runtime__sink_str(s, status);
+    sched__sink_str(s, "goroutine ");
+    sched__sink_dec(s, gp->goid);
+    sched__sink_str(s, " [");
+    sched__sink_str(s, status);
     if (minutes >= 1) {
-        runtime__sink_str(s, ", ");
-        runtime__sink_dec(s, minutes);
-        runtime__sink_str(s, " minutes");
+        sched__sink_str(s, ", ");
+        sched__sink_dec(s, minutes);
+        sched__sink_str(s, " minutes");
     }
     if (!gp->unstarted && gp->lockedm)
-        runtime__sink_str(s, ", locked to thread");
-    runtime__sink_str(s, "]:\n");
+        sched__sink_str(s, ", locked to thread");
+    sched__sink_str(s, "]:\n");
 }
 
 /* ------------------------------------------------------------------ */
@@ -372,7 +372,7 @@ void runtime__goroutine_header(tb_sink_t *s, g_t *gp)
 /* ------------------------------------------------------------------ */
 
 /* Defined in signal.c: the function a faulting goroutine "calls". */
-GORT_HIDDEN void runtime__sigpanic_tramp(void);
+GORT_HIDDEN void sched__sigpanic_tramp(void);
 
 typedef struct {
     tb_sink_t *s;
@@ -411,33 +411,33 @@ static void print_frame(walk_t *w, uintptr_t pc, uintptr_t sp, bool exact)
         if (!w->all && li.f[i].fn && strstr(li.f[i].fn, "__"))
             continue;
         sink_funcname(s, li.f[i].fn ? li.f[i].fn : "?");
-        runtime__sink_str(s, "(...)\n\t");
-        runtime__sink_str(s, li.f[i].file);
-        runtime__sink_str(s, ":");
-        runtime__sink_dec(s, li.f[i].line);
-        runtime__sink_str(s, "\n");
+        sched__sink_str(s, "(...)\n\t");
+        sched__sink_str(s, li.f[i].file);
+        sched__sink_str(s, ":");
+        sched__sink_dec(s, li.f[i].line);
+        sched__sink_str(s, "\n");
     }
     sink_funcname(s, si.name);
-    runtime__sink_str(s, "(...)\n\t");
+    sched__sink_str(s, "(...)\n\t");
     sink_where(s, &li, lookup);
     if (si.start && pc > si.start) {
-        runtime__sink_str(s, " +");
-        runtime__sink_hex(s, pc - si.start);
+        sched__sink_str(s, " +");
+        sched__sink_hex(s, pc - si.start);
     }
     if (w->level >= TRACEBACK_SYSTEM) {
-        runtime__sink_str(s, " sp=");
-        runtime__sink_hex(s, sp);
-        runtime__sink_str(s, " pc=");
-        runtime__sink_hex(s, pc);
+        sched__sink_str(s, " sp=");
+        sched__sink_hex(s, sp);
+        sched__sink_str(s, " pc=");
+        sched__sink_hex(s, pc);
     }
-    runtime__sink_str(s, "\n");
+    sched__sink_str(s, "\n");
     w->printed++;
 }
 
 /* Decides whether a frame at pc is shown. */
 static bool show_frame(walk_t *w, uintptr_t pc, uintptr_t start)
 {
-    if (w->all || !runtime__pc_in_gort(pc))
+    if (w->all || !sched__pc_in_gort(pc))
         return true;
     /* go_panic below a user frame: a panic raised while panicking. */
     return start == (uintptr_t)go_panic && w->printed > 0;
@@ -507,15 +507,15 @@ static void walk(walk_t *w, unw_cursor_t *c, bool exact)
         uintptr_t pc = after_tramp ? ip - 1 : ip;
         if (show_frame(w, ip, start)) {
             if (w->printed == TB_MAX_FRAMES) {
-                runtime__sink_str(w->s, "...additional frames elided...\n");
+                sched__sink_str(w->s, "...additional frames elided...\n");
                 break;
             }
             print_frame(w, pc, sp, exact || after_tramp);
         }
-        if (start == (uintptr_t)runtime__goentry ||
+        if (start == (uintptr_t)sched__call_entry ||
             start == (uintptr_t)sched__goentry)
             break;  /* the goroutine's outermost frames */
-        after_tramp = start == (uintptr_t)runtime__sigpanic_tramp;
+        after_tramp = start == (uintptr_t)sched__sigpanic_tramp;
         exact = false;
         if (unw_step(c) <= 0)
             break;
@@ -531,23 +531,23 @@ static void print_created_by(tb_sink_t *s, g_t *gp)
     syminfo_t si;
     if (!symbolize(pc - 1, &si))
         return;
-    runtime__sink_str(s, "created by ");
+    sched__sink_str(s, "created by ");
     sink_funcname(s, si.name);
-    runtime__sink_str(s, "\n\t");
+    sched__sink_str(s, "\n\t");
     lineinfo_t li;
     lineinfo(pc - 1, &li);
     if (li.n > 0) {
-        runtime__sink_str(s, li.f[li.n - 1].file);
-        runtime__sink_str(s, ":");
-        runtime__sink_dec(s, li.f[li.n - 1].line);
+        sched__sink_str(s, li.f[li.n - 1].file);
+        sched__sink_str(s, ":");
+        sched__sink_dec(s, li.f[li.n - 1].line);
     } else {
         sink_module(s, pc);
     }
     if (pc > si.start) {
-        runtime__sink_str(s, " +");
-        runtime__sink_hex(s, pc - si.start);
+        sched__sink_str(s, " +");
+        sched__sink_hex(s, pc - si.start);
     }
-    runtime__sink_str(s, "\n");
+    sched__sink_str(s, "\n");
 }
 
 /* Prints a stack from a register context; if every frame was hidden,
@@ -570,7 +570,7 @@ static void trace_context(tb_sink_t *s, g_t *gp, ucontext_t *uc, bool exact)
 }
 
 /* Prints the calling thread's stack. */
-GORT_NOINLINE void runtime__traceback_here(tb_sink_t *s, g_t *gp)
+GORT_NOINLINE void sched__traceback_here(tb_sink_t *s, g_t *gp)
 {
     ucontext_t uc;
     if (unw_getcontext(&uc) != 0)
@@ -580,7 +580,7 @@ GORT_NOINLINE void runtime__traceback_here(tb_sink_t *s, g_t *gp)
 
 /* Prints a stack from a saved context: exact for a signal's (its PC is
  * the interrupted instruction), not for unw_getcontext's. */
-void runtime__traceback_context(tb_sink_t *s, g_t *gp, const ucontext_t *uc,
+void sched__traceback_context(tb_sink_t *s, g_t *gp, const ucontext_t *uc,
                                 bool exact)
 {
     ucontext_t copy = *uc;
@@ -593,11 +593,11 @@ static void print_entry(tb_sink_t *s, g_t *gp)
     syminfo_t si;
     uintptr_t pc = (uintptr_t)gp->fn;
     sink_funcname(s, symbolize(pc, &si) ? si.name : "?");
-    runtime__sink_str(s, "(...)\n\t");
+    sched__sink_str(s, "(...)\n\t");
     lineinfo_t li;
     lineinfo(pc, &li);
     sink_where(s, &li, pc);
-    runtime__sink_str(s, "\n");
+    sched__sink_str(s, "\n");
     print_created_by(s, gp);
 }
 
@@ -610,9 +610,9 @@ static void traceback_parked(tb_sink_t *s, g_t *gp)
         return;
     }
     if (sp < gp->stack_lo || sp + 64 > gp->stack_hi) {
-        runtime__sink_str(s, "\tstack unavailable (sp=");
-        runtime__sink_hex(s, sp);
-        runtime__sink_str(s, ")\n");
+        sched__sink_str(s, "\tstack unavailable (sp=");
+        sched__sink_hex(s, sp);
+        sched__sink_str(s, ")\n");
         return;
     }
     const uintptr_t *r = (const uintptr_t *)sp;
@@ -677,29 +677,29 @@ static void traceback_other(g_t *gp, void *arg)
     if (o->level < TRACEBACK_SYSTEM && gp->system)
         return;
     tb_sink_t *s = o->s;
-    runtime__sink_str(s, "\n");
-    runtime__goroutine_header(s, gp);
+    sched__sink_str(s, "\n");
+    sched__goroutine_header(s, gp);
     if (st == G_SYSCALL && traceback_syscall(s, gp)) {
         /* printed */
     } else if (st == G_RUNNING || st == G_SYSCALL) {
-        runtime__sink_str(s, "\tgoroutine running on other thread; stack unavailable\n");
+        sched__sink_str(s, "\tgoroutine running on other thread; stack unavailable\n");
         print_created_by(s, gp);
     } else {
         traceback_parked(s, gp);
     }
-    runtime__sink_flush(s);
+    sched__sink_flush(s);
 }
 
 /* Prints every other goroutine (Go's tracebackothers): lock-free, since
  * it runs in crashes. */
-void runtime__traceback_others(tb_sink_t *s, g_t *me)
+void sched__traceback_others(tb_sink_t *s, g_t *me)
 {
     m_t *m = sched__getm();
     others_t o = {s, me, m ? m->curg : NULL, runtime__debug.traceback};
     if (o.cur && o.cur != me) {
-        runtime__sink_str(s, "\n");
-        runtime__goroutine_header(s, o.cur);
-        runtime__traceback_here(s, o.cur);
+        sched__sink_str(s, "\n");
+        sched__goroutine_header(s, o.cur);
+        sched__traceback_here(s, o.cur);
     }
     size_t n = atomic_load(&sched__allglen);
     g_t **all = sched__allgs;
@@ -712,87 +712,52 @@ void runtime__traceback_others(tb_sink_t *s, g_t *me)
 /* fatal reports                                                       */
 /* ------------------------------------------------------------------ */
 
-static _Atomic int fatal_tid;
-
-/* Lets one thread report; others wait for the exit. */
-void runtime__fatal_enter(void)
-{
-    int me = (int)gettid();
-    int zero = 0;
-    m_t *m = sched__getm();
-    if (m)
-        m->locks++;  /* no preemption of a dying M */
-    if (atomic_compare_exchange_strong(&fatal_tid, &zero, me))
-        return;
-    if (zero == me) {
-        static const char msg[] = "fatal error: fault while reporting a fatal error\n";
-        ssize_t r = write(2, msg, sizeof msg - 1);
-        (void)r;
-        _exit(2);
-    }
-    for (;;)
-        pause();
-}
-
-/* Exits 2, or dumps core for GOTRACEBACK=crash. */
-_Noreturn void runtime__fatal_exit(void)
-{
-    if (runtime__debug.traceback >= TRACEBACK_CRASH) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = SIG_DFL;
-        sigaction(SIGABRT, &sa, NULL);
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, SIGABRT);
-        sigprocmask(SIG_UNBLOCK, &set, NULL);
-        raise(SIGABRT);
-    }
-    _exit(2);
-}
-
 typedef struct {
-    runtime_sigctx_t *sc;   /* a fatal signal's context, or NULL */
-    ucontext_t here;        /* else: where runtime__crash_tracebacks was called */
+    sched__sigctx_t *sc;   /* the report's context, or NULL */
+    ucontext_t here;        /* else: where sched__crash_tracebacks was called */
+    bool all;               /* every goroutine, not only the reporting one */
 } crash_tb_t;
 
 static void crash_tracebacks_body(void *arg)
 {
     crash_tb_t *a = arg;
-    runtime_sigctx_t *sc = a->sc;
+    sched__sigctx_t *sc = a->sc;
     const ucontext_t *uc = sc && sc->uc ? sc->uc : &a->here;
-    bool exact = sc && sc->uc;
+    bool exact = sc && sc->uc && sc->exact;
     tb_sink_t s;
-    runtime__sink_init(&s, NULL, 0);
+    sched__sink_init(&s, NULL, 0);
     if (sc && sc->sig)
-        runtime__print_sigline(&s, sc->sig, sc->code, sc->addr, sc->pc);
+        sched__print_sigline(&s, sc->sig, sc->code, sc->addr, sc->pc);
     int level = runtime__debug.traceback;
     if (level > TRACEBACK_NONE) {
         g_t *gp = sc ? sc->gp : sched__getg();
         if (gp) {
-            runtime__sink_str(&s, "\n");
-            runtime__goroutine_header(&s, gp);
-            runtime__traceback_context(&s, gp, uc, exact);
+            sched__sink_str(&s, "\n");
+            sched__goroutine_header(&s, gp);
+            sched__traceback_context(&s, gp, uc, exact);
         } else if (level >= TRACEBACK_SYSTEM) {
-            runtime__sink_str(&s, "\nruntime stack:\n");
-            runtime__traceback_context(&s, NULL, uc, exact);
+            sched__sink_str(&s, "\nruntime stack:\n");
+            sched__traceback_context(&s, NULL, uc, exact);
         }
-        runtime__sink_flush(&s);
-        runtime__traceback_others(&s, gp);
+        sched__sink_flush(&s);
+        if (a->all || level >= TRACEBACK_ALL)
+            sched__traceback_others(&s, gp);
     }
-    runtime__sink_flush(&s);
+    sched__sink_flush(&s);
 }
 
-/* What a fatal error owes the user after its "fatal error:" line: the
- * signal line, the crashing goroutine, then every other goroutine. Runs
+/* What a fatal report owes the user after its header: the signal line,
+ * the reporting goroutine (in the context sched__crash_sigctx names, else
+ * here), then, with all or GOTRACEBACK=all, every other goroutine. Runs
  * on the crash stack: the failing stack may be nearly exhausted. */
-GORT_NOINLINE void runtime__crash_tracebacks(void)
+GORT_NOINLINE void sched__crash_tracebacks(bool all)
 {
-    static crash_tb_t a;  /* one thread gets here: throw lets one through */
-    a.sc = runtime__crash_sigctx;
+    static crash_tb_t a;  /* one thread gets here: runtime__fatal_begin */
+    a.all = all;
+    a.sc = sched__crash_sigctx;
     if (!a.sc)
         RUNTIME_CAPTURE_CONTEXT(&a.here);
-    runtime__call_on_crash_stack(crash_tracebacks_body, &a);
+    sched__call_on_crash_stack(crash_tracebacks_body, &a);
 }
 
 /* ------------------------------------------------------------------ */
@@ -803,13 +768,13 @@ size_t runtime_stack(char *buf, size_t len, bool all)
 {
     g_t *gp = sched__needg("runtime_stack");
     tb_sink_t s;
-    runtime__sink_init(&s, buf, len);
+    sched__sink_init(&s, buf, len);
     if (all)
         sched__stop_the_world("stack trace");
-    runtime__goroutine_header(&s, gp);
-    runtime__traceback_here(&s, gp);
+    sched__goroutine_header(&s, gp);
+    sched__traceback_here(&s, gp);
     if (all) {
-        runtime__traceback_others(&s, gp);
+        sched__traceback_others(&s, gp);
         sched__start_the_world();
     }
     return s.len;
@@ -819,8 +784,8 @@ void debug_print_stack(void)
 {
     g_t *gp = sched__needg("debug_print_stack");
     tb_sink_t s;
-    runtime__sink_init(&s, NULL, 0);
-    runtime__goroutine_header(&s, gp);
-    runtime__traceback_here(&s, gp);
-    runtime__sink_flush(&s);
+    sched__sink_init(&s, NULL, 0);
+    sched__goroutine_header(&s, gp);
+    sched__traceback_here(&s, gp);
+    sched__sink_flush(&s);
 }

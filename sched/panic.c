@@ -1,9 +1,9 @@
 /*
- * runtime/panic.c -- go_call frames, defer, panic, recover, Goexit.
+ * sched/panic.c -- go_call frames, defer, panic, recover, Goexit.
  *
  * Owns: the per-goroutine list of go_call frames (g->frame), each with its
  * LIFO of deferred calls; the list of active panics (g->panic); the
- * unrecovered-panic report; runtime_goexit; runtime__goentry.
+ * unrecovered-panic report; runtime_goexit; sched__call_entry.
  *
  * May call: the scheduler (sched__getg, sched__goexit1), traceback.c for
  * reports, gc_alloc when a frame outgrows its inline defer slots, and
@@ -30,7 +30,7 @@
  *  - A frame is on g->frame from go_call's push until its pop; a frame
  *    popped by a panic walk is never resumed except by longjmp to a frame
  *    still on the list.
- *  - Every runtime_panic_t on g->panic lives in a C frame that is still
+ *  - Every sched__panic_t on g->panic lives in a C frame that is still
  *    live (go_panic and runtime_goexit never return).
  */
 #include <stdio.h>
@@ -44,10 +44,10 @@
 /* ------------------------------------------------------------------ */
 
 static void call_frame(g_t *g, void (*fn)(void *), void *arg,
-                       runtime_panic_t *dp);
+                       sched__panic_t *dp);
 
 /* Runs the pending defers of f, newest first, each as its own frame. */
-static void run_defers(g_t *g, runtime__frame_t *f)
+static void run_defers(g_t *g, sched__frame_t *f)
 {
     while (f->n > 0) {
         runtime_defer_t d = f->defers[--f->n];
@@ -59,9 +59,9 @@ static void run_defers(g_t *g, runtime__frame_t *f)
  * by that panic. noinline/noclone: go_recover recognises a deferred
  * function that tail-called it by a return address in this function. */
 static GORT_NOINLINE __attribute__((noclone)) void
-call_frame(g_t *g, void (*fn)(void *), void *arg, runtime_panic_t *dp)
+call_frame(g_t *g, void (*fn)(void *), void *arg, sched__panic_t *dp)
 {
-    runtime__frame_t f;
+    sched__frame_t f;
     f.link = g->frame;
     f.defers = f.inl;
     f.n = 0;
@@ -92,7 +92,7 @@ void go_call(void (*fn)(void *arg), void *arg)
 }
 
 /* The scheduler's entry for every goroutine: an implicit outermost frame. */
-void runtime__goentry(void (*fn)(void *), void *arg)
+void sched__call_entry(void (*fn)(void *), void *arg)
 {
     g_t *g = sched__getg();
     g->frame = NULL;
@@ -104,7 +104,7 @@ void runtime__goentry(void (*fn)(void *), void *arg)
 
 /* Grows a frame's defer array into the GC heap (scanned, so deferred
  * arguments stay reachable). */
-static void grow_defers(runtime__frame_t *f)
+static void grow_defers(sched__frame_t *f)
 {
     uint32_t cap = f->cap * 2;
     size_t size = cap * sizeof(runtime_defer_t);
@@ -119,7 +119,7 @@ static void grow_defers(runtime__frame_t *f)
 void go_defer(void (*fn)(void *arg), void *arg)
 {
     g_t *g = current_g("go_defer");
-    runtime__frame_t *f = g->frame;
+    sched__frame_t *f = g->frame;
     if (unlikely(!f))
         runtime__throw("go_defer: no go_call frame");
     if (unlikely(f->n == f->cap))
@@ -134,20 +134,20 @@ void go_defer(void (*fn)(void *arg), void *arg)
 /* ------------------------------------------------------------------ */
 
 /* Prints the panic chain oldest first, as Go's printpanics. */
-static void print_panics(tb_sink_t *s, runtime_panic_t *p)
+static void print_panics(tb_sink_t *s, sched__panic_t *p)
 {
     if (p->link) {
         print_panics(s, p->link);
         if (!p->link->goexit)
-            runtime__sink_str(s, "\t");
+            sched__sink_str(s, "\t");
     }
     if (p->goexit)
         return;
-    runtime__sink_str(s, "panic: ");
-    runtime__sink_str(s, p->msg);
+    sched__sink_str(s, "panic: ");
+    sched__sink_str(s, p->msg);
     if (p->recovered)
-        runtime__sink_str(s, " [recovered]");
-    runtime__sink_str(s, "\n");
+        sched__sink_str(s, " [recovered]");
+    sched__sink_str(s, "\n");
 }
 
 typedef struct {
@@ -155,31 +155,27 @@ typedef struct {
     ucontext_t here;   /* the panicking stack, unwound from here */
 } fatal_t;
 
-/* The report, on the crash stack. */
+/* The panic's own lines, on the crash stack; the tracebacks follow from
+ * runtime__fatal_end, in the panicking goroutine's context (here). */
 static void fatal_panic_body(void *arg)
 {
     fatal_t *a = arg;
     g_t *g = a->g;
-    runtime__fatal_enter();
+    runtime__fatal_begin();
     fflush(stdout);
     tb_sink_t s;
-    runtime__sink_init(&s, NULL, 0);
+    sched__sink_init(&s, NULL, 0);
     print_panics(&s, g->panic);
-    for (runtime_panic_t *p = g->panic; p; p = p->link) {
+    for (sched__panic_t *p = g->panic; p; p = p->link) {
         if (p->sig) {
-            runtime__print_sigline(&s, p->sig, p->sigcode, p->sigaddr, p->sigpc);
+            sched__print_sigline(&s, p->sig, p->sigcode, p->sigaddr, p->sigpc);
             break;
         }
     }
-    int level = runtime__debug.traceback;
-    if (level > TRACEBACK_NONE) {
-        runtime__sink_str(&s, "\n");
-        runtime__goroutine_header(&s, g);
-        runtime__traceback_context(&s, g, &a->here, false);
-        if (level >= TRACEBACK_ALL)
-            runtime__traceback_others(&s, g);
-    }
-    runtime__sink_flush(&s);
+    sched__sink_flush(&s);
+    static sched__sigctx_t sc;
+    sc = (sched__sigctx_t){.uc = &a->here, .gp = g};
+    sched__crash_sigctx = &sc;
 }
 
 /* The unrecovered panic: messages, signal line, tracebacks, exit 2. The
@@ -187,7 +183,7 @@ static void fatal_panic_body(void *arg)
 static _Noreturn GORT_NOINLINE void fatal_panic(g_t *g)
 {
     /* Two threads may both fill it: the second one to switch stacks runs
-     * on its own and waits in runtime__fatal_enter before reading it. */
+     * on its own and waits in runtime__fatal_begin before reading it. */
     static fatal_t a;
     fatal_t mine;
     fatal_t *ap = &a;
@@ -196,14 +192,14 @@ static _Noreturn GORT_NOINLINE void fatal_panic(g_t *g)
         ap = &mine;
     ap->g = g;
     RUNTIME_CAPTURE_CONTEXT(&ap->here);
-    runtime__call_on_crash_stack(fatal_panic_body, ap);
-    runtime__fatal_exit();
+    sched__call_on_crash_stack(fatal_panic_body, ap);
+    runtime__fatal_end(true, false);
 }
 
 /* A deferred call recovered p while frame f's defers were running: drop
  * p (and the panics it aborted) and resume f, or resume a Goexit that p
  * interrupted, as Go's recovery. */
-static _Noreturn void recovery(g_t *g, runtime_panic_t *p, runtime__frame_t *f)
+static _Noreturn void recovery(g_t *g, sched__panic_t *p, sched__frame_t *f)
 {
     g->panic = p->link;
     if (g->panic && g->panic->goexit && g->panic->aborted)
@@ -214,12 +210,12 @@ static _Noreturn void recovery(g_t *g, runtime_panic_t *p, runtime__frame_t *f)
 }
 
 /* Runs the goroutine's deferred calls for panic p until one recovers. */
-static _Noreturn GORT_NOINLINE void panic_run(g_t *g, runtime_panic_t *p)
+static _Noreturn GORT_NOINLINE void panic_run(g_t *g, sched__panic_t *p)
 {
     p->link = g->panic;
     g->panic = p;
     for (;;) {
-        runtime__frame_t *f = g->frame;
+        sched__frame_t *f = g->frame;
         if (!f)
             break;
         if (f->n == 0) {
@@ -264,17 +260,17 @@ _Noreturn void go_panic(const char *msg)
     size_t n = strlen(msg) + 1;
     char *copy = gc_alloc_noscan(n);
     memcpy(copy, msg, n);
-    runtime_panic_t p;
+    sched__panic_t p;
     memset(&p, 0, sizeof p);
     p.msg = copy;
     panic_run(g, &p);
 }
 
-_Noreturn void runtime__panic_sig(const char *msg, int sig, uintptr_t code,
+_Noreturn void sched__panic_sig(const char *msg, int sig, uintptr_t code,
                                   uintptr_t addr, uintptr_t pc)
 {
     g_t *g = panic_g(msg);
-    runtime_panic_t p;
+    sched__panic_t p;
     memset(&p, 0, sizeof p);
     p.msg = msg;
     p.sig = sig;
@@ -297,19 +293,19 @@ _Noreturn void runtime__panic_sig(const char *msg, int sig, uintptr_t code,
  *  - Otherwise (a helper called by fn, ...): no.
  * A helper that tail-calls go_recover vanishes from the stack and passes
  * (docs/panic.md). Without unwind tables the check passes. */
-static bool called_directly(uintptr_t ra, uintptr_t cfa, runtime__frame_t *f)
+static bool called_directly(uintptr_t ra, uintptr_t cfa, sched__frame_t *f)
 {
     uintptr_t start, size, fsize;
     uintptr_t fn = (uintptr_t)f->fn;
-    if (!runtime__func_extent(ra - 1, &start, &size))
+    if (!sched__func_extent(ra - 1, &start, &size))
         return true;
     if (start == (uintptr_t)call_frame)
         return true;
-    if (!runtime__func_extent(fn, &start, &fsize) || start != fn)
+    if (!sched__func_extent(fn, &start, &fsize) || start != fn)
         return true;  /* fn is not a function's entry (a PLT stub...) */
     if (!(ra > fn && ra <= fn + fsize)) {
-        const char *name = runtime__func_name(ra - 1);
-        const char *fname = runtime__func_name(fn);
+        const char *name = sched__func_name(ra - 1);
+        const char *fname = sched__func_name(fn);
         if (!name || !fname)
             return true;
         size_t n = strlen(fname);
@@ -319,7 +315,7 @@ static bool called_directly(uintptr_t ra, uintptr_t cfa, runtime__frame_t *f)
     /* f->callsp - 8 holds fn's return address into call_frame; if it does
      * not, the frame layout is not understood: do not judge. */
     const uintptr_t *lo = (const uintptr_t *)cfa, *hi = (const uintptr_t *)f->callsp - 1;
-    if (cfa >= f->callsp || !runtime__func_extent(*hi - 1, &start, &size) ||
+    if (cfa >= f->callsp || !sched__func_extent(*hi - 1, &start, &size) ||
         start != (uintptr_t)call_frame)
         return true;
     for (const uintptr_t *w = lo; w < hi; w++)
@@ -333,8 +329,8 @@ GORT_NOINLINE const char *go_recover(void)
     g_t *g = sched__getg();
     if (!g)
         return NULL;
-    runtime_panic_t *p = g->panic;
-    runtime__frame_t *f = g->frame;
+    sched__panic_t *p = g->panic;
+    sched__frame_t *f = g->frame;
     if (!p || p->goexit || p->recovered || !f)
         return NULL;
     if ((uintptr_t)f->fn == (uintptr_t)go_recover) {
@@ -358,7 +354,7 @@ GORT_NOINLINE const char *go_recover(void)
 void runtime_goexit(void)
 {
     g_t *g = sched__needg("runtime_goexit");
-    runtime_panic_t p;
+    sched__panic_t p;
     memset(&p, 0, sizeof p);
     p.goexit = true;
     p.link = g->panic;
@@ -371,7 +367,7 @@ void runtime_goexit(void)
     g->panic = &p;
     p.aborted = false;
     for (;;) {
-        runtime__frame_t *f = g->frame;
+        sched__frame_t *f = g->frame;
         if (!f)
             break;
         if (f->n == 0) {
