@@ -596,7 +596,7 @@ static void gx_crash_entry(void *arg) { go_defer(panic_fn, "during goexit"); run
 static int goexit_crash_main(int argc, char **argv)
 {
     go(gx_crash_entry, NULL);
-    time_sleep(TIME_SECOND);
+    time_sleep(10 * TIME_SECOND);   /* the report ends the process first */
     return 0;
 }
 
