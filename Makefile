@@ -2,6 +2,8 @@
 #
 #   make            build/libgort.a and build/libgort.so
 #   make check      build and run the Criterion suite (what CI runs)
+#   make stress     scheduler, channel, sync and GC suites 10 times each at
+#                   GOMAXPROCS=1, 2, 4 (tools/run-stress.sh; not part of check)
 #   make bench      benchmarks, with the Go twins and gort/Go ratios
 #   make run        build and run the demonstration program
 #   make install    PREFIX=/usr/local: headers, libraries, gort.pc
@@ -39,7 +41,7 @@ TESTS     := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 BENCH_SRCS := $(wildcard test/bench/bench_*.c)
 BENCHES   := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
 
-.PHONY: all lib check bench run install deps clean tests
+.PHONY: all lib check stress bench run install deps clean tests
 all: lib
 lib: $(BUILD)/libgort.a $(BUILD)/libgort.so
 
@@ -91,6 +93,16 @@ tests: $(TESTS) $(BUILD)/test/static_spin
 
 check: lib $(TESTS) $(BUILD)/test/static_spin
 	@sh tools/run-tests.sh $(TESTS)
+
+# The suites make stress repeats: the scheduler's, the channel and sync
+# stress tests and ports, and the collector's.
+STRESS_TESTS := $(filter $(BUILD)/test/test_sched_% $(BUILD)/test/test_chan% \
+                  $(BUILD)/test/test_sync% $(BUILD)/test/test_gc \
+                  $(BUILD)/test/go/test_chan_% $(BUILD)/test/go/test_sync_% \
+                  $(BUILD)/test/go/test_gc_%,$(TESTS))
+
+stress: lib $(STRESS_TESTS)
+	@sh tools/run-stress.sh $(STRESS_TESTS)
 
 $(BUILD)/test/bench/%: test/bench/%.c test/bench/bench.h $(BUILD)/libgort.a
 	@mkdir -p $(dir $@)

@@ -104,21 +104,41 @@ static void parse_godebug(const char *s)
     }
 }
 
+/* GOTRACEBACK as Go 1.19's setTraceback: the names, or a number n for
+ * level n with every goroutine shown (0: none, 1: all, 2 and more:
+ * system). Anything else is level 0, no tracebacks at all (Go's atoi
+ * fails and leaves level 0); gort also says so on stderr. */
 static void parse_traceback(const char *s)
 {
-    static const struct { const char *name; int level; } levels[] = {
-        {"none", TRACEBACK_NONE}, {"0", TRACEBACK_NONE},
-        {"single", TRACEBACK_SINGLE}, {"", TRACEBACK_SINGLE},
-        {"all", TRACEBACK_ALL}, {"1", TRACEBACK_ALL},
-        {"system", TRACEBACK_SYSTEM}, {"2", TRACEBACK_SYSTEM},
-        {"crash", TRACEBACK_CRASH},
+    static const struct { const char *name; int level; } names[] = {
+        {"none", TRACEBACK_NONE}, {"single", TRACEBACK_SINGLE}, {"", TRACEBACK_SINGLE},
+        {"all", TRACEBACK_ALL}, {"system", TRACEBACK_SYSTEM}, {"crash", TRACEBACK_CRASH},
     };
-    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
-        if (strcmp(s, levels[i].name) == 0) {
-            runtime__debug.traceback = levels[i].level;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i].name) == 0) {
+            runtime__debug.traceback = names[i].level;
             return;
         }
-    runtime__printf("gort: GOTRACEBACK: unknown value %s, using single\n", s);
+    /* Go's atoi: an optional '-', then decimal digits, no int64 overflow;
+     * the value must also fit a uint32. */
+    const char *d = s + (*s == '-');
+    bool ok = *d != 0;
+    int64_t n = 0;
+    for (; ok && *d; d++) {
+        if (*d < '0' || *d > '9' || n > (INT64_MAX - (*d - '0')) / 10)
+            ok = false;
+        else
+            n = n * 10 + (*d - '0');
+    }
+    if (*s == '-')
+        n = -n;
+    if (ok && n >= 0 && n <= (int64_t)UINT32_MAX) {
+        runtime__debug.traceback = n == 0 ? TRACEBACK_NONE : n == 1 ? TRACEBACK_ALL
+                                                                    : TRACEBACK_SYSTEM;
+        return;
+    }
+    runtime__debug.traceback = TRACEBACK_NONE;
+    runtime__printf("gort: GOTRACEBACK=%s: unknown value, no tracebacks (as Go)\n", s);
 }
 
 void runtime__parse_env(void)

@@ -18,10 +18,15 @@
 /* helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Waits (yielding) until gp is parked with reason; false after ~2 s. */
+/* Waits (yielding) until gp is parked with reason; false after 15 s. */
 static bool wait_parked(g_t *volatile *gpp, const char *reason)
 {
-    for (int i = 0; i < 200000; i++) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0;; i++) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (t1.tv_sec - t0.tv_sec >= 15)
+            break;
         g_t *gp = *gpp;
         if (gp && atomic_load(&gp->status) == G_WAITING && gp->waitreason &&
             strcmp(gp->waitreason, reason) == 0)

@@ -223,7 +223,8 @@ static int t_registered_root(int argc, char **argv)
     GT_CHECK(__atomic_load_n(&fin_count_root, __ATOMIC_SEQ_CST) == 0, "rooted object finalized");
     /* Unregistered, the lists become garbage: their heads get finalized. */
     gc_remove_roots(tab, tab + K);
-    for (int c = 0; c < 20 && __atomic_load_n(&fin_count_root, __ATOMIC_SEQ_CST) < K * 9 / 10; c++) {
+    int64_t end = time_now() + 10 * TIME_SECOND;   /* finalizers run in their own goroutine */
+    while (__atomic_load_n(&fin_count_root, __ATOMIC_SEQ_CST) < K * 9 / 10 && time_now() < end) {
         clobber_stack();
         runtime_gc();
         time_sleep(2 * TIME_MILLISECOND);
@@ -365,7 +366,8 @@ static int t_noscan(int argc, char **argv)
 {
     (void)argc; (void)argv;
     uintptr_t *holder = noscan_setup();
-    for (int i = 0; i < 20 && !atomic_load(&noscan_target_freed); i++) {
+    int64_t end = time_now() + 10 * TIME_SECOND;   /* the finalizer runs in its own goroutine */
+    while (!atomic_load(&noscan_target_freed) && time_now() < end) {
         clobber_stack();
         runtime_gc();
         time_sleep(TIME_MILLISECOND);
@@ -406,7 +408,8 @@ static int t_finalizer(int argc, char **argv)
 {
     (void)argc; (void)argv;
     fin_setup(200);
-    for (int i = 0; i < 30 && atomic_load(&fin_ok) < 180; i++) {
+    int64_t end = time_now() + 10 * TIME_SECOND;   /* finalizers run in their own goroutine */
+    while (atomic_load(&fin_ok) < 180 && time_now() < end) {
         clobber_stack();
         runtime_gc();
         churn(1 << 20);   /* would reuse the referents if freed early */
@@ -562,8 +565,12 @@ static int t_forced(int argc, char **argv)
     gc_alloc(100);   /* starts the helper goroutine */
     runtime_read_mem_stats(&ms);
     uint32_t n0 = ms.num_gc;
-    time_sleep(600 * TIME_MILLISECOND);
-    runtime_read_mem_stats(&ms);
+    /* Two periods of 100 ms; 8 s at most (the parent waits 10 s). */
+    int64_t end = time_now() + 8 * TIME_SECOND;
+    do {
+        time_sleep(10 * TIME_MILLISECOND);
+        runtime_read_mem_stats(&ms);
+    } while (ms.num_gc < n0 + 2 && time_now() < end);
     if (ms.num_gc < n0 + 2)
         return 1;
     if (ms.num_forced_gc != 0)
@@ -662,7 +669,7 @@ static int t_scavenge(int argc, char **argv)
     clobber_stack();
     runtime_gc();
     int64_t after = before;
-    for (int i = 0; i < 100 && before - after < (64 << 20); i++) {
+    for (int i = 0; i < 500 && before - after < (64 << 20); i++) {   /* 10 s at most */
         time_sleep(20 * TIME_MILLISECOND);   /* sysmon's scavenger runs meanwhile */
         after = rss_bytes();
     }

@@ -591,12 +591,79 @@ Test(panic, unrecovered_gotraceback_crash_aborts)
     free(r);
 }
 
+/* GOTRACEBACK values as Go 1.19's setTraceback reads them: a number n is
+ * level n with all goroutines (0 none, 1 all, 2 and up system); anything
+ * else is level 0, no traceback at all, and gort says so on stderr. */
+Test(panic, gotraceback_unknown_value_prints_no_traceback)
+{
+    static const char *const env[] = {"GOTRACEBACK=bogus", NULL};
+    gt_result_t *r = gt_child_new(goroutine_crash_main, env);
+    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
+    cr_assert_not_null(strstr(r->out, "gort: GOTRACEBACK=bogus: unknown value, no tracebacks (as Go)\n"),
+                       "%s", r->out);
+    cr_assert_not_null(strstr(r->out, "panic: from worker\n"), "%s", r->out);
+    cr_assert_null(strstr(r->out, "goroutine "), "%s", r->out);
+    free(r);
+}
+
+Test(panic, gotraceback_out_of_range_number_prints_no_traceback)
+{
+    static const char *const env[] = {"GOTRACEBACK=-1", NULL};
+    gt_result_t *r = gt_child_new(goroutine_crash_main, env);
+    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
+    cr_assert_not_null(strstr(r->out, "gort: GOTRACEBACK=-1: unknown value"), "%s", r->out);
+    cr_assert_null(strstr(r->out, "goroutine "), "%s", r->out);
+    free(r);
+}
+
+Test(panic, gotraceback_0_is_none)
+{
+    static const char *const env[] = {"GOTRACEBACK=0", NULL};
+    gt_result_t *r = gt_child_new(goroutine_crash_main, env);
+    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
+    cr_assert_not_null(strstr(r->out, "panic: from worker\n"), "%s", r->out);
+    cr_assert_null(strstr(r->out, "goroutine "), "%s", r->out);
+    cr_assert_null(strstr(r->out, "gort: "), "a valid value:\n%s", r->out);
+    free(r);
+}
+
+Test(panic, gotraceback_1_is_all)
+{
+    static const char *const vals[] = {"GOTRACEBACK=1", "GOTRACEBACK=01"};   /* Go's atoi */
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        const char *env[] = {vals[i], NULL};
+        gt_result_t *r = gt_child_new(goroutine_crash_main, env);
+        cr_assert_eq(r->status, 2, "%s: status %d\n%s", vals[i], r->status, r->out);
+        cr_assert_not_null(strstr(r->out, " [running]:\ncrash_in_goroutine(...)\n"), "%s", r->out);
+        cr_assert_not_null(strstr(r->out, "\n\ngoroutine 1 [chan receive]:\ngoroutine_crash_main(...)\n"),
+                           "%s:\n%s", vals[i], r->out);
+        cr_assert_null(strstr(r->out, " sp=0x"), "%s: not system:\n%s", vals[i], r->out);
+        cr_assert_null(strstr(r->out, "gort: "), "%s: a valid value:\n%s", vals[i], r->out);
+        free(r);
+    }
+}
+
+Test(panic, gotraceback_2_and_up_are_system)
+{
+    static const char *const vals[] = {"GOTRACEBACK=2", "GOTRACEBACK=3"};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        const char *env[] = {vals[i], NULL};
+        gt_result_t *r = gt_child_new(goroutine_crash_main, env);
+        cr_assert_eq(r->status, 2, "%s: status %d\n%s", vals[i], r->status, r->out);
+        cr_assert_not_null(strstr(r->out, "\n\ngoroutine 1 [chan receive]:\n"), "%s:\n%s",
+                           vals[i], r->out);
+        cr_assert_not_null(strstr(r->out, " sp=0x"), "%s: runtime frames:\n%s", vals[i], r->out);
+        cr_assert_null(strstr(r->out, "gort: "), "%s: a valid value:\n%s", vals[i], r->out);
+        free(r);
+    }
+}
+
 /* A panic in a deferred call during Goexit is reported normally. */
 static void gx_crash_entry(void *arg) { go_defer(panic_fn, "during goexit"); runtime_goexit(); }
 static int goexit_crash_main(int argc, char **argv)
 {
     go(gx_crash_entry, NULL);
-    time_sleep(TIME_SECOND);
+    time_sleep(10 * TIME_SECOND);   /* the report ends the process first */
     return 0;
 }
 

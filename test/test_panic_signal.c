@@ -398,8 +398,10 @@ Test(panic_signal, deadlock_dump)
 /* Goroutines stopped by asynchronous preemption in a tight loop are
  * unwound through the preemption trampoline's saved registers. */
 static volatile uint64_t spin_sink;
+static _Atomic int spinners_started;
 static NOINLINE void spinner(void *arg)
 {
+    atomic_fetch_add(&spinners_started, 1);
     for (uint64_t i = 0;; i++)
         spin_sink += i * 7;
 }
@@ -407,7 +409,10 @@ static int preempted_main(int argc, char **argv)
 {
     go(spinner, NULL);
     go(spinner, NULL);
-    time_sleep(200 * TIME_MILLISECOND);
+    /* At GOMAXPROCS=1 main runs again only once the spinner that started
+     * last was preempted: then both sit preempted in their loops. */
+    for (int i = 0; i < 10000 && atomic_load(&spinners_started) < 2; i++)
+        time_sleep(TIME_MILLISECOND);
     kill(getpid(), SIGQUIT);
     time_sleep(10 * TIME_SECOND);
     return 0;

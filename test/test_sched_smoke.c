@@ -3,6 +3,7 @@
  * goroutine 1, goroutines run and yield, runtime_main returns main's value.
  */
 #include "helpers.h"
+#include "sched_helpers.h"
 
 static _Atomic int ran;
 
@@ -52,7 +53,8 @@ static int body_sleep(int argc, char **argv)
 Test(sched_smoke, sleep) { gt_run(body_sleep); }
 
 /* runtime_entersyscallblock hands the P off at once: at GOMAXPROCS=1 a
- * goroutine runs while main is blocked in a 100 ms kernel sleep. */
+ * goroutine runs while main is blocked in the kernel (main sleeps in
+ * 1 ms steps until it has, 10 s at most). */
 static _Atomic int ran_during_block;
 
 static void during_block(void *arg)
@@ -67,7 +69,8 @@ static int body_block(int argc, char **argv)
     runtime_gomaxprocs(1);
     go(during_block, NULL);
     runtime_entersyscallblock();
-    gt_usleep_full(100 * 1000);
+    for (int i = 0; i < 10000 && !atomic_load(&ran_during_block); i++)
+        gt_usleep_full(1000);
     int seen = atomic_load(&ran_during_block);
     runtime_exitsyscall();
     GT_CHECK(seen, "the other goroutine did not run while main was blocked");
@@ -99,20 +102,24 @@ static int body_block_yielded(int argc, char **argv)
     while (atomic_load(&yield_rounds) < 10)
         runtime_gosched();   /* now yield_loop sits in the yield queue */
     runtime_entersyscallblock();
-    int64_t before = atomic_load(&yield_rounds);
-    gt_usleep_full(100 * 1000);
-    int64_t during = atomic_load(&yield_rounds) - before;
+    int64_t before = atomic_load(&yield_rounds), during = 0;
+    for (int i = 0; i < 10000 && during <= 100; i++) {
+        gt_usleep_full(1000);
+        during = atomic_load(&yield_rounds) - before;
+    }
     runtime_exitsyscall();
     atomic_store(&yield_stop, 1);
     GT_CHECK(during > 100, "a yielded goroutine made %lld rounds while main "
-             "was blocked for 100 ms", (long long)during);
+             "was blocked for 10 s", (long long)during);
     return 0;
 }
 
 Test(sched_smoke, entersyscallblock_hands_off_to_yielded) { gt_run(body_block_yielded); }
 
 /* MemStats.StackInuse counts resident stack memory: parking 10,000
- * goroutines adds about one page each, not their 64 KiB address space. */
+ * goroutines adds about one page each, not their 64 KiB address space.
+ * The stats are read once every goroutine is parked on the channel (a
+ * goroutine that has not run yet has touched no stack page). */
 static chan_t *park_chan;
 
 static void park_on_chan(void *arg)
@@ -130,9 +137,7 @@ static int body_stack_inuse(int argc, char **argv)
     runtime_read_mem_stats(&before);
     for (int i = 0; i < N; i++)
         go(park_on_chan, NULL);
-    while (runtime_num_goroutine() < N + 1)
-        runtime_gosched();
-    time_sleep(50 * TIME_MILLISECOND);   /* let every goroutine park */
+    gt_wait_parked(park_on_chan, N);
     runtime_read_mem_stats(&after);
     uint64_t grew = after.stack_inuse - before.stack_inuse;
     GT_CHECK(grew >= (uint64_t)N * 4096 * 9 / 10, "stack_inuse grew %llu", (unsigned long long)grew);
@@ -146,8 +151,11 @@ Test(sched_smoke, stack_inuse_is_resident) { gt_run(body_stack_inuse); }
 
 /* When main returns, the other goroutines never run again (as Go): a
  * spinning goroutine stops, and one coming back from a system call stops
- * there, even after runtime_main has returned. */
+ * there, even after runtime_main has returned. The system call lasts
+ * until runtime_main has returned (main_returned), 10 s at most. */
 static _Atomic long spins;
+static _Atomic int main_returned;
+static _Atomic int syscall_slept;
 static _Atomic int after_syscall;
 
 static void spinner(void *arg)
@@ -161,7 +169,9 @@ static void in_syscall(void *arg)
 {
     (void)arg;
     runtime_entersyscall();
-    gt_usleep_full(100 * 1000);
+    for (int i = 0; i < 10000 && !atomic_load(&main_returned); i++)
+        gt_usleep_full(1000);
+    atomic_store(&syscall_slept, 1);
     runtime_exitsyscall();
     atomic_store(&after_syscall, 1);
 }
@@ -179,13 +189,33 @@ static int body_exit(int argc, char **argv)
     return 0;
 }
 
+/* Status of the goroutine started with fn (G_DEAD if there is none). */
+static uint32_t status_of(void (*fn)(void *))
+{
+    size_t len = atomic_load(&sched__allglen);
+    for (size_t i = 0; i < len; i++) {
+        g_t *gp = sched__allgs[i];
+        if (gp && gp->fn == fn)
+            return atomic_load(&gp->status);
+    }
+    return G_DEAD;
+}
+
 Test(sched_smoke, nothing_runs_after_main_returns)
 {
     char *argv[] = {(char *)"x", NULL};
     cr_assert_eq(runtime_main(body_exit, 1, argv), 0);
-    usleep(20 * 1000);   /* let the spinner reach a safe point */
+    atomic_store(&main_returned, 1);
+    /* The preemption signal sent when main returned stops the spinner at
+     * its next safe point: wait (10 s at most) until it has left
+     * G_RUNNING, and for the system call to end. */
+    for (int i = 0; i < 10000 && status_of(spinner) == G_RUNNING; i++)
+        usleep(1000);
+    for (int i = 0; i < 10000 && !atomic_load(&syscall_slept); i++)
+        usleep(1000);
+    cr_assert(atomic_load(&syscall_slept), "the system call's sleep did not end in 10 s");
     long a = atomic_load(&spins);
-    usleep(200 * 1000);  /* the syscall goroutine wakes meanwhile */
+    usleep(200 * 1000);  /* room for a goroutine that wrongly runs on to show it */
     cr_assert_eq(atomic_load(&spins), a, "a goroutine ran after main returned");
     cr_assert_eq(atomic_load(&after_syscall), 0,
                  "a goroutine ran on after its system call, after main returned");

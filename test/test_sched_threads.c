@@ -10,11 +10,16 @@
 #include "sched_helpers.h"
 
 static gt_count_t left;
+static _Atomic int entered, nblockers;
 
+/* Stays in its blocking call until all nblockers goroutines are in theirs
+ * (10 s at most), so that they all hold an M at the same time. */
 static void blocker(void *arg)
 {
+    atomic_fetch_add(&entered, 1);
     runtime_entersyscall();
-    usleep(300 * 1000);
+    for (int i = 0; i < 10000 && atomic_load(&entered) < atomic_load(&nblockers); i++)
+        gt_usleep_full(1000);
     runtime_exitsyscall();
     gt_count_done(&left);
 }
@@ -25,6 +30,7 @@ static int main_default_cap(int argc, char **argv)
     GT_CHECK(old == 10000, "default thread cap %d", old);
     GT_CHECK(debug_set_max_threads(10000) == 20000);
     /* 12 goroutines blocked at once: 12+ Ms, well under the cap. */
+    atomic_store(&nblockers, 12);
     gt_count_init(&left, 12);
     for (int i = 0; i < 12; i++)
         go(blocker, NULL);
@@ -40,6 +46,7 @@ Test(sched_threads, default_cap_and_many_blocked_calls, .timeout = 30)
 static int main_exceed(int argc, char **argv)
 {
     debug_set_max_threads(5);
+    atomic_store(&nblockers, 20);
     gt_count_init(&left, 20);
     for (int i = 0; i < 20; i++)
         go(blocker, NULL);

@@ -255,7 +255,7 @@ static int wg_reused(int argc, char **argv)
         runtime_gosched();               /* until it waits */
     sync_waitgroup_done(&reuse_wg);      /* wakes it (it runs after us) */
     sync_waitgroup_add(&reuse_wg, 1);    /* reuse before its Wait returned */
-    time_sleep(100 * TIME_MILLISECOND);
+    time_sleep(5 * TIME_SECOND);         /* the waiter's panic ends the process first */
     return 0;
 }
 

@@ -119,7 +119,10 @@ static int t_mallocfin(int argc, char **argv)
     (void)argc; (void)argv;
     runtime_gomaxprocs(4);
     mallocfin_setup();
-    for (int i = 0; i < MF_N; i++) {
+    /* Go's loop stops after MF_N rounds; this one after 10 s, for a loaded
+     * machine (the finalizers run in their own goroutine). */
+    int64_t end = time_now() + 10 * TIME_SECOND;
+    while (time_now() < end) {
         clobber_stack();
         runtime_gc();
         runtime_gosched();
@@ -210,7 +213,8 @@ static int t_deferfin(int argc, char **argv)
     for (int i = 0; i < N; i++)
         go(df_body, NULL);
     sync_waitgroup_wait(&df_wg);
-    for (int i = 0; i < 10 && atomic_load(&df_count) != 0; i++) {
+    int64_t end = time_now() + 10 * TIME_SECOND;   /* Go tries 10 times; 10 s here */
+    while (atomic_load(&df_count) != 0 && time_now() < end) {
         time_sleep(10 * TIME_MILLISECOND);
         clobber_stack();
         runtime_gc();
