@@ -138,6 +138,32 @@ GORT_HIDDEN void sched__print_sigline(tb_sink_t *s, int sig, uintptr_t code,
  * instead of a guard) and still be reported as that goroutine's. */
 #define STACK_OVERFLOW_SLACK (256 * 1024)
 
+/* ------------------------------------------------------------------ */
+/* symbols (sched/symbolize.c)                                         */
+/* ------------------------------------------------------------------ */
+
+#define TB_MAX_INLINE   16   /* inlined frames kept per PC */
+
+typedef struct {
+    const char *name;
+    uintptr_t start, size;
+} syminfo_t;
+/* The symbol (function) containing pc; false if none is known. */
+GORT_HIDDEN bool sched__symbolize(uintptr_t pc, syminfo_t *out);
+
+/* file:line of a PC, innermost inlined function first. */
+typedef struct {
+    int n;
+    struct { const char *file, *fn; int line; } f[TB_MAX_INLINE];
+} lineinfo_t;
+GORT_HIDDEN void sched__lineinfo(uintptr_t pc, lineinfo_t *li);
+/* "file:line" of li's outermost function, or pc's module without lines. */
+GORT_HIDDEN void sched__sink_where(tb_sink_t *s, const lineinfo_t *li, uintptr_t pc);
+/* The module (executable or library path) containing pc. */
+GORT_HIDDEN void sched__sink_module(tb_sink_t *s, uintptr_t pc);
+/* A function name without gcc's clone suffixes (".isra.0", ".cold"). */
+GORT_HIDDEN void sched__sink_funcname(tb_sink_t *s, const char *name);
+
 /* [start, start + size) of the function containing pc, from the unwind
  * tables (cached; no debug information loaded); false if unknown. */
 GORT_HIDDEN bool sched__func_extent(uintptr_t pc, uintptr_t *start,
