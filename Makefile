@@ -8,11 +8,22 @@
 #   make run        build and run the demonstration program
 #   make install    PREFIX=/usr/local: headers, libraries, gort.pc
 #   make deps       install the Debian packages the build needs
+#
+# The build prints one line per file; V=1 prints the full commands.
 
 PREFIX  ?= /usr/local
 CC      ?= cc
 BUILD   := build
-DEPS    := libcriterion-dev libunwind-dev libjemalloc-dev pkg-config
+# gdb: the test of tools/gort-gdb.py attaches it to a live program.
+DEPS    := libcriterion-dev libunwind-dev libjemalloc-dev pkg-config gdb
+
+ifeq ($(V),1)
+Q   :=
+say := @:
+else
+Q   := @
+say := @printf '  %-6s %s\n'
+endif
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
@@ -58,35 +69,41 @@ $(BUILD)/.deps:
 
 $(BUILD)/obj/%.o: %.c $(HDRS) | $(BUILD)/.deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) -c $< -o $@.tmp.o
-	objcopy $(RENAME) $@.tmp.o $@ && rm -f $@.tmp.o
+	$(say) CC $<
+	$(Q)$(CC) $(ALLCFLAGS) -c $< -o $@.tmp.o
+	$(Q)objcopy $(RENAME) $@.tmp.o $@ && rm -f $@.tmp.o
 
 $(BUILD)/obj/%.o: %.S | $(BUILD)/.deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) -c $< -o $@.tmp.o
-	objcopy $(RENAME) $@.tmp.o $@ && rm -f $@.tmp.o
+	$(say) AS $<
+	$(Q)$(CC) $(ALLCFLAGS) -c $< -o $@.tmp.o
+	$(Q)objcopy $(RENAME) $@.tmp.o $@ && rm -f $@.tmp.o
 
 $(BUILD)/libgort.a: $(OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(say) AR $@
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/libgort.so: $(OBJS)
-	$(CC) -shared -o $@ $^ $(LIBS) -Wl,-soname,libgort.so.0 -Wl,-z,noexecstack -Wl,--exclude-libs,ALL
-	ln -sf libgort.so $(BUILD)/libgort.so.0   # the soname, for -rpath users (make run)
+	$(say) LD $@
+	$(Q)$(CC) -shared -o $@ $^ $(LIBS) -Wl,-soname,libgort.so.0 -Wl,-z,noexecstack -Wl,--exclude-libs,ALL
+	$(Q)ln -sf libgort.so $(BUILD)/libgort.so.0   # the soname, for -rpath users (make run)
 
 # Tests link libgort statically (the common case for gort programs).
 TCFLAGS = -std=gnu11 -O2 -g $(WARN) -pthread -D_GNU_SOURCE -Iruntime -Itest \
           -DGT_BUILD_DIR='"$(abspath $(BUILD))"'
 $(BUILD)/test/%: test/%.c $(wildcard test/*.h test/go/*.h) $(BUILD)/libgort.a
 	@mkdir -p $(dir $@)
-	$(CC) $(TCFLAGS) $< -o $@ $(BUILD)/libgort.a $(LIBS) -lcriterion -lm
+	$(say) TEST $@
+	$(Q)$(CC) $(TCFLAGS) $< -o $@ $(BUILD)/libgort.a $(LIBS) -lcriterion -lm
 
 # A fully static program (no asynchronous preemption), run by the tests;
 # the libraries are gort.pc's Libs.private.
 STATIC_LIBS := -ljemalloc -lgcc_eh -lunwind -lunwind-x86_64 -lbacktrace -ldl -llzma -lm
 $(BUILD)/test/static_spin: test/static_spin.c runtime/gort.h $(BUILD)/libgort.a
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime -static $< -o $@ \
+	$(say) TEST $@
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime -static $< -o $@ \
 	  $(BUILD)/libgort.a $(STATIC_LIBS) -pthread
 
 tests: $(TESTS) $(BUILD)/test/static_spin
@@ -106,17 +123,19 @@ stress: lib $(STRESS_TESTS)
 
 $(BUILD)/test/bench/%: test/bench/%.c test/bench/bench.h $(BUILD)/libgort.a
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -g $(WARN) -pthread -D_GNU_SOURCE -Iruntime -Itest/bench $< -o $@ $(BUILD)/libgort.a $(LIBS) -lm
+	$(say) BENCH $@
+	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -pthread -D_GNU_SOURCE -Iruntime -Itest/bench $< -o $@ $(BUILD)/libgort.a $(LIBS) -lm
 
 bench: lib $(BENCHES)
 	@sh tools/run-bench.sh $(BENCHES)
 
 $(BUILD)/examples/%: docs/examples/%.c $(BUILD)/libgort.so
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime $< -o $@ -L$(BUILD) -lgort -Wl,-rpath,$(abspath $(BUILD))
+	$(say) CC $@
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime $< -o $@ -L$(BUILD) -lgort -Wl,-rpath,$(abspath $(BUILD))
 
 run: $(BUILD)/examples/primes
-	$(BUILD)/examples/primes
+	@$(BUILD)/examples/primes
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig

@@ -209,24 +209,34 @@ static _Noreturn void recovery(g_t *g, sched__panic_t *p, sched__frame_t *f)
     __builtin_longjmp(f->jb, 1);
 }
 
+/* Pops g's next deferred call (innermost frame first) into *d and returns
+ * its frame, or NULL when no frame is left. Frames left empty are
+ * unlinked; leaving a deferred call of an older panic (or Goexit) means
+ * that one can no longer be recovered. */
+static sched__frame_t *pop_defer(g_t *g, runtime_defer_t *d)
+{
+    for (;;) {
+        sched__frame_t *f = g->frame;
+        if (f == NULL)
+            return NULL;
+        if (f->n > 0) {
+            *d = f->defers[--f->n];
+            return f;
+        }
+        if (f->deferpanic)
+            f->deferpanic->aborted = true;
+        g->frame = f->link;
+    }
+}
+
 /* Runs the goroutine's deferred calls for panic p until one recovers. */
 static _Noreturn GORT_NOINLINE void panic_run(g_t *g, sched__panic_t *p)
 {
     p->link = g->panic;
     g->panic = p;
-    for (;;) {
-        sched__frame_t *f = g->frame;
-        if (!f)
-            break;
-        if (f->n == 0) {
-            /* Leaving a deferred call of an older panic (or Goexit):
-             * that one can no longer be recovered. */
-            if (f->deferpanic)
-                f->deferpanic->aborted = true;
-            g->frame = f->link;
-            continue;
-        }
-        runtime_defer_t d = f->defers[--f->n];
+    runtime_defer_t d;
+    sched__frame_t *f;
+    while ((f = pop_defer(g, &d)) != NULL) {
         call_frame(g, d.fn, d.arg, p);
         if (p->recovered)
             recovery(g, p, f);
@@ -366,19 +376,9 @@ void runtime_goexit(void)
     g = sched__getg();
     g->panic = &p;
     p.aborted = false;
-    for (;;) {
-        sched__frame_t *f = g->frame;
-        if (!f)
-            break;
-        if (f->n == 0) {
-            if (f->deferpanic)
-                f->deferpanic->aborted = true;
-            g->frame = f->link;
-            continue;
-        }
-        runtime_defer_t d = f->defers[--f->n];
+    runtime_defer_t d;
+    while (pop_defer(g, &d) != NULL)
         call_frame(g, d.fn, d.arg, &p);
-    }
     g->panic = NULL;
     sched__goexit1();
 }
