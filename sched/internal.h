@@ -391,8 +391,8 @@ GORT_HIDDEN void sched__resetspinning(m_t *m);
  * returns true if the world is stopping. */
 GORT_HIDDEN bool sched__stopping(m_t *m);
 /* g0, no P: sleeps until the earliest timer (next) as the one timer
- * sleeper, or parks idle; comes back holding a P or from stopm. */
-GORT_HIDDEN bool sched__sleep_for_timers(m_t *m, int64_t next);
+ * sleeper, or parks idle; returns holding a P. */
+GORT_HIDDEN void sched__sleep_for_timers(m_t *m, int64_t next);
 /* Runs a new goroutine's entry function as its implicit outermost frame
  * (sched/panic.c). */
 GORT_HIDDEN void sched__call_entry(void (*fn)(void *), void *arg);

@@ -261,16 +261,16 @@ static runtime_note_t timernote;        /* the timer sleeper's note */
 static _Atomic int64_t timersleepuntil; /* 0: no M sleeps for timers */
 
 /* Becomes the M that sleeps until the earliest timer (if no other M does),
- * or parks idle. Returns true if it should look for work again (it holds a
- * P then). Called without a P. */
-bool sched__sleep_for_timers(m_t *m, int64_t next)
+ * or parks idle. Called without a P; returns holding one, to look for
+ * work again. */
+void sched__sleep_for_timers(m_t *m, int64_t next)
 {
     runtime__lock(&sched__sched.lock);
     if (next == 0 || sched__sched.ntimersleep > 0 || atomic_load(&sched__sched.gcwaiting) ||
         atomic_load(&sched__sched.exiting)) {
         runtime__unlock(&sched__sched.lock);
         sched__stopm();
-        return true;
+        return;
     }
     sched__sched.ntimersleep++;
     runtime__noteclear(&timernote);
@@ -296,10 +296,9 @@ bool sched__sleep_for_timers(m_t *m, int64_t next)
         sched__mexit_forever();
     if (p) {
         sched__acquirep(p);
-        return true;
+        return;
     }
     sched__stopm();
-    return true;
 }
 
 /* Wakes the timer sleeper if a timer due at when is earlier than its
