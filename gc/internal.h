@@ -160,9 +160,9 @@ GORT_HIDDEN void gc__arena_commit(uintptr_t a, uintptr_t n);
 GORT_HIDDEN void gc__arena_register(uintptr_t base, uintptr_t size);
 GORT_HIDDEN void gc__arena_init(void);
 
-/* Page map entry of address a: the span holding a's page, any state, if
- * a is a span's first or last page or in-use in a partly covered arena;
- * else NULL or a stale span (see the invariants above). */
+/* Page map entry of address a, any state: the span holding a's page when
+ * that page is mapped (see the invariants above), else NULL or a stale
+ * span; callers check state and range. */
 static inline gc_span_t *gc__span_lookup(uintptr_t a)
 {
     if (a >> GC_ADDR_BITS)
