@@ -168,11 +168,14 @@ static gc_span_t *heap_grow(uintptr_t npages)
             gc__heap.freebytes += gc__heap.end - gc__heap.cur;
             free_insert(t);
         }
-        gc__heap.cur = base + GC_PAGE_SIZE;
+        /* The new span's base (base + GC_PAGE_SIZE) is formed only after
+         * these calls, so no callee spills it where a later cycle would
+         * find it on the stack and pin the object. */
         gc__heap.end = base + size;
         gc__heap.committed = base;
-        commit_to(gc__heap.cur + need);
+        commit_to(base + (GC_PAGE_SIZE + need));
         gc__arena_register(base, size);
+        gc__heap.cur = base + GC_PAGE_SIZE;
     } else {
         commit_to(gc__heap.cur + need);
     }

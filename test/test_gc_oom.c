@@ -193,6 +193,7 @@ static __attribute__((noinline)) void clobber(void)
 {
     volatile char buf[16384];
     memset((char *)buf, 0, sizeof buf);
+    __asm__ volatile("" : : "r"(buf) : "memory");   /* the stores are kept, the call too */
 }
 
 static int t_big_interior(int argc, char **argv)
