@@ -32,8 +32,10 @@
 
 /* Largest element, as Go (1<<16 is a compile error there). */
 #define CHAN_MAX_ELEM   ((size_t)1 << 16)
-/* Largest buffer in bytes (Go's maxAlloc on amd64 is 1<<48). */
-#define CHAN_MAX_ALLOC  ((size_t)1 << 47)
+/* Go's maxAlloc on linux/amd64 (1<<48): a larger buffer panics "makechan:
+ * size out of range"; a smaller one the heap cannot back is a fatal out of
+ * memory from the allocator, as in Go. */
+#define CHAN_MAX_ALLOC  ((size_t)1 << 48)
 
 /* Wait reasons, Go's exact strings. */
 #define WAIT_CHAN_RECV      "chan receive"

@@ -77,11 +77,16 @@ static void *cache_alloc_slow(gc_mcache_t *c, int spc, bool maystart)
     return p;
 }
 
-/* One object of more than 32 KiB in its own span. */
+/* One object of more than 32 KiB in its own span. A size that does not
+ * fit in whole pages throws at once, as Go's allocLarge; one larger than
+ * the heap can reserve, or than the kernel will commit, fails in the page
+ * heap with Go's messages, before any page of it is touched. */
 static void *alloc_large(size_t size, bool noscan, bool maystart)
 {
-    if (size > ((uintptr_t)1 << 45))
+    if (size > SIZE_MAX - GC_PAGE_SIZE)
         runtime__throw("out of memory");
+    if (size > GC_MAX_ALLOC)
+        gc__heap_cannot_allocate((size + GC_PAGE_SIZE - 1) >> GC_PAGE_SHIFT);
     if (maystart)
         gc__maybe_start();
     gc__sweep_credit();

@@ -13,8 +13,12 @@
  * (stop/start the world, enumerate Gs, park/ready, system goroutines).
  *
  * Invariants (see docs/gc.md):
- *  - Every page of an in-use span maps to that span in its arena's page
- *    table; a free span maps at least its first and last page.
+ *  - An in-use span maps its first and last page, and every page in each
+ *    arena it covers only in part, to itself in its arena's page table;
+ *    each arena it covers whole has it as that arena's `whole` span
+ *    instead (so a huge span costs O(arenas), not O(pages)). A free span
+ *    maps at least its first and last page. Other entries may be stale:
+ *    lookups check the span's state and range.
  *  - A span is owned by exactly one of: a P's mcache (or the shared
  *    cache), a central list, the heap's free lists.
  *  - sweepgen: with h = gc__heap.sweepgen, a span with sweepgen h-2 needs
@@ -44,6 +48,10 @@
 #define GC_ADDR_BITS      47                                   /* user space */
 #define GC_ARENA_L1       ((uintptr_t)1 << (GC_ADDR_BITS - GC_ARENA_SHIFT))
 #define GC_ARENA_HINT     ((uintptr_t)0x00c0 << 32)            /* as Go */
+/* Largest object the heap can reserve address space for: an allocation
+ * above it fails at once (Go's maxAlloc idea, for 47-bit user space). */
+#define GC_MAX_ALLOC      ((uintptr_t)1 << GC_ADDR_BITS)
+#define GC_COMMIT_CHUNK   ((uintptr_t)4 << 20)  /* commit granule, Go's palloc chunk */
 #define GC_NUM_CLASSES    68
 #define GC_NUM_SPANCLASS  (GC_NUM_CLASSES * 2)
 #define GC_MAX_SMALL      32768
@@ -132,6 +140,7 @@ static inline int gc__size_class(size_t size)
 
 typedef struct {
     gc_span_t *spans[GC_ARENA_PAGES];   /* page -> span */
+    gc_span_t *whole;                   /* in-use span covering every page, or NULL */
 } gc_arena_t;
 
 /* L1 index: arena number -> metadata (NULL if not heap). mmap'd. */
@@ -139,12 +148,21 @@ GORT_HIDDEN extern gc_arena_t **gc__arenas;
 /* [lo, hi) covers every arena: a cheap first filter for scanning. */
 GORT_HIDDEN extern _Atomic uintptr_t gc__heap_lo, gc__heap_hi;
 
-/* Reserves at least size bytes (arena-aligned, arena multiple) for the
- * heap and registers them; returns the base. Heap lock held. */
-GORT_HIDDEN uintptr_t gc__arena_grow(uintptr_t size);
+/* Reserves address space (PROT_NONE) for at least size bytes, arena-aligned
+ * and an arena multiple; returns the base, or 0 if the address space has
+ * no room that large. Heap lock held. */
+GORT_HIDDEN uintptr_t gc__arena_reserve(uintptr_t size);
+/* Commits reserved [a, a+n) as read-write memory; a refusal by the kernel
+ * (ENOMEM: more than RAM and swap can back under its overcommit policy)
+ * is Go's "fatal error: runtime: out of memory". Heap lock held. */
+GORT_HIDDEN void gc__arena_commit(uintptr_t a, uintptr_t n);
+/* Registers reserved [base, base+size): page tables, heap bounds. */
+GORT_HIDDEN void gc__arena_register(uintptr_t base, uintptr_t size);
 GORT_HIDDEN void gc__arena_init(void);
 
-/* Span owning address a, any state, or NULL. */
+/* Page map entry of address a, any state: the span holding a's page when
+ * that page is mapped (see the invariants above), else NULL or a stale
+ * span; callers check state and range. */
 static inline gc_span_t *gc__span_lookup(uintptr_t a)
 {
     if (a >> GC_ADDR_BITS)
@@ -155,13 +173,26 @@ static inline gc_span_t *gc__span_lookup(uintptr_t a)
     return ar->spans[(a >> GC_PAGE_SHIFT) & (GC_ARENA_PAGES - 1)];
 }
 
+/* In-use span whose objects cover a, in a's arena ar: the page map, and on
+ * a miss the arena's whole span (the interior of a huge span). */
+static inline gc_span_t *gc__span_in_arena(gc_arena_t *ar, uintptr_t a)
+{
+    gc_span_t *s = ar->spans[(a >> GC_PAGE_SHIFT) & (GC_ARENA_PAGES - 1)];
+    if (!s || s->state != SPAN_INUSE || a < s->base || a >= s->limit) {
+        s = ar->whole;
+        if (!s || a < s->base || a >= s->limit)
+            return NULL;
+    }
+    return s;
+}
+
 /* In-use span whose objects cover a, or NULL. */
 static inline gc_span_t *gc__span_of_heap(uintptr_t a)
 {
-    gc_span_t *s = gc__span_lookup(a);
-    if (!s || s->state != SPAN_INUSE || a < s->base || a >= s->limit)
+    if (a >> GC_ADDR_BITS)
         return NULL;
-    return s;
+    gc_arena_t *ar = gc__arenas[a >> GC_ARENA_SHIFT];
+    return ar ? gc__span_in_arena(ar, a) : NULL;
 }
 
 static inline uintptr_t gc__obj_index(const gc_span_t *s, uintptr_t a)
@@ -179,6 +210,7 @@ typedef struct {
     gc_span_list_t free[GC_FREE_LISTS];  /* by npages; [0] unused */
     gc_span_list_t freelarge;            /* >= GC_FREE_LISTS pages */
     uintptr_t cur, end;                  /* bump region of the last arena */
+    uintptr_t committed;                 /* [.., committed) of it is read-write */
     gc_span_t *spanfree;                 /* recycled span descriptors */
     /* statistics, bytes (heap lock) */
     uint64_t sys;                        /* pages handed to the heap */
@@ -192,6 +224,9 @@ GORT_HIDDEN extern gc_heap_t gc__heap;
 /* Allocates an in-use span of npages (state set, page map filled,
  * sweepgen current). Throws out of memory. Heap lock not held. */
 GORT_HIDDEN gc_span_t *gc__heap_alloc(uintptr_t npages);
+/* Go's failure to grow the heap by npages: "runtime: out of memory: cannot
+ * allocate N-byte block (M in use)", then "fatal error: out of memory". */
+GORT_HIDDEN _Noreturn void gc__heap_cannot_allocate(uintptr_t npages);
 /* Returns span s to the free pages (coalescing). Heap lock not held. */
 GORT_HIDDEN void gc__heap_free(gc_span_t *s);
 /* Returns up to nbytes of free pages to the OS; returns bytes released. */

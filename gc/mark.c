@@ -139,8 +139,8 @@ static inline void grey(gc_work_t *w, uintptr_t p)
     gc_arena_t *ar = gc__arenas[p >> GC_ARENA_SHIFT];
     if (!ar)
         return;
-    gc_span_t *s = ar->spans[(p >> GC_PAGE_SHIFT) & (GC_ARENA_PAGES - 1)];
-    if (!s || s->state != SPAN_INUSE || p < s->base || p >= s->limit)
+    gc_span_t *s = gc__span_in_arena(ar, p);
+    if (!s)
         return;
     uintptr_t idx = gc__obj_index(s, p);
     if (gc__span_isfree(s, idx))

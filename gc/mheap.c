@@ -5,6 +5,10 @@
  * plus a best-fit list for larger runs, coalescing on free, the span
  * descriptor pool, span object layout, and returning free pages to the OS
  * with madvise (the scavenger; sysmon drives it).
+ * Large spans are mapped per page only in the arenas they cover in part;
+ * an arena they cover whole points at them once (gc_arena_t.whole), so a
+ * huge span costs O(arenas) to map and free. Fresh pages are committed
+ * as the bump region hands them out (commit_to).
  * May call: arena.c, runtime__malloc/free, madvise, throw.
  * Invariants: all under gc__heap.lock; see gc/internal.h for the page map.
  * A free span's pages are all scavenged (scavenged = 1) or counted as
@@ -112,17 +116,51 @@ static gc_span_t *free_find(uintptr_t npages)
     return best;
 }
 
+void gc__heap_cannot_allocate(uintptr_t npages)
+{
+    uintptr_t chunk = GC_COMMIT_CHUNK >> GC_PAGE_SHIFT;   /* Go's ask: whole chunks */
+    uintptr_t aligned = (npages + chunk - 1) & ~(chunk - 1);
+    uintptr_t ask = (aligned > UINTPTR_MAX >> GC_PAGE_SHIFT ? npages : aligned) << GC_PAGE_SHIFT;
+    runtime__printf("runtime: out of memory: cannot allocate %lu-byte block (%lu in use)\n",
+                    (unsigned long)ask, (unsigned long)gc__heap.sys);
+    runtime__throw("out of memory");
+}
+
+/* Commits the bump region up to at least a, a commit granule at a time so
+ * that small spans cost no system call each. Heap lock held. */
+static void commit_to(uintptr_t a)
+{
+    if (a <= gc__heap.committed)
+        return;
+    uintptr_t to = (a + GC_COMMIT_CHUNK - 1) & ~(GC_COMMIT_CHUNK - 1);
+    if (to > gc__heap.end || to < a)
+        to = gc__heap.end;
+    gc__arena_commit(gc__heap.committed, to - gc__heap.committed);
+    gc__heap.committed = to;
+}
+
 /* Takes npages of fresh arena memory. Heap lock held. The first page of
  * every reservation is never used: its address (the arena base) is kept
  * by the heap bounds, mmap hints and jemalloc's own bookkeeping, and would
- * pin whatever object lived there under conservative scanning. */
+ * pin whatever object lived there under conservative scanning. A new
+ * reservation is committed for the request before its arenas get page
+ * tables, so a request the kernel refuses costs no metadata. */
 static gc_span_t *heap_grow(uintptr_t npages)
 {
+    if (npages > (GC_MAX_ALLOC >> GC_PAGE_SHIFT) - 1) {
+        runtime__unlock(&gc__heap.lock);
+        gc__heap_cannot_allocate(npages);
+    }
     uintptr_t need = npages << GC_PAGE_SHIFT;
     if (gc__heap.end - gc__heap.cur < need) {
         uintptr_t size = (need + GC_PAGE_SIZE + GC_ARENA_SIZE - 1) & ~(GC_ARENA_SIZE - 1);
-        uintptr_t base = gc__arena_grow(size);
+        uintptr_t base = gc__arena_reserve(size);
+        if (!base) {
+            runtime__unlock(&gc__heap.lock);
+            gc__heap_cannot_allocate(npages);
+        }
         if (gc__heap.end > gc__heap.cur) {   /* leftover becomes a free span */
+            commit_to(gc__heap.end);
             gc_span_t *t = span_desc_new();
             t->base = gc__heap.cur;
             t->npages = (gc__heap.end - gc__heap.cur) >> GC_PAGE_SHIFT;
@@ -130,8 +168,16 @@ static gc_span_t *heap_grow(uintptr_t npages)
             gc__heap.freebytes += gc__heap.end - gc__heap.cur;
             free_insert(t);
         }
-        gc__heap.cur = base + GC_PAGE_SIZE;
+        /* The new span's base (base + GC_PAGE_SIZE) is formed only after
+         * these calls, so no callee spills it where a later cycle would
+         * find it on the stack and pin the object. */
         gc__heap.end = base + size;
+        gc__heap.committed = base;
+        commit_to(base + (GC_PAGE_SIZE + need));
+        gc__arena_register(base, size);
+        gc__heap.cur = base + GC_PAGE_SIZE;
+    } else {
+        commit_to(gc__heap.cur + need);
     }
     gc_span_t *s = span_desc_new();
     s->base = gc__heap.cur;
@@ -140,6 +186,43 @@ static gc_span_t *heap_grow(uintptr_t npages)
     gc__heap.sys += need;
     gc__heap.freebytes += need;
     return s;
+}
+
+/* Points page map entries [pg, pgend) (global page numbers) at s. */
+static void map_pages(uintptr_t pg, uintptr_t pgend, gc_span_t *s)
+{
+    for (; pg < pgend; pg++)
+        gc__arenas[pg / GC_ARENA_PAGES]->spans[pg % GC_ARENA_PAGES] = s;
+}
+
+/* Maps in-use span s: every page of the arenas it covers in part, its
+ * first and last page, and itself as the whole span of the arenas it
+ * covers entirely: O(arenas + 2 * GC_ARENA_PAGES). Works in page and
+ * arena numbers, so no interior address of s is left in a register or
+ * spill slot for conservative scanning to find. Heap lock held. */
+static void map_span(gc_span_t *s)
+{
+    uintptr_t pg = s->base >> GC_PAGE_SHIFT, pgend = pg + s->npages;
+    uintptr_t fa = (pg + GC_ARENA_PAGES - 1) / GC_ARENA_PAGES;   /* first whole arena */
+    uintptr_t ea = pgend / GC_ARENA_PAGES;                       /* end of whole arenas */
+    if (fa >= ea) {   /* no arena covered whole: the common case */
+        map_pages(pg, pgend, s);
+        return;
+    }
+    map_pages(pg, fa * GC_ARENA_PAGES, s);
+    map_pages(ea * GC_ARENA_PAGES, pgend, s);
+    map_pages(pg, pg + 1, s);
+    map_pages(pgend - 1, pgend, s);
+    for (uintptr_t i = fa; i < ea; i++)
+        __atomic_store_n(&gc__arenas[i]->whole, s, __ATOMIC_RELEASE);
+}
+
+/* Takes s off the arenas it was the whole span of. Heap lock held. */
+static void unmap_whole(gc_span_t *s)
+{
+    uintptr_t pg = s->base >> GC_PAGE_SHIFT, pgend = pg + s->npages;
+    for (uintptr_t i = (pg + GC_ARENA_PAGES - 1) / GC_ARENA_PAGES; i < pgend / GC_ARENA_PAGES; i++)
+        __atomic_store_n(&gc__arenas[i]->whole, NULL, __ATOMIC_RELAXED);
 }
 
 gc_span_t *gc__heap_alloc(uintptr_t npages)
@@ -168,8 +251,7 @@ gc_span_t *gc__heap_alloc(uintptr_t npages)
     s->state = SPAN_INUSE;
     s->next = s->prev = NULL;
     atomic_store_explicit(&s->sweepgen, atomic_load(&gc__heap.sweepgen), memory_order_relaxed);
-    for (uintptr_t i = 0; i < npages; i++)
-        map_page(s->base + (i << GC_PAGE_SHIFT), s);
+    map_span(s);
     runtime__unlock(&gc__heap.lock);
     return s;
 }
@@ -214,6 +296,7 @@ void gc__heap_free(gc_span_t *s)
     uintptr_t bytes = s->npages << GC_PAGE_SHIFT;
     gc__heap.inuse -= bytes;
     gc__heap.freebytes += bytes;
+    unmap_whole(s);
     s->state = SPAN_FREE;
     s->needzero = 1;
     s->scavenged = 0;

@@ -75,6 +75,7 @@ static __attribute__((noinline)) void clobber_stack(void)
 {
     volatile char buf[16384];
     memset((char *)buf, 0, sizeof buf);
+    __asm__ volatile("" : : "r"(buf) : "memory");   /* the stores are kept, the call too */
 }
 
 static runtime_mem_stats_t ms;   /* big: keep it off goroutine stacks */
