@@ -208,12 +208,13 @@ static int test_wait_reasons(int argc, char **argv)
         go(fns[i], NULL);
     for (int i = 0; i < 6; i++) {
         g_t *g = NULL;
-        int k;
-        for (k = 0; k < 200000; k++) {
+        /* Until it has parked (a loaded machine may not run it for a
+         * while), with a 15 s hang guard. */
+        for (int64_t end = gt_ms() + 15000; gt_ms() < end;) {
             g = atomic_load(&wr_g[i]);
             if (g && atomic_load(&g->status) == G_WAITING)
                 break;
-            runtime_gosched();
+            time_sleep(TIME_MILLISECOND / 10);
         }
         GT_CHECK(g && atomic_load(&g->status) == G_WAITING, "goroutine %d not parked", i);
         if (g && atomic_load(&g->status) == G_WAITING)
