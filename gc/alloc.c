@@ -26,7 +26,7 @@ static void *volatile foreign_ring[GC_FOREIGN_RING];   /* volatile: write-only h
 static unsigned foreign_next;
 
 /* Next free slot of s from its alloc cache, or s->nelems if s is full. */
-static uint32_t span_next_free(gc_span_t *s)
+static uint32_t span_next_free(gc__span_t *s)
 {
     for (;;) {
         uint32_t fi = s->freeindex;
@@ -54,9 +54,9 @@ static uint32_t span_next_free(gc_span_t *s)
 }
 
 /* A slot of class spc from cache c, refilling c when its span is full. */
-static void *cache_alloc_slow(gc_mcache_t *c, int spc, bool maystart)
+static void *cache_alloc_slow(gc__mcache_t *c, int spc, bool maystart)
 {
-    gc_span_t *s = c->alloc[spc];
+    gc__span_t *s = c->alloc[spc];
     uint32_t idx = span_next_free(s);
     if (idx >= s->nelems) {
         if (maystart) {
@@ -91,7 +91,7 @@ static void *alloc_large(size_t size, bool noscan, bool maystart)
         gc__maybe_start();
     gc__sweep_credit();
     uintptr_t npages = (size + GC_PAGE_SIZE - 1) >> GC_PAGE_SHIFT;
-    gc_span_t *s = gc__heap_alloc(npages);
+    gc__span_t *s = gc__heap_alloc(npages);
     gc__span_init_class(s, noscan);
     s->freeindex = 1;
     s->alloccount = 1;
@@ -119,12 +119,12 @@ static GORT_NOINLINE void *alloc_slow(size_t size, bool noscan)
                                                       maystart);
     /* No P: under the shared lock, so no cycle runs until the object is
      * in the ring. */
-    gc__lock(&gc__shared_lock);
+    runtime__lock(&gc__shared_lock);
     void *obj = size > GC_MAX_SMALL
                     ? alloc_large(size, noscan, false)
                     : cache_alloc_slow(&gc__shared_cache, gc__size_class(size) << 1 | noscan, false);
     foreign_ring[foreign_next++ % GC_FOREIGN_RING] = obj;
-    gc__unlock(&gc__shared_lock);
+    runtime__unlock(&gc__shared_lock);
     if (atomic_load_explicit(&gc__state.heap_live, memory_order_relaxed) >=
         atomic_load_explicit(&gc__state.trigger, memory_order_relaxed))
         gc__maybe_start();   /* no P: wakes the helper goroutine */
@@ -139,8 +139,8 @@ static inline void *gc_malloc(size_t size, bool noscan)
     m_t *m = sched__getm();
     p_t *p;
     if (likely(m && (p = m->p) && size <= GC_MAX_SMALL)) {
-        gc_mcache_t *c = p->mcache;
-        gc_span_t *s = c->alloc[gc__size_class(size) << 1 | noscan];
+        gc__mcache_t *c = p->mcache;
+        gc__span_t *s = c->alloc[gc__size_class(size) << 1 | noscan];
         uint64_t cache = s->alloccache;
         if (likely(cache)) {
             unsigned bit = (unsigned)__builtin_ctzll(cache);

@@ -3,7 +3,7 @@
  *
  * Owns: reserving 64 MiB arenas with mmap (from Go's hint address up, so
  * the heap stays one contiguous range when the kernel allows it), the L1
- * table arena number -> gc_arena_t (page -> span), the [lo, hi) bounds
+ * table arena number -> gc__arena_t (page -> span), the [lo, hi) bounds
  * scanning uses as a first filter, and committing reserved memory.
  * Reservations are address space only (PROT_NONE, as Go's sysReserve);
  * the page heap commits them as it hands pages out (read-write, counted
@@ -18,14 +18,14 @@
 
 #include "internal.h"
 
-gc_arena_t **gc__arenas;
+gc__arena_t **gc__arenas;
 _Atomic uintptr_t gc__heap_lo, gc__heap_hi;   /* empty until the first arena */
 static uintptr_t arena_hint = GC_ARENA_HINT;
 
 /* Maps the L1 table (virtual only: untouched entries cost nothing). */
 void gc__arena_init(void)
 {
-    void *p = mmap(NULL, GC_ARENA_L1 * sizeof(gc_arena_t *), PROT_READ | PROT_WRITE,
+    void *p = mmap(NULL, GC_ARENA_L1 * sizeof(gc__arena_t *), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         runtime__throw("out of memory");
@@ -90,7 +90,7 @@ void gc__arena_register(uintptr_t base, uintptr_t size)
     /* By arena number: no heap address stays in a register that the
      * allocator's callees spill, where it would pin an object later. */
     for (uintptr_t i = base >> GC_ARENA_SHIFT; i < (base + size) >> GC_ARENA_SHIFT; i++) {
-        gc_arena_t *ar = runtime__malloc(sizeof *ar);
+        gc__arena_t *ar = runtime__malloc(sizeof *ar);
         __atomic_store_n(&gc__arenas[i], ar, __ATOMIC_RELEASE);
     }
     if (atomic_load(&gc__heap_hi) == 0 || base < atomic_load(&gc__heap_lo))

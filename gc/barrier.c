@@ -3,8 +3,9 @@
  *
  * Owns: gc_store, gc_memmove, gc_memclr. While no mark phase runs the
  * barrier is one predictable branch on gc__wb_enabled and a plain store.
- * While marking (the concurrent collector of the next issue) it is Go's
- * hybrid barrier: shade the old value and the new value.
+ * While a mark phase runs it shades the old value and the new value
+ * (Go's hybrid barrier); the collector marks with the world stopped, so
+ * that path runs only if a mark phase leaves the world running.
  * May call: mark.c.
  * Invariants: gc__wb_enabled is set only with the world stopped, before
  * any goroutine can run with the mark phase on.
@@ -15,16 +16,16 @@
 
 GORT_HIDDEN bool gc__wb_enabled;
 static runtime_lock_t wb_lock;
-static gc_work_t wb_work;   /* shared grey set for barrier shades */
+static gc__work_t wb_work;   /* shared grey set for barrier shades */
 
 /* Shades p (greys its object) during marking. */
 static GORT_NOINLINE void shade(uintptr_t p)
 {
-    gc__lock(&wb_lock);
+    runtime__lock(&wb_lock);
     if (!wb_work.b1)
         gc__work_init(&wb_work);
     gc__mark_ptr(&wb_work, p);
-    gc__unlock(&wb_lock);
+    runtime__unlock(&wb_lock);
 }
 
 /* Shades every word of [lo, lo+n). */

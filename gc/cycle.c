@@ -10,14 +10,14 @@
  * May call: every gc/ file, sched stop/start the world, park/ready.
  * Invariants: at most one cycle runs (gc__state.cycle_lock); a cycle runs
  * on a user or system goroutine that holds no runtime lock; the world is
- * stopped from sweep termination to the end of mark termination (this
- * issue's collector; the structures are ready for concurrent marking).
+ * stopped from sweep termination to the end of mark termination (the
+ * mark is not concurrent; the structures are ready for it).
  */
 #include <setjmp.h>
 
 #include "internal.h"
 
-gc_state_t gc__state;
+gc__state_t gc__state;
 
 static runtime_lock_t helper_lock;
 static g_t *helper_g;
@@ -39,12 +39,12 @@ void gc__bg_start(void)
 /* Wakes the helper goroutine if it is parked. Any context. */
 static void helper_wake(void)
 {
-    gc__lock(&helper_lock);
+    runtime__lock(&helper_lock);
     if (helper_idle && helper_g) {
         helper_idle = false;
         sched__ready(helper_g, false);
     }
-    gc__unlock(&helper_lock);
+    runtime__unlock(&helper_lock);
 }
 
 /* The helper: runs a cycle each time it is woken. */
@@ -120,7 +120,7 @@ static GORT_NOINLINE uint64_t mark_stw(void)
     jmp_buf regs;   /* spills callee-saved registers onto this stack */
     __builtin_unwind_init();
     setjmp(regs);
-    gc_work_t w;
+    gc__work_t w;
     gc__work_init(&w);
     atomic_store(&gc__phase, GC_PHASE_MARK);
     gc__mark_roots(&w, (uintptr_t)&regs);
@@ -142,10 +142,10 @@ void gc__cycle(bool user)
         z = 0;
         sched__gosched();
     }
-    gc_trace_t t = {.user = user};
+    gc__trace_t t = {.user = user};
     t.t0 = runtime__nanotime();
     sched__stop_the_world("GC");
-    gc__lock(&gc__shared_lock);
+    runtime__lock(&gc__shared_lock);
     t.heap0 = atomic_load(&gc__state.heap_live);
 
     /* Sweep termination: caches back to the central lists, sweep all. */
@@ -179,7 +179,7 @@ void gc__cycle(bool user)
     gc__state.pause_ns[(n + 255) % 256] = pause;
     gc__state.gc_cpu_ns += pause * (uint64_t)procs;
     atomic_store(&gc__state.last_gc, end);
-    gc__unlock(&gc__shared_lock);
+    runtime__unlock(&gc__shared_lock);
     t.t3 = end;
     /* Released with the world still stopped: once it starts, this G may
      * wait on a run queue while others allocate past the next trigger. */

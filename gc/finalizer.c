@@ -76,7 +76,7 @@ void runtime_set_finalizer(void *objp, void (*fn)(void *obj))
     uintptr_t obj = (uintptr_t)objp;
     if (!objp)
         runtime__throw("runtime.SetFinalizer: first argument is nil");
-    gc_span_t *s = gc__span_of_heap(obj);
+    gc__span_t *s = gc__span_of_heap(obj);
     if (!s) {
         if (objp == gc__zerobase || in_globals(obj))
             return;   /* zero-size and static objects are never collected */
@@ -87,7 +87,7 @@ void runtime_set_finalizer(void *objp, void (*fn)(void *obj))
         runtime__throw("runtime.SetFinalizer: pointer not at beginning of allocated block");
     if (fn && sched__getg() && !atomic_load(&fing_started) && !atomic_exchange(&fing_started, 1))
         sched__go_system(fing_loop, NULL);   /* else the first cycle starts it */
-    gc__lock(&fin_lock);
+    runtime__lock(&fin_lock);
     if (!fn) {
         fin_t *e = tab_cap ? tab_find(obj, false) : NULL;
         if (e) {
@@ -99,7 +99,7 @@ void runtime_set_finalizer(void *objp, void (*fn)(void *obj))
             tab_grow();
         fin_t *e = tab_find(obj, true);
         if (e->obj == obj) {
-            gc__unlock(&fin_lock);
+            runtime__unlock(&fin_lock);
             runtime__throw("runtime.SetFinalizer: finalizer already set");
         }
         if (e->obj == 0)
@@ -108,7 +108,7 @@ void runtime_set_finalizer(void *objp, void (*fn)(void *obj))
         e->fn = fn;
         tab_n++;
     }
-    gc__unlock(&fin_lock);
+    runtime__unlock(&fin_lock);
 }
 
 /* Is a inside a data or bss segment? (set-finalizer on a static object) */
@@ -118,31 +118,31 @@ static bool in_globals(uintptr_t a)
     return __data_start && a >= (uintptr_t)__data_start && a < (uintptr_t)_end;
 }
 
-void gc__finalizer_mark(gc_work_t *w)
+void gc__finalizer_mark(gc__work_t *w)
 {
-    gc__lock(&fin_lock);
+    runtime__lock(&fin_lock);
     for (size_t i = 0; i < tab_cap; i++) {
         uintptr_t obj = tab[i].obj;
         if (obj <= 1)
             continue;
-        gc_span_t *s = gc__span_of_heap(obj);
+        gc__span_t *s = gc__span_of_heap(obj);
         if (s && !gc__span_noscan(s))
             gc__scan_range(w, obj, obj + gc__span_elemsize(s));
     }
     for (size_t i = 0; i < q_n; i++)
         gc__mark_ptr(w, queue[i].obj);
-    gc__unlock(&fin_lock);
+    runtime__unlock(&fin_lock);
 }
 
-int gc__finalizer_collect(gc_work_t *w)
+int gc__finalizer_collect(gc__work_t *w)
 {
     int queued = 0;
-    gc__lock(&fin_lock);
+    runtime__lock(&fin_lock);
     for (size_t i = 0; i < tab_cap; i++) {
         uintptr_t obj = tab[i].obj;
         if (obj <= 1)
             continue;
-        gc_span_t *s = gc__span_of_heap(obj);
+        gc__span_t *s = gc__span_of_heap(obj);
         uintptr_t idx = gc__obj_index(s, obj);
         if (gc__is_marked(s, idx))
             continue;
@@ -163,7 +163,7 @@ int gc__finalizer_collect(gc_work_t *w)
         tab_n--;
         queued++;
     }
-    gc__unlock(&fin_lock);
+    runtime__unlock(&fin_lock);
     return queued;
 }
 
@@ -171,12 +171,12 @@ void gc__finalizer_wake(void)
 {
     if (!atomic_load(&fing_started) && tab_n + q_n > 0 && !atomic_exchange(&fing_started, 1))
         sched__go_system(fing_loop, NULL);   /* first set from a foreign thread */
-    gc__lock(&fin_lock);
+    runtime__lock(&fin_lock);
     if (fing_idle && q_n) {
         fing_idle = false;
         sched__ready(fing, false);
     }
-    gc__unlock(&fin_lock);
+    runtime__unlock(&fin_lock);
 }
 
 /* The finalizer goroutine: runs queued finalizers, oldest first. */
@@ -186,7 +186,7 @@ static void fing_loop(void *arg)
     fing = sched__getg();
     size_t head = 0;
     for (;;) {
-        gc__lock(&fin_lock);
+        runtime__lock(&fin_lock);
         if (head >= q_n) {
             q_n = head = 0;
             fing_idle = true;
@@ -195,7 +195,7 @@ static void fing_loop(void *arg)
         }
         fin_t e = queue[head];
         queue[head++].obj = 0;
-        gc__unlock(&fin_lock);
+        runtime__unlock(&fin_lock);
         e.fn((void *)e.obj);
         runtime_keep_alive((void *)e.obj);
     }

@@ -98,21 +98,21 @@ typedef struct gc_span {
      * marking touches one more cache line, not another allocation:
      * [0, nbitwords) and [nbitwords, 2 * nbitwords); nelems <= 1024. */
     uint64_t bits_inline[2 * GC_MAX_BITWORDS];
-} gc_span_t;
+} gc__span_t;
 
-typedef struct gc_span_list { gc_span_t *first; uintptr_t n; } gc_span_list_t;
+typedef struct gc_span_list { gc__span_t *first; uintptr_t n; } gc__span_list_t;
 
-GORT_HIDDEN void gc__list_push(gc_span_list_t *l, gc_span_t *s);
-GORT_HIDDEN void gc__list_remove(gc_span_list_t *l, gc_span_t *s);
-GORT_HIDDEN gc_span_t *gc__list_pop(gc_span_list_t *l);
+GORT_HIDDEN void gc__list_push(gc__span_list_t *l, gc__span_t *s);
+GORT_HIDDEN void gc__list_remove(gc__span_list_t *l, gc__span_t *s);
+GORT_HIDDEN gc__span_t *gc__list_pop(gc__span_list_t *l);
 
-static inline bool gc__span_noscan(const gc_span_t *s) { return s->spanclass & 1; }
-static inline int gc__span_sizeclass(const gc_span_t *s) { return s->spanclass >> 1; }
-static inline uintptr_t gc__span_elemsize(const gc_span_t *s)
+static inline bool gc__span_noscan(const gc__span_t *s) { return s->spanclass & 1; }
+static inline int gc__span_sizeclass(const gc__span_t *s) { return s->spanclass >> 1; }
+static inline uintptr_t gc__span_elemsize(const gc__span_t *s)
 {
     return s->elemsize ? s->elemsize : s->npages << GC_PAGE_SHIFT;
 }
-static inline bool gc__span_isfree(const gc_span_t *s, uintptr_t idx)
+static inline bool gc__span_isfree(const gc__span_t *s, uintptr_t idx)
 {
     return idx >= s->freeindex && !((s->allocbits[idx >> 6] >> (idx & 63)) & 1);
 }
@@ -139,12 +139,12 @@ static inline int gc__size_class(size_t size)
 /* ------------------------------------------------------------------ */
 
 typedef struct {
-    gc_span_t *spans[GC_ARENA_PAGES];   /* page -> span */
-    gc_span_t *whole;                   /* in-use span covering every page, or NULL */
-} gc_arena_t;
+    gc__span_t *spans[GC_ARENA_PAGES];   /* page -> span */
+    gc__span_t *whole;                   /* in-use span covering every page, or NULL */
+} gc__arena_t;
 
 /* L1 index: arena number -> metadata (NULL if not heap). mmap'd. */
-GORT_HIDDEN extern gc_arena_t **gc__arenas;
+GORT_HIDDEN extern gc__arena_t **gc__arenas;
 /* [lo, hi) covers every arena: a cheap first filter for scanning. */
 GORT_HIDDEN extern _Atomic uintptr_t gc__heap_lo, gc__heap_hi;
 
@@ -163,11 +163,11 @@ GORT_HIDDEN void gc__arena_init(void);
 /* Page map entry of address a, any state: the span holding a's page when
  * that page is mapped (see the invariants above), else NULL or a stale
  * span; callers check state and range. */
-static inline gc_span_t *gc__span_lookup(uintptr_t a)
+static inline gc__span_t *gc__span_lookup(uintptr_t a)
 {
     if (a >> GC_ADDR_BITS)
         return NULL;
-    gc_arena_t *ar = gc__arenas[a >> GC_ARENA_SHIFT];
+    gc__arena_t *ar = gc__arenas[a >> GC_ARENA_SHIFT];
     if (!ar)
         return NULL;
     return ar->spans[(a >> GC_PAGE_SHIFT) & (GC_ARENA_PAGES - 1)];
@@ -175,9 +175,9 @@ static inline gc_span_t *gc__span_lookup(uintptr_t a)
 
 /* In-use span whose objects cover a, in a's arena ar: the page map, and on
  * a miss the arena's whole span (the interior of a huge span). */
-static inline gc_span_t *gc__span_in_arena(gc_arena_t *ar, uintptr_t a)
+static inline gc__span_t *gc__span_in_arena(gc__arena_t *ar, uintptr_t a)
 {
-    gc_span_t *s = ar->spans[(a >> GC_PAGE_SHIFT) & (GC_ARENA_PAGES - 1)];
+    gc__span_t *s = ar->spans[(a >> GC_PAGE_SHIFT) & (GC_ARENA_PAGES - 1)];
     if (!s || s->state != SPAN_INUSE || a < s->base || a >= s->limit) {
         s = ar->whole;
         if (!s || a < s->base || a >= s->limit)
@@ -187,15 +187,15 @@ static inline gc_span_t *gc__span_in_arena(gc_arena_t *ar, uintptr_t a)
 }
 
 /* In-use span whose objects cover a, or NULL. */
-static inline gc_span_t *gc__span_of_heap(uintptr_t a)
+static inline gc__span_t *gc__span_of_heap(uintptr_t a)
 {
     if (a >> GC_ADDR_BITS)
         return NULL;
-    gc_arena_t *ar = gc__arenas[a >> GC_ARENA_SHIFT];
+    gc__arena_t *ar = gc__arenas[a >> GC_ARENA_SHIFT];
     return ar ? gc__span_in_arena(ar, a) : NULL;
 }
 
-static inline uintptr_t gc__obj_index(const gc_span_t *s, uintptr_t a)
+static inline uintptr_t gc__obj_index(const gc__span_t *s, uintptr_t a)
 {
     return (uintptr_t)(((uint64_t)(a - s->base) * s->divmul) >> 32);
 }
@@ -207,34 +207,34 @@ static inline uintptr_t gc__obj_index(const gc_span_t *s, uintptr_t a)
 typedef struct {
     runtime_lock_t lock;
     _Atomic uint32_t sweepgen;
-    gc_span_list_t free[GC_FREE_LISTS];  /* by npages; [0] unused */
-    gc_span_list_t freelarge;            /* >= GC_FREE_LISTS pages */
+    gc__span_list_t free[GC_FREE_LISTS];  /* by npages; [0] unused */
+    gc__span_list_t freelarge;            /* >= GC_FREE_LISTS pages */
     uintptr_t cur, end;                  /* bump region of the last arena */
     uintptr_t committed;                 /* [.., committed) of it is read-write */
-    gc_span_t *spanfree;                 /* recycled span descriptors */
+    gc__span_t *spanfree;                 /* recycled span descriptors */
     /* statistics, bytes (heap lock) */
     uint64_t sys;                        /* pages handed to the heap */
     uint64_t inuse;                      /* pages in in-use spans */
     uint64_t released;                   /* free pages returned to the OS */
     uint64_t freebytes;                  /* pages in free spans */
-} gc_heap_t;
+} gc__heap_t;
 
-GORT_HIDDEN extern gc_heap_t gc__heap;
+GORT_HIDDEN extern gc__heap_t gc__heap;
 
 /* Allocates an in-use span of npages (state set, page map filled,
  * sweepgen current). Throws out of memory. Heap lock not held. */
-GORT_HIDDEN gc_span_t *gc__heap_alloc(uintptr_t npages);
+GORT_HIDDEN gc__span_t *gc__heap_alloc(uintptr_t npages);
 /* Go's failure to grow the heap by npages: "runtime: out of memory: cannot
  * allocate N-byte block (M in use)", then "fatal error: out of memory". */
 GORT_HIDDEN _Noreturn void gc__heap_cannot_allocate(uintptr_t npages);
 /* Returns span s to the free pages (coalescing). Heap lock not held. */
-GORT_HIDDEN void gc__heap_free(gc_span_t *s);
+GORT_HIDDEN void gc__heap_free(gc__span_t *s);
 /* Returns up to nbytes of free pages to the OS; returns bytes released. */
 GORT_HIDDEN uint64_t gc__heap_scavenge(uint64_t nbytes);
 /* Sets up s's object layout for a size class (0: one large object). */
-GORT_HIDDEN void gc__span_init_class(gc_span_t *s, int spanclass);
+GORT_HIDDEN void gc__span_init_class(gc__span_t *s, int spanclass);
 /* Loads alloccache with the 64 slots from freeindex (rounded down). */
-GORT_HIDDEN void gc__span_refill_cache(gc_span_t *s, uint32_t from);
+GORT_HIDDEN void gc__span_refill_cache(gc__span_t *s, uint32_t from);
 
 /* ------------------------------------------------------------------ */
 /* central lists (mcentral.c)                                          */
@@ -244,49 +244,45 @@ typedef struct {
     runtime_lock_t lock;
     int spanclass;
     /* [sweepgen/2 % 2] is swept, the other unswept */
-    gc_span_list_t partial[2];
-    gc_span_list_t full[2];
-} gc_central_t;
+    gc__span_list_t partial[2];
+    gc__span_list_t full[2];
+} gc__central_t;
 
-GORT_HIDDEN extern gc_central_t gc__central[GC_NUM_SPANCLASS];
+GORT_HIDDEN extern gc__central_t gc__central[GC_NUM_SPANCLASS];
 
-static inline gc_span_list_t *gc__partial_swept(gc_central_t *c, uint32_t sg) { return &c->partial[(sg >> 1) & 1]; }
-static inline gc_span_list_t *gc__partial_unswept(gc_central_t *c, uint32_t sg) { return &c->partial[((sg >> 1) & 1) ^ 1]; }
-static inline gc_span_list_t *gc__full_swept(gc_central_t *c, uint32_t sg) { return &c->full[(sg >> 1) & 1]; }
-static inline gc_span_list_t *gc__full_unswept(gc_central_t *c, uint32_t sg) { return &c->full[((sg >> 1) & 1) ^ 1]; }
+static inline gc__span_list_t *gc__partial_swept(gc__central_t *c, uint32_t sg) { return &c->partial[(sg >> 1) & 1]; }
+static inline gc__span_list_t *gc__partial_unswept(gc__central_t *c, uint32_t sg) { return &c->partial[((sg >> 1) & 1) ^ 1]; }
+static inline gc__span_list_t *gc__full_swept(gc__central_t *c, uint32_t sg) { return &c->full[(sg >> 1) & 1]; }
+static inline gc__span_list_t *gc__full_unswept(gc__central_t *c, uint32_t sg) { return &c->full[((sg >> 1) & 1) ^ 1]; }
 
 /* A swept span of class spc with at least one free slot, for a cache. */
-GORT_HIDDEN gc_span_t *gc__central_cache(int spc);
+GORT_HIDDEN gc__span_t *gc__central_cache(int spc);
 /* Pops a span of unswept list l and claims it (sweepgen h-2 -> h-1). */
-GORT_HIDDEN gc_span_t *gc__central_claim(gc_span_list_t *l, uint32_t sg);
+GORT_HIDDEN gc__span_t *gc__central_claim(gc__span_list_t *l, uint32_t sg);
 /* Gives a cached span back to its central lists. */
-GORT_HIDDEN void gc__central_uncache(gc_span_t *s);
+GORT_HIDDEN void gc__central_uncache(gc__span_t *s);
 /* Puts a freshly swept span back on the swept list that fits it. */
-GORT_HIDDEN void gc__central_put_swept(gc_span_t *s);
+GORT_HIDDEN void gc__central_put_swept(gc__span_t *s);
 
 /* ------------------------------------------------------------------ */
 /* caches (mcache.c)                                                   */
 /* ------------------------------------------------------------------ */
 
 typedef struct gc_mcache {
-    gc_span_t *alloc[GC_NUM_SPANCLASS];
-} gc_mcache_t;
+    gc__span_t *alloc[GC_NUM_SPANCLASS];
+} gc__mcache_t;
 
-GORT_HIDDEN extern gc_span_t gc__emptyspan;
-GORT_HIDDEN extern gc_mcache_t gc__shared_cache;       /* threads without a P */
+GORT_HIDDEN extern gc__span_t gc__emptyspan;
+GORT_HIDDEN extern gc__mcache_t gc__shared_cache;       /* threads without a P */
 GORT_HIDDEN extern runtime_lock_t gc__shared_lock;
 
-GORT_HIDDEN gc_mcache_t *gc__mcache_new(void);
+GORT_HIDDEN gc__mcache_t *gc__mcache_new(void);
 /* Replaces c's span of class spc with one that has a free slot. */
-GORT_HIDDEN void gc__mcache_refill(gc_mcache_t *c, int spc);
+GORT_HIDDEN void gc__mcache_refill(gc__mcache_t *c, int spc);
 /* Gives every span of c back to the central lists. */
-GORT_HIDDEN void gc__mcache_release_all(gc_mcache_t *c);
+GORT_HIDDEN void gc__mcache_release_all(gc__mcache_t *c);
 /* Unused slot count/bytes of c's spans (for exact statistics). */
-GORT_HIDDEN void gc__mcache_unused(gc_mcache_t *c, uint64_t *objs, uint64_t *bytes);
-
-/* Lock helpers that work with or without an M. */
-GORT_HIDDEN void gc__lock(runtime_lock_t *l);
-GORT_HIDDEN void gc__unlock(runtime_lock_t *l);
+GORT_HIDDEN void gc__mcache_unused(gc__mcache_t *c, uint64_t *objs, uint64_t *bytes);
 
 /* ------------------------------------------------------------------ */
 /* sweeping (sweep.c)                                                  */
@@ -295,7 +291,7 @@ GORT_HIDDEN void gc__unlock(runtime_lock_t *l);
 /* Sweeps s, which the caller claimed (sweepgen h-2 -> h-1). With
  * preserve, the caller keeps s (it is neither listed nor freed); returns
  * false if s was freed to the heap. */
-GORT_HIDDEN bool gc__sweep_span(gc_span_t *s, bool preserve);
+GORT_HIDDEN bool gc__sweep_span(gc__span_t *s, bool preserve);
 /* Sweeps one unswept span of any class; false when none is left. */
 GORT_HIDDEN bool gc__sweep_one(void);
 /* Sweeps everything left (world stopped, or any context). */
@@ -320,33 +316,33 @@ typedef struct gc_workbuf {
     struct gc_workbuf *next;
     uintptr_t n;
     uintptr_t obj[GC_WORKBUF_N];
-} gc_workbuf_t;
+} gc__workbuf_t;
 
 /* A marker's grey set: two buffers, as Go's gcWork. */
 typedef struct {
-    gc_workbuf_t *b1, *b2;
+    gc__workbuf_t *b1, *b2;
     uint64_t marked_bytes;
-} gc_work_t;
+} gc__work_t;
 
 GORT_HIDDEN extern _Atomic uint32_t gc__phase;     /* GC_PHASE_* */
 enum { GC_PHASE_OFF = 0, GC_PHASE_MARK = 1, GC_PHASE_MARKTERM = 2 };
 
 /* Greys the object containing address p, if p points into the heap. */
-GORT_HIDDEN void gc__mark_ptr(gc_work_t *w, uintptr_t p);
+GORT_HIDDEN void gc__mark_ptr(gc__work_t *w, uintptr_t p);
 /* Conservatively scans [lo, hi) word by word. */
-GORT_HIDDEN void gc__scan_range(gc_work_t *w, uintptr_t lo, uintptr_t hi);
+GORT_HIDDEN void gc__scan_range(gc__work_t *w, uintptr_t lo, uintptr_t hi);
 /* Marks and scans until no grey object is left; with GOMAXPROCS > 1,
  * helper threads mark in parallel (the world is stopped). */
-GORT_HIDDEN void gc__drain(gc_work_t *w);
-GORT_HIDDEN void gc__work_init(gc_work_t *w);
-GORT_HIDDEN void gc__work_dispose(gc_work_t *w);
+GORT_HIDDEN void gc__drain(gc__work_t *w);
+GORT_HIDDEN void gc__work_init(gc__work_t *w);
+GORT_HIDDEN void gc__work_dispose(gc__work_t *w);
 /* Is the object at base (in s, slot idx) marked? */
-static inline bool gc__is_marked(gc_span_t *s, uintptr_t idx)
+static inline bool gc__is_marked(gc__span_t *s, uintptr_t idx)
 {
     return (atomic_load_explicit(&s->markbits[idx >> 6], memory_order_relaxed) >> (idx & 63)) & 1;
 }
 /* Sets the mark bit of slot idx; true if it was clear. */
-static inline bool gc__set_mark(gc_span_t *s, uintptr_t idx)
+static inline bool gc__set_mark(gc__span_t *s, uintptr_t idx)
 {
     uint64_t bit = (uint64_t)1 << (idx & 63);
     _Atomic uint64_t *word = &s->markbits[idx >> 6];
@@ -361,7 +357,7 @@ static inline bool gc__set_mark(gc_span_t *s, uintptr_t idx)
 
 GORT_HIDDEN void gc__roots_init(void);
 /* Greys every root; sp_self is the caller's current stack pointer. */
-GORT_HIDDEN void gc__mark_roots(gc_work_t *w, uintptr_t sp_self);
+GORT_HIDDEN void gc__mark_roots(gc__work_t *w, uintptr_t sp_self);
 GORT_HIDDEN extern uint64_t gc__globals_bytes, gc__stack_scan_bytes;
 
 /* ------------------------------------------------------------------ */
@@ -369,9 +365,9 @@ GORT_HIDDEN extern uint64_t gc__globals_bytes, gc__stack_scan_bytes;
 /* ------------------------------------------------------------------ */
 
 /* Mark phase: greys what finalizable objects reference and the queue. */
-GORT_HIDDEN void gc__finalizer_mark(gc_work_t *w);
+GORT_HIDDEN void gc__finalizer_mark(gc__work_t *w);
 /* After marking: queues finalizers of unmarked objects (marking them). */
-GORT_HIDDEN int gc__finalizer_collect(gc_work_t *w);
+GORT_HIDDEN int gc__finalizer_collect(gc__work_t *w);
 /* Readies the finalizer goroutine if finalizers are queued. G context. */
 GORT_HIDDEN void gc__finalizer_wake(void);
 
@@ -396,9 +392,9 @@ typedef struct {
     uint64_t gc_cpu_ns;             /* total STW cpu (pause * procs) */
     /* cumulative counters */
     _Atomic uint64_t nmalloc, total_alloc, nfree, total_free;
-} gc_state_t;
+} gc__state_t;
 
-GORT_HIDDEN extern gc_state_t gc__state;
+GORT_HIDDEN extern gc__state_t gc__state;
 
 /* Runs a cycle if the heap reached the trigger (slow alloc path). */
 GORT_HIDDEN void gc__maybe_start(void);
@@ -417,7 +413,7 @@ typedef struct {
     uint64_t heap0, heap1, heap2, goal;
     int procs;
     bool user;
-} gc_trace_t;
-GORT_HIDDEN void gc__trace_print(const gc_trace_t *t);
+} gc__trace_t;
+GORT_HIDDEN void gc__trace_print(const gc__trace_t *t);
 
 #endif /* GORT_GC_INTERNAL_H */

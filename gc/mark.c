@@ -2,7 +2,7 @@
  * gc/mark.c -- tricolor marking: grey work buffers and conservative scans.
  *
  * Owns: the global lists of full and empty work buffers, a marker's
- * two-buffer grey set (gc_work_t, as Go's gcWork), greying an address
+ * two-buffer grey set (gc__work_t, as Go's gcWork), greying an address
  * (address -> span -> slot -> atomic mark bit), scanning a range word by
  * word, and draining.
  * May call: arena lookups, runtime__malloc, runtime locks.
@@ -21,16 +21,16 @@
 _Atomic uint32_t gc__phase;
 
 static runtime_lock_t work_lock;
-static gc_workbuf_t *work_full, *work_empty;
+static gc__workbuf_t *work_full, *work_empty;
 
 /* An empty work buffer from the pool (or jemalloc). */
-static gc_workbuf_t *getempty(void)
+static gc__workbuf_t *getempty(void)
 {
-    gc__lock(&work_lock);
-    gc_workbuf_t *b = work_empty;
+    runtime__lock(&work_lock);
+    gc__workbuf_t *b = work_empty;
     if (b)
         work_empty = b->next;
-    gc__unlock(&work_lock);
+    runtime__unlock(&work_lock);
     if (!b)
         b = runtime__malloc(sizeof *b);
     b->n = 0;
@@ -38,42 +38,42 @@ static gc_workbuf_t *getempty(void)
     return b;
 }
 
-static void putempty(gc_workbuf_t *b)
+static void putempty(gc__workbuf_t *b)
 {
-    gc__lock(&work_lock);
+    runtime__lock(&work_lock);
     b->next = work_empty;
     work_empty = b;
-    gc__unlock(&work_lock);
+    runtime__unlock(&work_lock);
 }
 
-static void putfull(gc_workbuf_t *b)
+static void putfull(gc__workbuf_t *b)
 {
-    gc__lock(&work_lock);
+    runtime__lock(&work_lock);
     b->next = work_full;
     work_full = b;
-    gc__unlock(&work_lock);
+    runtime__unlock(&work_lock);
 }
 
-static gc_workbuf_t *trygetfull(void)
+static gc__workbuf_t *trygetfull(void)
 {
     if (!__atomic_load_n(&work_full, __ATOMIC_RELAXED))
         return NULL;
-    gc__lock(&work_lock);
-    gc_workbuf_t *b = work_full;
+    runtime__lock(&work_lock);
+    gc__workbuf_t *b = work_full;
     if (b)
         work_full = b->next;
-    gc__unlock(&work_lock);
+    runtime__unlock(&work_lock);
     return b;
 }
 
-void gc__work_init(gc_work_t *w)
+void gc__work_init(gc__work_t *w)
 {
     w->b1 = getempty();
     w->b2 = getempty();
     w->marked_bytes = 0;
 }
 
-void gc__work_dispose(gc_work_t *w)
+void gc__work_dispose(gc__work_t *w)
 {
     if (w->b1->n)
         putfull(w->b1);
@@ -87,9 +87,9 @@ void gc__work_dispose(gc_work_t *w)
 }
 
 /* Slow half of push: both buffers full. */
-static GORT_NOINLINE void push_slow(gc_work_t *w, uintptr_t obj)
+static GORT_NOINLINE void push_slow(gc__work_t *w, uintptr_t obj)
 {
-    gc_workbuf_t *b = w->b1;
+    gc__workbuf_t *b = w->b1;
     w->b1 = w->b2;
     w->b2 = b;
     if (w->b1->n == GC_WORKBUF_N) {
@@ -99,9 +99,9 @@ static GORT_NOINLINE void push_slow(gc_work_t *w, uintptr_t obj)
     w->b1->obj[w->b1->n++] = obj;
 }
 
-static inline void push(gc_work_t *w, uintptr_t obj)
+static inline void push(gc__work_t *w, uintptr_t obj)
 {
-    gc_workbuf_t *b = w->b1;
+    gc__workbuf_t *b = w->b1;
     if (likely(b->n < GC_WORKBUF_N))
         b->obj[b->n++] = obj;
     else
@@ -110,9 +110,9 @@ static inline void push(gc_work_t *w, uintptr_t obj)
 
 /* Pops a grey object; false when this marker and the global list are
  * empty. */
-static inline bool pop(gc_work_t *w, uintptr_t *obj)
+static inline bool pop(gc__work_t *w, uintptr_t *obj)
 {
-    gc_workbuf_t *b = w->b1;
+    gc__workbuf_t *b = w->b1;
     if (likely(b->n)) {
         *obj = b->obj[--b->n];
         return true;
@@ -124,7 +124,7 @@ static inline bool pop(gc_work_t *w, uintptr_t *obj)
         *obj = b->obj[--b->n];
         return true;
     }
-    gc_workbuf_t *f = trygetfull();
+    gc__workbuf_t *f = trygetfull();
     if (!f)
         return false;
     putempty(w->b1);
@@ -134,12 +134,12 @@ static inline bool pop(gc_work_t *w, uintptr_t *obj)
 }
 
 /* Greys the object holding p; p is known to lie in [heap_lo, heap_hi). */
-static inline void grey(gc_work_t *w, uintptr_t p)
+static inline void grey(gc__work_t *w, uintptr_t p)
 {
-    gc_arena_t *ar = gc__arenas[p >> GC_ARENA_SHIFT];
+    gc__arena_t *ar = gc__arenas[p >> GC_ARENA_SHIFT];
     if (!ar)
         return;
-    gc_span_t *s = gc__span_in_arena(ar, p);
+    gc__span_t *s = gc__span_in_arena(ar, p);
     if (!s)
         return;
     uintptr_t idx = gc__obj_index(s, p);
@@ -153,7 +153,7 @@ static inline void grey(gc_work_t *w, uintptr_t p)
         push(w, (s->base + idx * size) | (size <= GC_MAX_SMALL ? size << GC_WORK_SIZE_SHIFT : 0));
 }
 
-void gc__mark_ptr(gc_work_t *w, uintptr_t p)
+void gc__mark_ptr(gc__work_t *w, uintptr_t p)
 {
     uintptr_t lo = atomic_load_explicit(&gc__heap_lo, memory_order_relaxed);
     uintptr_t hi = atomic_load_explicit(&gc__heap_hi, memory_order_relaxed);
@@ -163,7 +163,7 @@ void gc__mark_ptr(gc_work_t *w, uintptr_t p)
 
 /* Scans [lo, hi) word by word (the hot loop of marking). */
 static inline __attribute__((always_inline, no_sanitize_address)) void
-scan_block(gc_work_t *w, uintptr_t lo, uintptr_t hi)
+scan_block(gc__work_t *w, uintptr_t lo, uintptr_t hi)
 {
     uintptr_t hlo = atomic_load_explicit(&gc__heap_lo, memory_order_relaxed);
     uintptr_t hlen = atomic_load_explicit(&gc__heap_hi, memory_order_relaxed) - hlo;
@@ -175,7 +175,7 @@ scan_block(gc_work_t *w, uintptr_t lo, uintptr_t hi)
     }
 }
 
-__attribute__((no_sanitize_address)) void gc__scan_range(gc_work_t *w, uintptr_t lo, uintptr_t hi)
+__attribute__((no_sanitize_address)) void gc__scan_range(gc__work_t *w, uintptr_t lo, uintptr_t hi)
 {
     scan_block(w, lo, hi);
 }
@@ -185,13 +185,13 @@ static int mark_nproc = 1;            /* markers taking part */
 static _Atomic int mark_nwait;        /* markers out of work */
 
 /* Shares work with idle markers: gives a buffer to the global list. */
-static GORT_NOINLINE void balance(gc_work_t *w)
+static GORT_NOINLINE void balance(gc__work_t *w)
 {
     if (w->b2->n) {
         putfull(w->b2);
         w->b2 = getempty();
     } else if (w->b1->n > 8) {
-        gc_workbuf_t *b = getempty();
+        gc__workbuf_t *b = getempty();
         uintptr_t half = w->b1->n / 2;
         memcpy(b->obj, w->b1->obj + w->b1->n - half, half * sizeof(uintptr_t));
         b->n = half;
@@ -201,7 +201,7 @@ static GORT_NOINLINE void balance(gc_work_t *w)
 }
 
 /* Drains w's own work until it and the global list are empty. */
-static void drain_local(gc_work_t *w)
+static void drain_local(gc__work_t *w)
 {
     /* A small FIFO between popping and scanning: each object is prefetched
      * GC_PREFETCH_DEPTH objects before it is scanned, hiding the miss. */
@@ -231,7 +231,7 @@ static void drain_local(gc_work_t *w)
 
 /* Marks until no marker has grey objects left (termination: every marker
  * waits and the global list is empty). */
-static void drain_shared(gc_work_t *w)
+static void drain_shared(gc__work_t *w)
 {
     for (;;) {
         drain_local(w);
@@ -260,7 +260,7 @@ static void drain_shared(gc_work_t *w)
 typedef struct {
     pthread_t th;
     runtime_note_t go;
-    gc_work_t w;
+    gc__work_t w;
 } helper_t;
 
 static helper_t *helpers[GC_MAX_MARK_HELPERS];   /* never freed */
@@ -282,7 +282,7 @@ static void *helper_main(void *arg)
     return NULL;
 }
 
-void gc__drain(gc_work_t *w)
+void gc__drain(gc__work_t *w)
 {
     int procs = atomic_load(&sched__gomaxprocs);
     int want = procs - 1 < GC_MAX_MARK_HELPERS ? procs - 1 : GC_MAX_MARK_HELPERS;

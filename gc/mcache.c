@@ -11,47 +11,31 @@
  */
 #include "internal.h"
 
-gc_span_t gc__emptyspan;
-gc_mcache_t gc__shared_cache;
+gc__span_t gc__emptyspan;
+gc__mcache_t gc__shared_cache;
 runtime_lock_t gc__shared_lock;
 
-void gc__lock(runtime_lock_t *l)
+gc__mcache_t *gc__mcache_new(void)
 {
-    if (sched__getm())
-        runtime__lock(l);
-    else
-        runtime__lock_raw(l);
-}
-
-void gc__unlock(runtime_lock_t *l)
-{
-    if (sched__getm())
-        runtime__unlock(l);
-    else
-        runtime__unlock_raw(l);
-}
-
-gc_mcache_t *gc__mcache_new(void)
-{
-    gc_mcache_t *c = runtime__malloc(sizeof *c);
+    gc__mcache_t *c = runtime__malloc(sizeof *c);
     for (int i = 0; i < GC_NUM_SPANCLASS; i++)
         c->alloc[i] = &gc__emptyspan;
     return c;
 }
 
-void gc__mcache_refill(gc_mcache_t *c, int spc)
+void gc__mcache_refill(gc__mcache_t *c, int spc)
 {
-    gc_span_t *s = c->alloc[spc];
+    gc__span_t *s = c->alloc[spc];
     c->alloc[spc] = &gc__emptyspan;
     if (s != &gc__emptyspan)
         gc__central_uncache(s);
     c->alloc[spc] = gc__central_cache(spc);
 }
 
-void gc__mcache_release_all(gc_mcache_t *c)
+void gc__mcache_release_all(gc__mcache_t *c)
 {
     for (int i = 0; i < GC_NUM_SPANCLASS; i++) {
-        gc_span_t *s = c->alloc[i];
+        gc__span_t *s = c->alloc[i];
         if (s && s != &gc__emptyspan) {
             c->alloc[i] = &gc__emptyspan;
             gc__central_uncache(s);
@@ -61,10 +45,10 @@ void gc__mcache_release_all(gc_mcache_t *c)
     }
 }
 
-void gc__mcache_unused(gc_mcache_t *c, uint64_t *objs, uint64_t *bytes)
+void gc__mcache_unused(gc__mcache_t *c, uint64_t *objs, uint64_t *bytes)
 {
     for (int i = 0; i < GC_NUM_SPANCLASS; i++) {
-        gc_span_t *s = c->alloc[i];
+        gc__span_t *s = c->alloc[i];
         if (s && s != &gc__emptyspan) {
             *objs += s->nelems - s->alloccount;
             *bytes += (uint64_t)(s->nelems - s->alloccount) * s->elemsize;

@@ -12,12 +12,12 @@
  */
 #include "internal.h"
 
-gc_central_t gc__central[GC_NUM_SPANCLASS];
+gc__central_t gc__central[GC_NUM_SPANCLASS];
 
 /* Pops an unswept span of list l and claims it for sweeping, or NULL. */
-gc_span_t *gc__central_claim(gc_span_list_t *l, uint32_t sg)
+gc__span_t *gc__central_claim(gc__span_list_t *l, uint32_t sg)
 {
-    gc_span_t *s;
+    gc__span_t *s;
     while ((s = gc__list_pop(l))) {
         uint32_t want = sg - 2;
         if (atomic_compare_exchange_strong(&s->sweepgen, &want, sg - 1))
@@ -27,7 +27,7 @@ gc_span_t *gc__central_claim(gc_span_list_t *l, uint32_t sg)
 }
 
 /* Accounts a span entering a cache: its free slots count as allocated. */
-static void account_cached(gc_span_t *s)
+static void account_cached(gc__span_t *s)
 {
     uint64_t n = s->nelems - s->alloccount;
     uint64_t bytes = n * s->elemsize;
@@ -39,35 +39,35 @@ static void account_cached(gc_span_t *s)
     atomic_fetch_add_explicit(&gc__state.total_alloc, bytes, memory_order_relaxed);
 }
 
-gc_span_t *gc__central_cache(int spc)
+gc__span_t *gc__central_cache(int spc)
 {
-    gc_central_t *c = &gc__central[spc];
+    gc__central_t *c = &gc__central[spc];
     uint32_t sg = atomic_load(&gc__heap.sweepgen);
-    gc_span_t *s;
+    gc__span_t *s;
 
     gc__sweep_credit();
-    gc__lock(&c->lock);
+    runtime__lock(&c->lock);
     if ((s = gc__list_pop(gc__partial_swept(c, sg)))) {
-        gc__unlock(&c->lock);
+        runtime__unlock(&c->lock);
         goto have;
     }
     if ((s = gc__central_claim(gc__partial_unswept(c, sg), sg))) {
-        gc__unlock(&c->lock);
+        runtime__unlock(&c->lock);
         if (gc__sweep_span(s, true))
             goto have;
-        gc__lock(&c->lock);
+        runtime__lock(&c->lock);
     }
     for (int budget = GC_SWEEP_BUDGET; budget > 0; budget--) {
         if (!(s = gc__central_claim(gc__full_unswept(c, sg), sg)))
             break;
-        gc__unlock(&c->lock);
+        runtime__unlock(&c->lock);
         gc__sweep_span(s, true);
         if (s->alloccount < s->nelems)
             goto have;
-        gc__lock(&c->lock);
+        runtime__lock(&c->lock);
         gc__list_push(gc__full_swept(c, sg), s);
     }
-    gc__unlock(&c->lock);
+    runtime__unlock(&c->lock);
 
     /* Grow: a fresh span from the page heap. */
     s = gc__heap_alloc(gc__class_npages[spc >> 1]);
@@ -77,21 +77,21 @@ have:
     return s;
 }
 
-void gc__central_put_swept(gc_span_t *s)
+void gc__central_put_swept(gc__span_t *s)
 {
     if (s->incache)
         runtime__throwf("gc: listing cached span %#lx", (unsigned long)s->base);
-    gc_central_t *c = &gc__central[s->spanclass];
+    gc__central_t *c = &gc__central[s->spanclass];
     uint32_t sg = atomic_load(&gc__heap.sweepgen);
-    gc__lock(&c->lock);
+    runtime__lock(&c->lock);
     if (s->alloccount >= s->nelems)
         gc__list_push(gc__full_swept(c, sg), s);
     else
         gc__list_push(gc__partial_swept(c, sg), s);
-    gc__unlock(&c->lock);
+    runtime__unlock(&c->lock);
 }
 
-void gc__central_uncache(gc_span_t *s)
+void gc__central_uncache(gc__span_t *s)
 {
     uint64_t n = s->nelems - s->alloccount;
     if (n) {   /* give back the optimistic accounting of unused slots */

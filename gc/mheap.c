@@ -6,7 +6,7 @@
  * descriptor pool, span object layout, and returning free pages to the OS
  * with madvise (the scavenger; sysmon drives it).
  * Large spans are mapped per page only in the arenas they cover in part;
- * an arena they cover whole points at them once (gc_arena_t.whole), so a
+ * an arena they cover whole points at them once (gc__arena_t.whole), so a
  * huge span costs O(arenas) to map and free. Fresh pages are committed
  * as the bump region hands them out (commit_to).
  * May call: arena.c, runtime__malloc/free, madvise, throw.
@@ -19,9 +19,9 @@
 
 #include "internal.h"
 
-gc_heap_t gc__heap = {.sweepgen = 2};
+gc__heap_t gc__heap = {.sweepgen = 2};
 
-void gc__list_push(gc_span_list_t *l, gc_span_t *s)
+void gc__list_push(gc__span_list_t *l, gc__span_t *s)
 {
     if (s->onlist)
         runtime__throw("gc: span pushed on a second list");
@@ -34,7 +34,7 @@ void gc__list_push(gc_span_list_t *l, gc_span_t *s)
     l->n++;
 }
 
-void gc__list_remove(gc_span_list_t *l, gc_span_t *s)
+void gc__list_remove(gc__span_list_t *l, gc__span_t *s)
 {
     if (s->onlist != l)
         runtime__throwf("gc: span %p (state %d class %d base %#lx sg %u) removed from list %p, it is on %p",
@@ -51,18 +51,18 @@ void gc__list_remove(gc_span_list_t *l, gc_span_t *s)
     l->n--;
 }
 
-gc_span_t *gc__list_pop(gc_span_list_t *l)
+gc__span_t *gc__list_pop(gc__span_list_t *l)
 {
-    gc_span_t *s = l->first;
+    gc__span_t *s = l->first;
     if (s)
         gc__list_remove(l, s);
     return s;
 }
 
 /* A recycled or new span descriptor. Heap lock held. */
-static gc_span_t *span_desc_new(void)
+static gc__span_t *span_desc_new(void)
 {
-    gc_span_t *s = gc__heap.spanfree;
+    gc__span_t *s = gc__heap.spanfree;
     if (s) {
         gc__heap.spanfree = s->next;
         memset(s, 0, sizeof *s);
@@ -73,7 +73,7 @@ static gc_span_t *span_desc_new(void)
 }
 
 /* Returns a descriptor to the pool (never to jemalloc). Heap lock held. */
-static void span_desc_free(gc_span_t *s)
+static void span_desc_free(gc__span_t *s)
 {
     s->state = SPAN_DEAD;
     s->next = gc__heap.spanfree;
@@ -81,18 +81,18 @@ static void span_desc_free(gc_span_t *s)
 }
 
 /* Points the page map entry of page address a at s. */
-static inline void map_page(uintptr_t a, gc_span_t *s)
+static inline void map_page(uintptr_t a, gc__span_t *s)
 {
     gc__arenas[a >> GC_ARENA_SHIFT]->spans[(a >> GC_PAGE_SHIFT) & (GC_ARENA_PAGES - 1)] = s;
 }
 
-static inline gc_span_list_t *free_list_for(uintptr_t npages)
+static inline gc__span_list_t *free_list_for(uintptr_t npages)
 {
     return npages < GC_FREE_LISTS ? &gc__heap.free[npages] : &gc__heap.freelarge;
 }
 
 /* Files free span s (first and last page mapped). Heap lock held. */
-static void free_insert(gc_span_t *s)
+static void free_insert(gc__span_t *s)
 {
     s->state = SPAN_FREE;
     map_page(s->base, s);
@@ -101,13 +101,13 @@ static void free_insert(gc_span_t *s)
 }
 
 /* Smallest free span of at least npages, unlinked, or NULL. */
-static gc_span_t *free_find(uintptr_t npages)
+static gc__span_t *free_find(uintptr_t npages)
 {
     for (uintptr_t n = npages; n < GC_FREE_LISTS; n++)
         if (gc__heap.free[n].first)
             return gc__list_pop(&gc__heap.free[n]);
-    gc_span_t *best = NULL;
-    for (gc_span_t *s = gc__heap.freelarge.first; s; s = s->next)
+    gc__span_t *best = NULL;
+    for (gc__span_t *s = gc__heap.freelarge.first; s; s = s->next)
         if (s->npages >= npages && (!best || s->npages < best->npages ||
                                     (s->npages == best->npages && s->base < best->base)))
             best = s;
@@ -145,7 +145,7 @@ static void commit_to(uintptr_t a)
  * pin whatever object lived there under conservative scanning. A new
  * reservation is committed for the request before its arenas get page
  * tables, so a request the kernel refuses costs no metadata. */
-static gc_span_t *heap_grow(uintptr_t npages)
+static gc__span_t *heap_grow(uintptr_t npages)
 {
     if (npages > (GC_MAX_ALLOC >> GC_PAGE_SHIFT) - 1) {
         runtime__unlock(&gc__heap.lock);
@@ -161,7 +161,7 @@ static gc_span_t *heap_grow(uintptr_t npages)
         }
         if (gc__heap.end > gc__heap.cur) {   /* leftover becomes a free span */
             commit_to(gc__heap.end);
-            gc_span_t *t = span_desc_new();
+            gc__span_t *t = span_desc_new();
             t->base = gc__heap.cur;
             t->npages = (gc__heap.end - gc__heap.cur) >> GC_PAGE_SHIFT;
             gc__heap.sys += gc__heap.end - gc__heap.cur;
@@ -179,7 +179,7 @@ static gc_span_t *heap_grow(uintptr_t npages)
     } else {
         commit_to(gc__heap.cur + need);
     }
-    gc_span_t *s = span_desc_new();
+    gc__span_t *s = span_desc_new();
     s->base = gc__heap.cur;
     s->npages = npages;
     gc__heap.cur += need;
@@ -189,7 +189,7 @@ static gc_span_t *heap_grow(uintptr_t npages)
 }
 
 /* Points page map entries [pg, pgend) (global page numbers) at s. */
-static void map_pages(uintptr_t pg, uintptr_t pgend, gc_span_t *s)
+static void map_pages(uintptr_t pg, uintptr_t pgend, gc__span_t *s)
 {
     for (; pg < pgend; pg++)
         gc__arenas[pg / GC_ARENA_PAGES]->spans[pg % GC_ARENA_PAGES] = s;
@@ -200,7 +200,7 @@ static void map_pages(uintptr_t pg, uintptr_t pgend, gc_span_t *s)
  * covers entirely: O(arenas + 2 * GC_ARENA_PAGES). Works in page and
  * arena numbers, so no interior address of s is left in a register or
  * spill slot for conservative scanning to find. Heap lock held. */
-static void map_span(gc_span_t *s)
+static void map_span(gc__span_t *s)
 {
     uintptr_t pg = s->base >> GC_PAGE_SHIFT, pgend = pg + s->npages;
     uintptr_t fa = (pg + GC_ARENA_PAGES - 1) / GC_ARENA_PAGES;   /* first whole arena */
@@ -218,21 +218,21 @@ static void map_span(gc_span_t *s)
 }
 
 /* Takes s off the arenas it was the whole span of. Heap lock held. */
-static void unmap_whole(gc_span_t *s)
+static void unmap_whole(gc__span_t *s)
 {
     uintptr_t pg = s->base >> GC_PAGE_SHIFT, pgend = pg + s->npages;
     for (uintptr_t i = (pg + GC_ARENA_PAGES - 1) / GC_ARENA_PAGES; i < pgend / GC_ARENA_PAGES; i++)
         __atomic_store_n(&gc__arenas[i]->whole, NULL, __ATOMIC_RELAXED);
 }
 
-gc_span_t *gc__heap_alloc(uintptr_t npages)
+gc__span_t *gc__heap_alloc(uintptr_t npages)
 {
     runtime__lock(&gc__heap.lock);
-    gc_span_t *s = free_find(npages);
+    gc__span_t *s = free_find(npages);
     if (!s)
         s = heap_grow(npages);
     if (s->npages > npages) {   /* split: the tail stays free */
-        gc_span_t *t = span_desc_new();
+        gc__span_t *t = span_desc_new();
         t->base = s->base + (npages << GC_PAGE_SHIFT);
         t->npages = s->npages - npages;
         t->needzero = s->needzero;
@@ -257,11 +257,11 @@ gc_span_t *gc__heap_alloc(uintptr_t npages)
 }
 
 /* Free neighbour of s ending at / starting at the given address, or NULL. */
-static gc_span_t *free_neighbour(uintptr_t a, uintptr_t want_base, uintptr_t want_end)
+static gc__span_t *free_neighbour(uintptr_t a, uintptr_t want_base, uintptr_t want_end)
 {
     if (a < atomic_load(&gc__heap_lo) || a >= atomic_load(&gc__heap_hi))
         return NULL;
-    gc_span_t *t = gc__span_lookup(a);
+    gc__span_t *t = gc__span_lookup(a);
     if (!t || t->state != SPAN_FREE)
         return NULL;
     uintptr_t end = t->base + (t->npages << GC_PAGE_SHIFT);
@@ -271,11 +271,11 @@ static gc_span_t *free_neighbour(uintptr_t a, uintptr_t want_base, uintptr_t wan
 }
 
 /* Merges free t into s (s absorbs t's pages). Heap lock held. */
-static void absorb(gc_span_t *s, gc_span_t *t)
+static void absorb(gc__span_t *s, gc__span_t *t)
 {
     gc__list_remove(free_list_for(t->npages), t);
     if (t->scavenged != s->scavenged) {   /* mixed: count all as resident */
-        gc_span_t *r = t->scavenged ? t : s;
+        gc__span_t *r = t->scavenged ? t : s;
         gc__heap.released -= r->npages << GC_PAGE_SHIFT;
         s->scavenged = 0;
     }
@@ -286,7 +286,7 @@ static void absorb(gc_span_t *s, gc_span_t *t)
     span_desc_free(t);
 }
 
-void gc__heap_free(gc_span_t *s)
+void gc__heap_free(gc__span_t *s)
 {
     if (s->incache || s->onlist)
         runtime__throwf("gc: freeing cached or listed span %#lx", (unsigned long)s->base);
@@ -300,7 +300,7 @@ void gc__heap_free(gc_span_t *s)
     s->state = SPAN_FREE;
     s->needzero = 1;
     s->scavenged = 0;
-    gc_span_t *t = free_neighbour(s->base - 1, 0, s->base);
+    gc__span_t *t = free_neighbour(s->base - 1, 0, s->base);
     if (t)
         absorb(s, t);
     uintptr_t end = s->base + (s->npages << GC_PAGE_SHIFT);
@@ -316,7 +316,7 @@ uint64_t gc__heap_scavenge(uint64_t nbytes)
     uint64_t done = 0;
     runtime__lock(&gc__heap.lock);
     /* Largest spans first: fewer madvise calls, less fragmentation. */
-    for (gc_span_t *s = gc__heap.freelarge.first; s && done < nbytes; s = s->next) {
+    for (gc__span_t *s = gc__heap.freelarge.first; s && done < nbytes; s = s->next) {
         if (s->scavenged)
             continue;
         madvise((void *)s->base, s->npages << GC_PAGE_SHIFT, MADV_DONTNEED);
@@ -324,7 +324,7 @@ uint64_t gc__heap_scavenge(uint64_t nbytes)
         done += s->npages << GC_PAGE_SHIFT;
     }
     for (uintptr_t n = GC_FREE_LISTS - 1; n > 0 && done < nbytes; n--)
-        for (gc_span_t *s = gc__heap.free[n].first; s && done < nbytes; s = s->next) {
+        for (gc__span_t *s = gc__heap.free[n].first; s && done < nbytes; s = s->next) {
             if (s->scavenged)
                 continue;
             madvise((void *)s->base, n << GC_PAGE_SHIFT, MADV_DONTNEED);
@@ -336,7 +336,7 @@ uint64_t gc__heap_scavenge(uint64_t nbytes)
     return done;
 }
 
-void gc__span_init_class(gc_span_t *s, int spanclass)
+void gc__span_init_class(gc__span_t *s, int spanclass)
 {
     int sc = spanclass >> 1;
     s->spanclass = (uint8_t)spanclass;
@@ -363,7 +363,7 @@ void gc__span_init_class(gc_span_t *s, int spanclass)
     s->incache = 0;
 }
 
-void gc__span_refill_cache(gc_span_t *s, uint32_t from)
+void gc__span_refill_cache(gc__span_t *s, uint32_t from)
 {
     uint32_t w = from >> 6;
     s->alloccache = w < s->nbitwords ? ~s->allocbits[w] : 0;

@@ -65,7 +65,7 @@ void gc_add_roots(void *lo, void *hi)
 {
     if ((uintptr_t)hi < (uintptr_t)lo)
         go_panic("gc_add_roots: hi < lo");
-    gc__lock(&roots_lock);
+    runtime__lock(&roots_lock);
     if (nroots == roots_cap) {
         int cap = roots_cap ? roots_cap * 2 : 16;
         range_t *n = runtime__malloc((size_t)cap * sizeof *n);
@@ -77,21 +77,21 @@ void gc_add_roots(void *lo, void *hi)
         roots_cap = cap;
     }
     roots[nroots++] = (range_t){(uintptr_t)lo, (uintptr_t)hi};
-    gc__unlock(&roots_lock);
+    runtime__unlock(&roots_lock);
 }
 
 void gc_remove_roots(void *lo, void *hi)
 {
-    gc__lock(&roots_lock);
+    runtime__lock(&roots_lock);
     int j = 0;
     for (int i = 0; i < nroots; i++)
         if (!(roots[i].lo >= (uintptr_t)lo && roots[i].hi <= (uintptr_t)hi))
             roots[j++] = roots[i];
     nroots = j;
-    gc__unlock(&roots_lock);
+    runtime__unlock(&roots_lock);
 }
 
-typedef struct { gc_work_t *w; g_t *self; uintptr_t sp_self; } stackctx_t;
+typedef struct { gc__work_t *w; g_t *self; uintptr_t sp_self; } stackctx_t;
 
 /* Scans one goroutine: its descriptor, saved registers and live stack. */
 static void scan_g(g_t *g, void *arg)
@@ -126,7 +126,7 @@ static void scan_g(g_t *g, void *arg)
     g->gcscandone = atomic_load(&gc__state.num_gc) + 1;
 }
 
-void gc__mark_roots(gc_work_t *w, uintptr_t sp_self)
+void gc__mark_roots(gc__work_t *w, uintptr_t sp_self)
 {
     uintptr_t sp;
     __asm__ volatile("movq %%rsp, %0" : "=r"(sp));
@@ -134,10 +134,10 @@ void gc__mark_roots(gc_work_t *w, uintptr_t sp_self)
         sp_self = sp;
     for (int i = 0; i < nglobals; i++)
         gc__scan_range(w, globals[i].lo, globals[i].hi);
-    gc__lock(&roots_lock);
+    runtime__lock(&roots_lock);
     for (int i = 0; i < nroots; i++)
         gc__scan_range(w, roots[i].lo, roots[i].hi);
-    gc__unlock(&roots_lock);
+    runtime__unlock(&roots_lock);
 
     gc__stack_scan_bytes = 0;
     stackctx_t ctx = {w, sched__getg(), sp_self};

@@ -15,7 +15,7 @@ void runtime_read_mem_stats(runtime_mem_stats_t *ms)
     bool stw = sched__getg() != NULL;
     if (stw)
         sched__stop_the_world("read mem stats");
-    gc__lock(&gc__shared_lock);
+    runtime__lock(&gc__shared_lock);
     uint64_t uobjs = 0, ubytes = 0;
     int procs = atomic_load(&sched__gomaxprocs);
     for (int i = 0; i < procs; i++)
@@ -42,7 +42,7 @@ void runtime_read_mem_stats(runtime_mem_stats_t *ms)
     if (el > 0 && procs > 0)
         ms->gc_cpu_fraction = (double)gc__state.gc_cpu_ns / ((double)el * procs);
     ms->stack_inuse = sched__stack_resident();
-    gc__unlock(&gc__shared_lock);
+    runtime__unlock(&gc__shared_lock);
     if (stw)
         sched__start_the_world();
 }
@@ -78,7 +78,7 @@ static char *fmt_ms(char *end, uint64_t ns)
     return itoa_div(end, x, dec);
 }
 
-void gc__trace_print(const gc_trace_t *t)
+void gc__trace_print(const gc__trace_t *t)
 {
     char b[8][32];
     uint64_t stw1 = (uint64_t)(t->t1 - t->t0), mark = (uint64_t)(t->t2 - t->t1),

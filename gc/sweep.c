@@ -23,7 +23,7 @@ static runtime_lock_t sweeper_lock;
 static g_t *sweeper_g;
 static bool sweeper_idle;
 
-bool gc__sweep_span(gc_span_t *s, bool preserve)
+bool gc__sweep_span(gc__span_t *s, bool preserve)
 {
     uint32_t sg = atomic_load(&gc__heap.sweepgen);
     if (atomic_load_explicit(&s->sweepgen, memory_order_relaxed) != sg - 1)
@@ -69,12 +69,12 @@ bool gc__sweep_one(void)
 {
     uint32_t sg = atomic_load(&gc__heap.sweepgen);
     for (int i = atomic_load(&sweep_cursor); i < GC_NUM_SPANCLASS; i++) {
-        gc_central_t *c = &gc__central[i];
-        gc__lock(&c->lock);
-        gc_span_t *s = gc__central_claim(gc__partial_unswept(c, sg), sg);
+        gc__central_t *c = &gc__central[i];
+        runtime__lock(&c->lock);
+        gc__span_t *s = gc__central_claim(gc__partial_unswept(c, sg), sg);
         if (!s)
             s = gc__central_claim(gc__full_unswept(c, sg), sg);
-        gc__unlock(&c->lock);
+        runtime__unlock(&c->lock);
         if (s) {
             gc__sweep_span(s, false);
             return true;
