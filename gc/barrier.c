@@ -3,9 +3,9 @@
  *
  * Owns: gc_store, gc_memmove, gc_memclr. While no mark phase runs the
  * barrier is one predictable branch on gc__wb_enabled and a plain store.
- * While a mark phase runs it shades the old value and the new value
- * (Go's hybrid barrier); the collector marks with the world stopped, so
- * that path runs only if a mark phase leaves the world running.
+ * With gc__wb_enabled it shades the old value and the new value (Go's
+ * hybrid barrier), for a mark that runs beside goroutines; the collector
+ * marks with the world stopped and leaves it false.
  * May call: mark.c.
  * Invariants: gc__wb_enabled is set only with the world stopped, before
  * any goroutine can run with the mark phase on.
