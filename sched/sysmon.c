@@ -3,12 +3,15 @@
  *
  * sysmon runs on its own M without a P, so it works even when every P is
  * busy or stuck. Each tick it: retakes Ps blocked in syscalls for a whole
- * tick (hand-off), asks Gs that ran for over 10 ms to yield (preemption),
- * prints schedtrace lines, and lets the collector force a cycle.
- * It sleeps 20 us while it finds work to do, then backs off by doubling
- * up to 10 ms once it has been idle for 50 ticks.
+ * tick (hand-off); marks a P whose time slice ran over 10 ms (sliceover)
+ * and asks its G to yield (preemption), reporting once a G that cannot be
+ * preempted; checks the running Gs' stack canaries; prints schedtrace
+ * lines; and lets the collector force a cycle or scavenge. It sleeps
+ * 20 us between ticks while it retakes Ps, and once 50 ticks in a row
+ * retook none it doubles the sleep each tick, up to 10 ms.
  *
- * Context: its own thread; takes sched.lock only through handoffp.
+ * Context: its own thread, no P, never parks; takes sched.lock (hand-off,
+ * the idle-locked count) and, in gc__sysmon, the collector's locks.
  */
 #include <unistd.h>
 
