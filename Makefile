@@ -14,8 +14,9 @@
 PREFIX  ?= /usr/local
 CC      ?= cc
 BUILD   := build
-# gdb: the test of tools/gort-gdb.py attaches it to a live program.
-DEPS    := libcriterion-dev libunwind-dev libjemalloc-dev pkg-config gdb
+# gdb: the test of tools/gort-gdb.py attaches it to a live program;
+# g++ and clang: the C++ test program.
+DEPS    := libcriterion-dev libunwind-dev libjemalloc-dev pkg-config gdb g++ clang
 
 ifeq ($(V),1)
 Q   :=
@@ -106,9 +107,17 @@ $(BUILD)/test/static_spin: test/static_spin.c runtime/gort.h $(BUILD)/libgort.a
 	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime -static $< -o $@ \
 	  $(BUILD)/libgort.a $(STATIC_LIBS) -pthread
 
-tests: $(TESTS) $(BUILD)/test/static_spin
+# The C++ program test_cxx runs, built by both C++ compilers.
+CXXFLAGS_T := -std=c++11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime
+$(BUILD)/test/cxx_gxx $(BUILD)/test/cxx_clang: test/cxx/cxx_program.cpp runtime/gort.h $(BUILD)/libgort.a
+	@mkdir -p $(dir $@)
+	$(say) CXX $@
+	$(Q)$(if $(findstring clang,$@),clang++,g++) $(CXXFLAGS_T) $< -o $@ $(BUILD)/libgort.a $(LIBS)
 
-check: lib $(TESTS) $(BUILD)/test/static_spin
+HELPER_PROGS := $(BUILD)/test/static_spin $(BUILD)/test/cxx_gxx $(BUILD)/test/cxx_clang
+tests: $(TESTS) $(HELPER_PROGS)
+
+check: lib $(TESTS) $(HELPER_PROGS)
 	@sh tools/run-tests.sh $(TESTS)
 
 # The suites make stress repeats: the scheduler's, the channel and sync

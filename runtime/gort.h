@@ -25,6 +25,14 @@
 #pragma GCC visibility push(default)
 #endif
 
+/* The header is C11 and C++11: C++ sees C linkage and [[noreturn]]. */
+#ifdef __cplusplus
+#define GORT_NORETURN [[noreturn]]
+extern "C" {
+#else
+#define GORT_NORETURN _Noreturn
+#endif
+
 typedef struct chan chan_t;      /* a channel; see "channels and select" */
 
 /* ------------------------------------------------------------------ */
@@ -74,7 +82,7 @@ void go_defer(void (*fn)(void *arg), void *arg);
  * as Go does. Runtime errors panic with Go's own texts, e.g.
  * "send on closed channel", "close of closed channel",
  * "close of nil channel", "sync: negative WaitGroup counter". */
-_Noreturn void go_panic(const char *msg);
+GORT_NORETURN void go_panic(const char *msg);
 
 /* Called directly by a deferred function while panicking: stops the panic
  * and returns its message; the go_call whose defer recovered returns
@@ -328,6 +336,10 @@ static inline void sync__once_do_fast(sync_once_t *o, void (*fn)(void *arg), voi
  * sync_mutex_trylock): take the lock only if that needs no waiting. */
 bool sync_rwmutex_trylock(sync_rwmutex_t *rw);
 bool sync_rwmutex_tryrlock(sync_rwmutex_t *rw);
+
+#ifdef __cplusplus
+}
+#endif
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop
