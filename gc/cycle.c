@@ -3,8 +3,8 @@
  *
  * Owns: starting a cycle when the heap reaches its trigger, runtime_gc,
  * runtime_set_gc_percent, the stop-the-world cycle itself (sweep
- * termination, mark, mark termination), the pacer (goal = marked +
- * (marked + stacks + globals) * GOGC/100, as Go 1.19), and the GC helper
+ * termination, mark, mark termination; the goal it sets is pacer.c's),
+ * and the GC helper
  * goroutine that runs cycles asked for by threads that cannot stop the
  * world themselves (sysmon's 2-minute forced GC, P-less allocators).
  * May call: every gc/ file, sched stop/start the world, park/ready.
@@ -60,26 +60,12 @@ static void helper_loop(void *arg)
     }
 }
 
-void gc__pacer_set(uint64_t marked)
-{
-    int pct = atomic_load(&gc__state.gcpercent);
-    uint64_t goal;
-    if (pct < 0) {
-        goal = UINT64_MAX;
-    } else {
-        goal = marked + (marked + gc__stack_scan_bytes + gc__globals_bytes) * (uint64_t)pct / 100;
-        uint64_t min = (uint64_t)GC_HEAP_MIN * (uint64_t)pct / 100;
-        if (goal < min)
-            goal = min;
-    }
-    atomic_store(&gc__state.next_gc, goal);
-    atomic_store(&gc__state.trigger, goal);
-}
-
 void gc__maybe_start(void)
 {
     if (atomic_load_explicit(&gc__state.heap_live, memory_order_relaxed) <
         atomic_load_explicit(&gc__state.trigger, memory_order_relaxed))
+        return;
+    if (!gc__limiter_allows())
         return;
     m_t *m = sched__getm();
     bool g = m && m->curg && m->p && m->locks == 0;
@@ -178,6 +164,7 @@ void gc__cycle(bool user)
     gc__state.pause_total += pause;
     gc__state.pause_ns[(n + 255) % 256] = pause;
     gc__state.gc_cpu_ns += pause * (uint64_t)procs;
+    gc__limiter_note(end, pause);
     atomic_store(&gc__state.last_gc, end);
     runtime__unlock(&gc__shared_lock);
     t.t3 = end;
@@ -217,12 +204,14 @@ void gc__sysmon(int64_t now)
 {
     static int64_t last_scavenge;
     if (atomic_load_explicit(&bg_started, memory_order_relaxed) &&
-        atomic_load(&gc__state.gcpercent) >= 0 && !atomic_load(&gc__state.cycle_lock)) {
+        !atomic_load(&gc__state.cycle_lock)) {
         int64_t last = atomic_load(&gc__state.last_gc);
         if (last == 0)
             last = gc__state.init_time;
-        if (now - last > gc__state.force_period ||
-            atomic_load(&gc__state.heap_live) >= atomic_load(&gc__state.trigger))
+        bool forced = atomic_load(&gc__state.gcpercent) >= 0 &&
+                      now - last > gc__state.force_period;
+        if (forced || (atomic_load(&gc__state.heap_live) >= atomic_load(&gc__state.trigger) &&
+                       gc__limiter_allows()))
             helper_wake();
     }
     /* Scavenger: keep at most goal + 10% of free pages resident. */
@@ -232,6 +221,9 @@ void gc__sysmon(int64_t now)
         if (goal == UINT64_MAX)
             goal = gc__heap.inuse;
         uint64_t retain = goal + goal / 100 * GC_RETAIN_PCT;
+        uint64_t cap = gc__pacer_limit_goal();   /* stay under the memory limit */
+        if (retain > cap)
+            retain = cap > gc__heap.inuse ? cap : gc__heap.inuse;
         uint64_t resident = gc__heap.sys - gc__heap.released;
         if (resident > retain && gc__heap.freebytes > 0)
             gc__heap_scavenge(resident - retain < GC_SCAVENGE_CHUNK ? resident - retain

@@ -33,6 +33,7 @@ void gc__init(void)
             gc__state.force_period = ms * 1000000LL;
     }
     atomic_store(&gc__state.gcpercent, runtime__debug.gogc < 0 ? -1 : runtime__debug.gogc);
+    gc__pacer_init();
     gc__pacer_set(0);
 }
 

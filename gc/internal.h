@@ -372,7 +372,7 @@ GORT_HIDDEN int gc__finalizer_collect(gc__work_t *w);
 GORT_HIDDEN void gc__finalizer_wake(void);
 
 /* ------------------------------------------------------------------ */
-/* cycle and pacer (cycle.c)                                           */
+/* cycle (cycle.c) and pacer (pacer.c)                                 */
 /* ------------------------------------------------------------------ */
 
 typedef struct {
@@ -401,6 +401,14 @@ GORT_HIDDEN void gc__maybe_start(void);
 /* Runs one full stop-the-world cycle; forced by the user when user. */
 GORT_HIDDEN void gc__cycle(bool user);
 GORT_HIDDEN void gc__pacer_set(uint64_t marked);
+/* pacer.c: the heap goal the memory limit allows (UINT64_MAX: none). */
+GORT_HIDDEN uint64_t gc__pacer_limit_goal(void);
+/* pacer.c: reads GOMEMLIMIT's value at boot. */
+GORT_HIDDEN void gc__pacer_init(void);
+/* pacer.c: a cycle ended at end after pausing the world for pause ns. */
+GORT_HIDDEN void gc__limiter_note(int64_t end, uint64_t pause);
+/* pacer.c: false while the CPU limiter holds back a limit-paced cycle. */
+GORT_HIDDEN bool gc__limiter_allows(void);
 /* Starts the helper and sweeper goroutines once. Goroutine context. */
 GORT_HIDDEN void gc__bg_start(void);
 

@@ -61,6 +61,46 @@ static bool parse_size(const char *s, int64_t *out)
     return true;
 }
 
+/* Go's parseByteCount: plain bytes, or a number with one of the suffixes
+ * B, KiB, MiB, GiB, TiB (case as written); false if malformed or over
+ * INT64_MAX. */
+static bool parse_byte_count(const char *s, int64_t *out)
+{
+    size_t n = strlen(s);
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int power = -1;
+    size_t digits = n;
+    if (n > 0 && !isdigit((unsigned char)s[n - 1])) {
+        for (int i = 4; i >= 0 && power < 0; i--) {
+            size_t ul = strlen(units[i]);
+            if (n > ul && strcmp(s + n - ul, units[i]) == 0 &&
+                isdigit((unsigned char)s[n - ul - 1])) {
+                power = i;
+                digits = n - ul;
+            }
+        }
+        if (power < 0)
+            return false;
+    }
+    uint64_t v = 0;
+    if (digits == 0)
+        return false;
+    for (size_t i = 0; i < digits; i++) {
+        if (!isdigit((unsigned char)s[i]) || v > (uint64_t)INT64_MAX / 10)
+            return false;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    for (int k = 0; k < power; k++) {
+        if (v > (uint64_t)INT64_MAX / 1024)
+            return false;
+        v *= 1024;
+    }
+    if (v > (uint64_t)INT64_MAX)
+        return false;
+    *out = (int64_t)v;
+    return true;
+}
+
 /* One GODEBUG key=value pair. Unknown keys are ignored, as Go does. */
 static void godebug_pair(const char *key, const char *val)
 {
@@ -163,10 +203,12 @@ void runtime__parse_env(void)
     if ((s = getenv("GOMEMLIMIT")) && *s) {
         if (strcmp(s, "off") == 0)
             runtime__debug.gomemlimit = INT64_MAX;
-        else if (parse_size(s, &sz))
+        else if (parse_byte_count(s, &sz))
             runtime__debug.gomemlimit = sz;
-        else
-            runtime__printf("gort: GOMEMLIMIT=%s: malformed size, ignored\n", s);
+        else {
+            runtime__printf("GOMEMLIMIT=%s\n", s);
+            runtime__throw("malformed GOMEMLIMIT; see `go doc runtime/debug.SetMemoryLimit`");
+        }
     }
     if ((s = getenv("GODEBUG")) && *s)
         parse_godebug(s);

@@ -219,6 +219,12 @@ void gc_remove_roots(void *lo, void *hi);
 void runtime_gc(void);                              /* runtime.GC: a full cycle, blocking */
 int  runtime_set_gc_percent(int percent);           /* debug.SetGCPercent; <0 disables */
 void runtime_set_finalizer(void *obj, void (*fn)(void *obj)); /* fn NULL clears */
+
+/* debug.SetMemoryLimit (Go 1.19's soft memory limit): bytes of memory the
+ * runtime may hold in all (heap, stacks, its own structures). limit < 0
+ * only queries. Returns the previous limit. Default INT64_MAX (no limit),
+ * or the GOMEMLIMIT environment variable ("64MiB", "2GiB", plain bytes). */
+int64_t debug_set_memory_limit(int64_t limit);
 void runtime_keep_alive(const void *obj);           /* runtime.KeepAlive */
 
 typedef struct {
