@@ -27,9 +27,11 @@
  *    per cycle, at mark termination.
  *  - Mark bits are set with atomic OR (parallel/concurrent marking).
  *
- * Lock order (acquire left to right only):
- *   gc__cycle_lock (by CAS) -> shared cache lock -> central lock -> heap
- *   lock; the finalizer lock and the roots lock are leaves.
+ * Lock order (the whole runtime's is in docs/HACKING.md): the cycle flag
+ * gc__state.cycle_lock (by CAS) -> stop the world -> gc__shared_lock ->
+ * fin_lock, roots_lock (both may take work_lock, and fin_lock readies the
+ * finalizer goroutine) -> helper_lock, sweeper_lock -> sched.lock -> a
+ * central lock or the heap lock (never both) -> wb_lock -> work_lock.
  */
 #ifndef GORT_GC_INTERNAL_H
 #define GORT_GC_INTERNAL_H

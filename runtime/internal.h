@@ -1,16 +1,19 @@
 /*
  * runtime/internal.h -- runtime-wide internals shared by every subsystem.
  *
- * Owns: runtime locks (futex mutex and notes), throw/fatal exits, the
- * non-GC allocator (jemalloc), the environment and GODEBUG knobs, and the
- * panic machinery's internal entry points.
+ * The ground floor of the library: everything above (sched, gc, chan,
+ * sync, net) includes this header, and nothing here includes theirs.
+ *
+ * Owns: runtime locks (futex mutex and notes), the one fatal path
+ * (fatal.c), the async-signal-safe printing (print.c), the non-GC
+ * allocator (jemalloc), the environment and GODEBUG knobs (env.c), and
+ * the ground floor's view of the current M (its lock count).
  *
  * Naming: internal functions shared across files are runtime__name and are
  * hidden (GORT_HIDDEN) so libgort.so exports only the public API.
  *
- * May call: libc, jemalloc, libunwind/libbacktrace (tracebacks), and the
- * scheduler (sched/internal.h: the current G, goexit, the G list for
- * tracebacks and crash reports).
+ * May call: libc and jemalloc, and upward only through what the layers
+ * above register at boot (the tracebacks of a fatal report).
  *
  * Context: unless a comment says otherwise, every function here may run on
  * a user G or on g0, with or without a P. None of them parks a goroutine.

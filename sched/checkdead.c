@@ -49,7 +49,7 @@ void sched__checkdead(void)
     for (int32_t i = 0; i < np; i++)
         if (atomic_load(&sched__allp[i]->timer0when) != 0)
             return;
-    runtime__unlock_raw(&sched__sched.lock);  /* tracebacks may need it */
+    runtime__unlock_raw(&sched__sched.lock);  /* the report needs no lock; Ms waiting for it go on */
     runtime__throw("all goroutines are asleep - deadlock!");
 }
 

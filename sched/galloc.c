@@ -30,7 +30,9 @@
  * core.
  *
  * Context: any, with the P of the current M when p != NULL. Locks:
- * sched.gflock and ulock are leaves; allglock is a leaf.
+ * sched.gflock, ulock and allglock come after sched.lock and
+ * p->timerslock (docs/HACKING.md); a walk of allgs under allglock may
+ * take the collector's work lock.
  */
 #include <string.h>
 #include <sys/mman.h>

@@ -3,8 +3,9 @@
  *
  * Owns: G (goroutine), M (OS thread), P (processor), run queues, park and
  * ready, stop-the-world, syscalls, sysmon, preemption, timers, schedtrace,
- * deadlock detection. Other subsystems (chan, sync, gc, runtime/panic) use
- * the functions below; they never touch run queues directly.
+ * deadlock detection, panic/defer/recover, tracebacks and signals. Other
+ * subsystems (chan, sync, gc) use the functions below; they never touch
+ * run queues directly.
  *
  * May call: runtime/internal.h (locks, notes, throw, jemalloc, env,
  * fastrand), sched__call_entry (a goroutine's outermost frame), sched__signal_init, and the

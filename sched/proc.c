@@ -18,7 +18,8 @@
  *    cleared before it sleeps, so a wake-up between "found nothing" and the
  *    sleep is kept by the note.
  *
- * Lock order: sched.lock -> p->timerslock -> (nothing). allglock is a leaf.
+ * Lock order (the whole runtime's: docs/HACKING.md): sched.lock ->
+ * p->timerslock -> allglock, gflock, galloc's ulock -> the collector's.
  * Context: functions named *_m and everything below schedule() run on g0.
  */
 #include <sched.h>
