@@ -338,6 +338,15 @@ static inline void sync__once_do_fast(sync_once_t *o, void (*fn)(void *arg), voi
 }
 #define sync_once_do(o, fn, arg) sync__once_do_fast((o), (fn), (arg))
 
+/* The goroutine profile as Go's pprof.Lookup("goroutine").WriteTo(w, 1):
+ * "goroutine profile: total N", then each distinct stack once, most
+ * frequent first, as "COUNT @ PC PC ..." followed by one
+ * "#\tPC\tFUNCTION+0xOFF\tFILE:LINE" line per frame. The stack of every
+ * goroutine includes the function it was started with. Writes to buf as
+ * snprintf does (returns the full length); the _write form writes to fd. */
+size_t runtime_goroutine_profile(char *buf, size_t len);
+int    runtime_goroutine_profile_write(int fd);
+
 /* sync.RWMutex.TryLock / TryRLock (named like the contract's
  * sync_mutex_trylock): take the lock only if that needs no waiting. */
 bool sync_rwmutex_trylock(sync_rwmutex_t *rw);

@@ -13,6 +13,7 @@
  * mmap), and the sink writes with write(2).
  */
 #include <backtrace.h>
+#include <errno.h>
 #include <dlfcn.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -36,7 +37,16 @@ void sched__sink_init(tb_sink_t *s, char *buf, size_t cap)
     s->buf = buf;
     s->cap = cap;
     s->len = 0;
+    s->total = 0;
+    s->fd = 2;
+    s->err = 0;
     s->ntmp = 0;
+}
+
+void sched__sink_init_fd(tb_sink_t *s, int fd)
+{
+    sched__sink_init(s, NULL, 0);
+    s->fd = fd;
 }
 
 /* Writes the pending bytes of an fd sink. */
@@ -44,9 +54,13 @@ void sched__sink_flush(tb_sink_t *s)
 {
     size_t off = 0;
     while (off < s->ntmp) {
-        ssize_t w = write(2, s->tmp + off, s->ntmp - off);
-        if (w <= 0)
+        ssize_t w = write(s->fd, s->tmp + off, s->ntmp - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            s->err = w < 0 ? errno : EIO;
             break;
+        }
         off += (size_t)w;
     }
     s->ntmp = 0;
@@ -55,6 +69,7 @@ void sched__sink_flush(tb_sink_t *s)
 /* Appends n bytes. A buffer sink drops what does not fit. */
 static void sink_bytes(tb_sink_t *s, const char *p, size_t n)
 {
+    s->total += n;
     if (s->buf) {
         size_t room = s->cap - s->len;
         if (n > room)

@@ -82,13 +82,18 @@ void sched__goroutine_header(tb_sink_t *s, g_t *gp)
 /* Defined in signal.c: the function a faulting goroutine "calls". */
 GORT_HIDDEN void sched__sigpanic_tramp(void);
 
-typedef struct {
+typedef struct walk walk_t;
+struct walk {
     tb_sink_t *s;
     g_t *gp;          /* bounds the walk to its stack; may be NULL */
     int level;        /* GOTRACEBACK */
     bool all;         /* show libgort frames too */
-    int printed;      /* frames printed so far */
-} walk_t;
+    int printed;      /* frames printed (or collected) so far */
+    /* Instead of printing: called with each frame's PC (the return
+     * address, or the exact PC) and its function's start. */
+    void (*collect)(walk_t *w, uintptr_t pc, uintptr_t start);
+    void *arg;
+};
 
 /* Prints one function frame as Go: "name(...)\n\tfile:line +0xoff\n",
  * preceded by its inlined callees. exact: pc is the faulting instruction,
@@ -213,7 +218,12 @@ static void walk(walk_t *w, unw_cursor_t *c, bool exact)
         /* The frame sigpanic's trampoline "returns" to is the faulting
          * one: its return address is the faulting PC + 1. */
         uintptr_t pc = after_tramp ? ip - 1 : ip;
-        if (show_frame(w, ip, start)) {
+        if (w->collect) {
+            if (w->printed == TB_MAX_FRAMES)
+                break;
+            w->collect(w, pc, start);
+            w->printed++;
+        } else if (show_frame(w, ip, start)) {
             if (w->printed == TB_MAX_FRAMES) {
                 sched__sink_str(w->s, "...additional frames elided...\n");
                 break;
@@ -262,7 +272,7 @@ static void print_created_by(tb_sink_t *s, g_t *gp)
  * prints it again with all frames (as Go's traceback1). */
 static void trace_context(tb_sink_t *s, g_t *gp, ucontext_t *uc, bool exact)
 {
-    walk_t w = {s, gp, runtime__debug.traceback, false, 0};
+    walk_t w = {.s = s, .gp = gp, .level = runtime__debug.traceback};
     w.all = w.level >= TRACEBACK_SYSTEM;
     for (int pass = 0; pass < 2; pass++) {
         unw_cursor_t c;
@@ -309,28 +319,21 @@ static void print_entry(tb_sink_t *s, g_t *gp)
     print_created_by(s, gp);
 }
 
-/* Prints a switched-out goroutine from the registers sched__mcall saved. */
-static void traceback_parked(tb_sink_t *s, g_t *gp)
+/* The context of a switched-out goroutine, from the registers
+ * sched__mcall saved at gp->sp; false if the stack pointer is not in its
+ * stack. *entry: it never ran (its first context is still sched__gostart's). */
+static bool parked_context(g_t *gp, ucontext_t *uc, bool *entry)
 {
     uintptr_t sp = gp->sp;
-    if (gp->unstarted) {
-        print_entry(s, gp);
-        return;
-    }
-    if (sp < gp->stack_lo || sp + 64 > gp->stack_hi) {
-        sched__sink_str(s, "\tstack unavailable (sp=");
-        sched__sink_hex(s, sp);
-        sched__sink_str(s, ")\n");
-        return;
-    }
+    *entry = gp->unstarted;
+    if (*entry)
+        return true;
+    if (sp < gp->stack_lo || sp + 64 > gp->stack_hi)
+        return false;
     const uintptr_t *r = (const uintptr_t *)sp;
-    if (r[7] == (uintptr_t)sched__gostart) {
-        print_entry(s, gp);
-        return;
-    }
-    ucontext_t uc;
-    memset(&uc, 0, sizeof uc);
-    greg_t *gr = uc.uc_mcontext.gregs;
+    *entry = r[7] == (uintptr_t)sched__gostart;
+    memset(uc, 0, sizeof *uc);
+    greg_t *gr = uc->uc_mcontext.gregs;
     gr[REG_R15] = (greg_t)r[1];
     gr[REG_R14] = (greg_t)r[2];
     gr[REG_R13] = (greg_t)r[3];
@@ -339,22 +342,21 @@ static void traceback_parked(tb_sink_t *s, g_t *gp)
     gr[REG_RBP] = (greg_t)r[6];
     gr[REG_RIP] = (greg_t)r[7];
     gr[REG_RSP] = (greg_t)(sp + 64);
-    trace_context(s, gp, &uc, false);
+    return true;
 }
 
-/* Prints a goroutine blocked in a system call from the frame pointer
- * runtime_entersyscall saved (libgort keeps frame pointers): its caller's
- * frames stay put until runtime_exitsyscall. */
-static bool traceback_syscall(tb_sink_t *s, g_t *gp)
+/* The context of a goroutine blocked in a system call, from the frame
+ * pointer runtime_entersyscall saved (libgort keeps frame pointers): its
+ * caller's frames stay put until runtime_exitsyscall. */
+static bool syscall_context(g_t *gp, ucontext_t *uc)
 {
     uintptr_t fp = gp->syscallregs[1];
     if (!gp->syscallsp || fp < gp->syscallsp || fp + 16 > gp->stack_hi ||
         fp < gp->stack_lo)
         return false;
     const uintptr_t *frame = (const uintptr_t *)fp;
-    ucontext_t uc;
-    memset(&uc, 0, sizeof uc);
-    greg_t *gr = uc.uc_mcontext.gregs;
+    memset(uc, 0, sizeof *uc);
+    greg_t *gr = uc->uc_mcontext.gregs;
     gr[REG_RBX] = (greg_t)gp->syscallregs[0];
     gr[REG_R12] = (greg_t)gp->syscallregs[2];
     gr[REG_R13] = (greg_t)gp->syscallregs[3];
@@ -363,8 +365,78 @@ static bool traceback_syscall(tb_sink_t *s, g_t *gp)
     gr[REG_RBP] = (greg_t)frame[0];
     gr[REG_RIP] = (greg_t)frame[1];
     gr[REG_RSP] = (greg_t)(fp + 16);
+    return true;
+}
+
+/* Prints a switched-out goroutine. */
+static void traceback_parked(tb_sink_t *s, g_t *gp)
+{
+    ucontext_t uc;
+    bool entry;
+    if (!parked_context(gp, &uc, &entry)) {
+        sched__sink_str(s, "\tstack unavailable (sp=");
+        sched__sink_hex(s, gp->sp);
+        sched__sink_str(s, ")\n");
+    } else if (entry) {
+        print_entry(s, gp);
+    } else {
+        trace_context(s, gp, &uc, false);
+    }
+}
+
+/* Prints a goroutine blocked in a system call; false if it cannot. */
+static bool traceback_syscall(tb_sink_t *s, g_t *gp)
+{
+    ucontext_t uc;
+    if (!syscall_context(gp, &uc))
+        return false;
     trace_context(s, gp, &uc, false);
     return true;
+}
+
+/* Walks uc's stack (gp's) collecting every frame, libgort's included. */
+static int collect_context(g_t *gp, ucontext_t *uc, walk_t *w)
+{
+    unw_cursor_t c;
+    if (unw_init_local2(&c, uc, 0) != 0)
+        return 0;
+    walk(w, &c, false);
+    return w->printed;
+}
+
+/* Hands a walk's collected frame to sched__stack_frames' callback. */
+typedef struct {
+    void (*fn)(void *arg, uintptr_t pc, uintptr_t start);
+    void *arg;
+} frames_cb_t;
+
+static void collect_frame(walk_t *w, uintptr_t pc, uintptr_t start)
+{
+    frames_cb_t *cb = w->arg;
+    cb->fn(cb->arg, pc, start);
+}
+
+GORT_NOINLINE int sched__stack_frames(g_t *gp,
+                                      void (*fn)(void *arg, uintptr_t pc, uintptr_t start),
+                                      void *arg)
+{
+    frames_cb_t cb = {fn, arg};
+    walk_t w = {.gp = gp, .all = true, .collect = collect_frame, .arg = &cb};
+    ucontext_t uc;
+    bool entry = false;
+    if (gp == sched__getg()) {
+        if (unw_getcontext(&uc) != 0)
+            return -1;
+        return collect_context(gp, &uc, &w);
+    }
+    uint32_t st = atomic_load(&gp->status);
+    if (st == G_SYSCALL) {
+        if (!syscall_context(gp, &uc))
+            return -1;
+    } else if (st == G_RUNNING || !parked_context(gp, &uc, &entry)) {
+        return -1;
+    }
+    return entry ? 0 : collect_context(gp, &uc, &w);
 }
 
 typedef struct {

@@ -60,14 +60,19 @@ GORT_HIDDEN _Noreturn void sched__panic_sig(const char *msg, int sig,
 /* ------------------------------------------------------------------ */
 
 typedef struct {
-    char *buf;       /* NULL: write to fd 2 */
+    char *buf;       /* NULL: write to fd */
     size_t len, cap; /* bytes in buf / its size */
+    size_t total;    /* bytes written to the sink, kept or not */
+    int fd;          /* 2 unless sched__sink_init_fd said otherwise */
+    int err;         /* errno of a failed write, or 0 */
     char tmp[512];   /* fd mode: pending bytes */
     size_t ntmp;
 } tb_sink_t;
 
 GORT_HIDDEN void sched__sink_init(tb_sink_t *s, char *buf, size_t cap);
 GORT_HIDDEN void sched__sink_flush(tb_sink_t *s);
+/* Starts a sink that writes to fd. */
+GORT_HIDDEN void sched__sink_init_fd(tb_sink_t *s, int fd);
 GORT_HIDDEN void sched__sink_str(tb_sink_t *s, const char *str);
 GORT_HIDDEN void sched__sink_hex(tb_sink_t *s, uint64_t v);
 GORT_HIDDEN void sched__sink_dec(tb_sink_t *s, int64_t v);
@@ -111,6 +116,15 @@ GORT_HIDDEN void sched__traceback_context(tb_sink_t *s, g_t *gp,
 /* Runs fn(arg) on the process's crash stack (256 KiB), or on the current
  * stack if another thread is using it. For fatal reports only. */
 GORT_HIDDEN void sched__call_on_crash_stack(void (*fn)(void *), void *arg);
+/* Calls fn(arg, pc, start) for each frame of gp's stack, innermost first,
+ * libgort's frames included: pc is the frame's return address (the
+ * resumption point), start its function's entry (0 if unknown). gp is the
+ * caller, or not running (the world stopped, or parked). Returns the
+ * number of frames, 0 for a goroutine that never ran, -1 if its stack
+ * cannot be walked. */
+GORT_HIDDEN int sched__stack_frames(g_t *gp,
+                                    void (*fn)(void *arg, uintptr_t pc, uintptr_t start),
+                                    void *arg);
 /* Every goroutine except me (and the one this M runs), each after a
  * blank line, as Go's tracebackothers. */
 GORT_HIDDEN void sched__traceback_others(tb_sink_t *s, g_t *me);
