@@ -89,6 +89,7 @@ struct walk {
     int level;        /* GOTRACEBACK */
     bool all;         /* show libgort frames too */
     int printed;      /* frames printed (or collected) so far */
+    bool saw_entry;   /* a frame of gp's start function was printed */
     /* Instead of printing: called with each frame's PC (the return
      * address, or the exact PC) and its function's start. */
     void (*collect)(walk_t *w, uintptr_t pc, uintptr_t start);
@@ -189,6 +190,32 @@ static bool reseed_asyncpreempt(unw_cursor_t *c, ucontext_t *uc)
 
 /* Walks and prints from an initialised cursor. exact: the first PC is an
  * interrupted instruction rather than a return address. */
+/* One frame line for the entry of the function at pc (a start function
+ * whose own frame is gone, or one that never ran). */
+static void print_entry_frame(tb_sink_t *s, uintptr_t pc)
+{
+    syminfo_t si;
+    sched__sink_funcname(s, sched__symbolize(pc, &si) ? si.name : "?");
+    sched__sink_str(s, "(...)\n\t");
+    lineinfo_t li;
+    sched__lineinfo(pc, &li);
+    sched__sink_where(s, &li, pc);
+    sched__sink_str(s, "\n");
+}
+
+/* At the end of a goroutine's walk: its start function, if no frame of
+ * it was shown -- its last call was a tail call into gort, which leaves
+ * no frame (as Go shows a goroutine's entry always). Not for libgort's
+ * own start functions (the main goroutine's). */
+static void finish_walk(walk_t *w)
+{
+    uintptr_t fn = w->gp ? (uintptr_t)w->gp->fn : 0;
+    if (w->collect || w->saw_entry || fn == 0 || sched__pc_in_gort(fn))
+        return;
+    print_entry_frame(w->s, fn);
+    w->printed++;
+}
+
 static void walk(walk_t *w, unw_cursor_t *c, bool exact)
 {
     ucontext_t reseed;
@@ -226,9 +253,11 @@ static void walk(walk_t *w, unw_cursor_t *c, bool exact)
         } else if (show_frame(w, ip, start)) {
             if (w->printed == TB_MAX_FRAMES) {
                 sched__sink_str(w->s, "...additional frames elided...\n");
-                break;
+                return;
             }
             print_frame(w, pc, sp, exact || after_tramp);
+            if (w->gp && start == (uintptr_t)w->gp->fn)
+                w->saw_entry = true;
         }
         if (start == (uintptr_t)sched__call_entry ||
             start == (uintptr_t)sched__goentry)
@@ -238,6 +267,7 @@ static void walk(walk_t *w, unw_cursor_t *c, bool exact)
         if (unw_step(c) <= 0)
             break;
     }
+    finish_walk(w);
 }
 
 /* "created by f\n\tfile:line +0xoff\n" for a goroutine started by go(). */
@@ -308,14 +338,7 @@ void sched__traceback_context(tb_sink_t *s, g_t *gp, const ucontext_t *uc,
 /* A goroutine that never ran: its entry function, as Go shows startpc. */
 static void print_entry(tb_sink_t *s, g_t *gp)
 {
-    syminfo_t si;
-    uintptr_t pc = (uintptr_t)gp->fn;
-    sched__sink_funcname(s, sched__symbolize(pc, &si) ? si.name : "?");
-    sched__sink_str(s, "(...)\n\t");
-    lineinfo_t li;
-    sched__lineinfo(pc, &li);
-    sched__sink_where(s, &li, pc);
-    sched__sink_str(s, "\n");
+    print_entry_frame(s, (uintptr_t)gp->fn);
     print_created_by(s, gp);
 }
 
