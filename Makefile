@@ -153,6 +153,10 @@ install: lib
 	install -m 755 $(BUILD)/libgort.so $(DESTDIR)$(PREFIX)/lib/libgort.so.0
 	ln -sf libgort.so.0 $(DESTDIR)$(PREFIX)/lib/libgort.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' tools/gort.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/gort.pc
+	install -d $(DESTDIR)$(PREFIX)/share/gort
+	install -m 644 tools/gort-gdb.py $(DESTDIR)$(PREFIX)/share/gort/gort-gdb.py
+	printf 'import gdb\ngdb.execute("source $(PREFIX)/share/gort/gort-gdb.py")\n' \
+	  > $(DESTDIR)$(PREFIX)/lib/libgort.so.0-gdb.py   # gdb's auto-load for libgort.so
 
 clean:
 	rm -rf $(BUILD)

@@ -233,9 +233,10 @@ Test(tools_gdb, info_goroutines_and_bt, .timeout = 60)
         cr_assert_fail("the child program did not get ready");
     }
 
-    char pidbuf[32], btcmd[64], selcmd[160];
+    char pidbuf[32], btcmd[64], rawbtcmd[80], selcmd[160];
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)child);
     snprintf(btcmd, sizeof btcmd, "goroutine %ld bt", goids[0]);
+    snprintf(rawbtcmd, sizeof rawbtcmd, "goroutine %ld bt -no-filters", goids[0]);
     /* Select the thread main runs on (M0 or not: main may have moved). */
     snprintf(selcmd, sizeof selcmd,
              "python [t.switch() for t in gdb.selected_inferior().threads() "
@@ -247,9 +248,10 @@ Test(tools_gdb, info_goroutines_and_bt, .timeout = 60)
         "-ex", selcmd,
         "-ex", "echo ==INFO==\\n", "-ex", "info goroutines",
         "-ex", "echo ==BT==\\n", "-ex", btcmd,
+        "-ex", "echo ==RAWBT==\\n", "-ex", rawbtcmd,
         "-ex", "echo ==MAINBT==\\n", "-ex", "goroutine 1 bt",
         "-ex", "echo ==SCHED==\\n", "-ex", "gort-sched",
-        "-ex", "echo ==ALL==\\n", "-ex", "goroutine all bt",
+        "-ex", "echo ==ALL==\\n", "-ex", "goroutine all bt -no-filters",
         "-ex", "echo ==END==\\n",
         NULL,
     };
@@ -308,6 +310,15 @@ Test(tools_gdb, info_goroutines_and_bt, .timeout = 60)
         cr_assert(l[0] == ' ', "line: %s", l);
     }
     /* The goroutine that has not started: listed, runnable, its entry. */
+    /* Listed by goroutine id. */
+    long prev = 0;
+    for (const char *l = strchr(info, '\n'); l && l < bt; l = strchr(l + 1, '\n')) {
+        long id;
+        if (sscanf(l + 1, "%*c %ld ", &id) == 1) {
+            cr_assert(id > prev, "goroutine %ld listed after %ld:\n%s", id, prev, r.out);
+            prev = id;
+        }
+    }
     const char *ns = strstr(info, "gt_gdb_never_started");
     cr_assert(ns && ns < bt, "unstarted goroutine missing:\n%s", r.out);
     const char *ls = ns;
@@ -319,11 +330,17 @@ Test(tools_gdb, info_goroutines_and_bt, .timeout = 60)
     cr_assert(strncmp(l, "* 1 running", 11) == 0 && strstr(l, "main_entry"),
               "main line: %s\n%s", l, r.out);
 
-    /* The parked goroutine's backtrace, from its saved context. */
+    /* The parked goroutine's backtrace, from its saved context: libgort's
+     * frames hidden, unless the filter is off. */
+    const char *rawbt = strstr(r.out, "==RAWBT==");
+    cr_assert(rawbt && bt < rawbt && rawbt < mainbt, "gdb said:\n%s", r.out);
     char part[1 << 14];
-    snprintf(part, sizeof part, "%.*s", (int)(mainbt - bt), bt);
+    snprintf(part, sizeof part, "%.*s", (int)(rawbt - bt), bt);
     cr_assert(strstr(part, "gt_gdb_parked_receiver"), "bt:\n%s", r.out);
-    cr_assert(strstr(part, "chan_recv"), "bt:\n%s", r.out);
+    cr_assert_null(strstr(part, "chan_recv"), "bt:\n%s", r.out);
+    snprintf(part, sizeof part, "%.*s", (int)(mainbt - rawbt), rawbt);
+    cr_assert(strstr(part, "gt_gdb_parked_receiver"), "raw bt:\n%s", r.out);
+    cr_assert(strstr(part, "chan_recv"), "raw bt:\n%s", r.out);
 
     /* Main's, on its thread. */
     snprintf(part, sizeof part, "%.*s", (int)(sched - mainbt), mainbt);

@@ -25,6 +25,10 @@
 #                         on a thread is unwound from the context saved at
 #                         g->sp; a running one is shown on its thread.
 #     goroutine all bt    the same for every live goroutine.
+#     set gort-runtime-frames on|off
+#                         bt hides libgort's own frames (a frame filter), as
+#                         Go's tracebacks hide the runtime's; "on" (or
+#                         "bt -no-filters") shows them.
 #     gort-sched          GOMAXPROCS, each P's status, local run queue length
 #                         and runnext, and the global queue / idle P /
 #                         spinning M counts.
@@ -200,7 +204,7 @@ An asterisk marks the goroutine running on the selected thread."""
     def invoke(self, arg, from_tty):
         cur = _current_m()
         curg = _ptr(cur["curg"]) if cur is not None else 0
-        for g in _allgs():
+        for g in sorted(_allgs(), key=lambda g: int(g["goid"])):
             if int(g["status"]) == G_DEAD:
                 continue
             mark = "*" if _ptr(g.address) == curg else " "
@@ -345,6 +349,56 @@ global run queue size, idle Ps and spinning Ms."""
                   % (int(s["runqsize"]), int(s["npidle"]), int(s["nmspinning"])))
 
 
+class ShowRuntimeFrames(gdb.Parameter):
+    """Whether backtraces show libgort's own frames (off: hidden, as Go's
+tracebacks hide the runtime's unless GOTRACEBACK=system)."""
+    set_doc = "Set whether backtraces show libgort's own frames."
+    show_doc = "Show whether backtraces show libgort's own frames."
+
+    def __init__(self):
+        super().__init__("gort-runtime-frames", gdb.COMMAND_STACK, gdb.PARAM_BOOLEAN)
+        self.value = False
+
+
+def _gort_text():
+    """[lo, hi) of libgort's code: the gort_text section of a static link,
+    else libgort.so's text (found through the solib of a runtime symbol)."""
+    try:
+        lo = _ptr(gdb.parse_and_eval("(char *)__start_gort_text"))
+        hi = _ptr(gdb.parse_and_eval("(char *)__stop_gort_text"))
+        if lo and hi > lo:
+            return lo, hi
+    except gdb.error:
+        pass
+    return None
+
+
+class GortFrameFilter:
+    """Hides libgort's frames from bt unless gort-runtime-frames is on
+    ("bt -no-filters" shows every frame too)."""
+
+    def __init__(self, param):
+        self.name = "gort-runtime-frames"
+        self.priority = 100
+        self.enabled = True
+        self.param = param
+        gdb.frame_filters[self.name] = self
+
+    def _runtime(self, frame):
+        pc = frame.inferior_frame().pc()
+        text = _gort_text()
+        if text is not None:
+            return text[0] <= pc < text[1]
+        lib = gdb.solib_name(pc)
+        return lib is not None and "libgort.so" in lib
+
+    def filter(self, frame_iter):
+        if self.param.value:
+            return frame_iter
+        return (f for f in frame_iter if not self._runtime(f))
+
+
 InfoGoroutines()
 GoroutineCmd()
 GortSched()
+GortFrameFilter(ShowRuntimeFrames())
