@@ -220,6 +220,12 @@ void runtime__parse_env(void)
         else
             runtime__printf("gort: GORT_STACK_SIZE=%s: want a size in [16k, 1g], ignored\n", s);
     }
+    if ((s = getenv("GORT_STACK_GUARD")) && *s) {
+        if (strcmp(s, "mprotect") == 0)
+            runtime__debug.stack_guard_mprotect = 1;
+        else if (strcmp(s, "madvise") != 0)
+            runtime__printf("gort: GORT_STACK_GUARD=%s: want madvise or mprotect, ignored\n", s);
+    }
 }
 
 int64_t runtime__nanotime(void)

@@ -147,6 +147,7 @@ typedef struct {
     int64_t gomemlimit;       /* bytes; INT64_MAX if unset */
     int     traceback;        /* GOTRACEBACK level, see below */
     size_t  stack_size;       /* GORT_STACK_SIZE */
+    int     stack_guard_mprotect; /* GORT_STACK_GUARD=mprotect: no MADV_GUARD_INSTALL */
 } runtime_debug_t;
 
 enum { TRACEBACK_NONE = 0, TRACEBACK_SINGLE = 1, TRACEBACK_ALL = 2,

@@ -541,6 +541,10 @@ GORT_HIDDEN void sched__stackcheck_above(g_t *gp);
 GORT_HIDDEN void sched__stackcheck(g_t *gp);
 GORT_HIDDEN extern size_t sched__stack_size;       /* for new goroutines */
 GORT_HIDDEN extern _Atomic uint64_t sched__stack_inuse;   /* address space */
+GORT_HIDDEN extern _Atomic uint64_t sched__stack_guards;  /* stacks made with a guard page */
+/* Whether stacks get their guard pages from MADV_GUARD_INSTALL (every
+ * stack guarded) rather than mprotect (a budget of them). */
+GORT_HIDDEN bool sched__stack_guard_installs(void);
 /* Resident bytes of all goroutine stacks (mincore). */
 GORT_HIDDEN uint64_t sched__stack_resident(void);
 /* If addr lies in a guard page or below a G's stack, returns that G. */

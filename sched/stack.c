@@ -11,10 +11,14 @@
  * frames, and nothing else. Pages are committed by the kernel on first
  * touch (MAP_NORESERVE): a 64 KiB stack that uses 3 KiB costs one page.
  *
- * Guard pages split a mapping and so cost two of the kernel's
- * vm.max_map_count mappings each. Stacks get a guard page while the
- * budget (an eighth of max_map_count) lasts; later ones come unguarded
- * from big chunks and rely on a canary: a magic word just below stack_lo,
+ * Every stack has a guard page below it where the kernel can install one
+ * inside a mapping without splitting it (madvise MADV_GUARD_INSTALL,
+ * Linux 6.13+): then a million stacks cost no more mappings than a few
+ * chunks. Elsewhere (older kernels, or GORT_STACK_GUARD=mprotect) a guard
+ * page is an mprotect'ed page, which splits a mapping and so costs two of
+ * the kernel's vm.max_map_count mappings: stacks get one while the budget
+ * (an eighth of max_map_count) lasts; later ones come unguarded from big
+ * chunks and rely on a canary: a magic word just below stack_lo,
  * checked on every switch away from the G and by stack scans. The canary
  * lives in the top page of the slot below (a chunk starts with one spare
  * page for its first slot), which that slot's own descriptor keeps
@@ -35,6 +39,11 @@
 #define STACK_GUARDED_CHUNK   64      /* slots per guarded chunk */
 #define STACK_UNGUARDED_CHUNK 1024    /* slots per unguarded chunk */
 #define STACK_MAX_CHUNKS      65536
+#define STACK_INSTALLED_CHUNK 1024    /* slots per chunk with installed guards */
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL    102     /* Linux 6.13 */
+#endif
 
 typedef struct {
     uintptr_t base, end;   /* [base, end) */
@@ -51,7 +60,34 @@ static int nchunks;
 static uintptr_t cur, curend;          /* free slots of the newest chunk */
 static size_t curstride;
 static bool curguarded;
-static long guard_budget = -1;         /* guarded slots left */
+static long guard_budget = -1;         /* guarded slots left (mprotect) */
+static int guard_install = -1;         /* 1: MADV_GUARD_INSTALL, 0: mprotect */
+_Atomic uint64_t sched__stack_guards;  /* stacks made with a guard page */
+
+/* Whether the kernel installs guard regions inside a mapping, unless
+ * GORT_STACK_GUARD=mprotect asks for the fallback. */
+static bool probe_guard_install(void)
+{
+    if (runtime__debug.stack_guard_mprotect)
+        return false;
+    void *p = mmap(NULL, 2 * STACK_PAGE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    bool ok = madvise(p, STACK_PAGE, MADV_GUARD_INSTALL) == 0;
+    munmap(p, 2 * STACK_PAGE);
+    return ok;
+}
+
+bool sched__stack_guard_installs(void)
+{
+    runtime__lock(&stacklock);
+    if (guard_install < 0)
+        guard_install = probe_guard_install();
+    bool r = guard_install;
+    runtime__unlock(&stacklock);
+    return r;
+}
 
 /* Reads vm.max_map_count once; a quarter of it goes to guard pages. */
 static long initial_guard_budget(void)
@@ -84,11 +120,14 @@ static void chunk_add(uintptr_t base, uintptr_t end, size_t stride, bool guarded
 /* Maps a new chunk of slots of the current stack size. stacklock held. */
 static void chunk_new(size_t size)
 {
+    if (guard_install < 0)
+        guard_install = probe_guard_install();
     if (guard_budget < 0)
         guard_budget = initial_guard_budget();
-    bool guarded = guard_budget >= STACK_GUARDED_CHUNK;
+    bool guarded = guard_install || guard_budget >= STACK_GUARDED_CHUNK;
     size_t stride = size + (guarded ? STACK_PAGE : 0);
-    size_t n = guarded ? STACK_GUARDED_CHUNK : STACK_UNGUARDED_CHUNK;
+    size_t n = guard_install ? STACK_INSTALLED_CHUNK
+                             : guarded ? STACK_GUARDED_CHUNK : STACK_UNGUARDED_CHUNK;
     /* An unguarded chunk starts with a guard page and the canary page of
      * slot 0: a runaway recursion that skipped every canary check still
      * stops at the chunk's end instead of running through the next one. */
@@ -101,7 +140,7 @@ static void chunk_new(size_t size)
     uintptr_t base = (uintptr_t)p;
     if (!guarded && mprotect(p, STACK_PAGE, PROT_NONE) != 0)
         runtime__throw("mprotect of stack chunk guard page failed");
-    if (guarded) {
+    if (guarded && !guard_install) {   /* installed guards: per slot, when used */
         guard_budget -= (long)n;
         for (size_t i = 0; i < n; i++)
             if (mprotect((void *)(base + i * stride), STACK_PAGE, PROT_NONE) != 0)
@@ -133,6 +172,10 @@ g_t *sched__stackalloc_g(size_t size)
     cur += curstride;
     runtime__unlock(&stacklock);
 
+    if (guarded && guard_install && madvise((void *)slot, STACK_PAGE, MADV_GUARD_INSTALL) != 0)
+        runtime__throw("madvise(MADV_GUARD_INSTALL) of a stack guard page failed");
+    if (guarded)
+        atomic_fetch_add_explicit(&sched__stack_guards, 1, memory_order_relaxed);
     g_t *g = slot_g(slot, size + (guarded ? STACK_PAGE : 0));
     g->stack_base = slot;
     g->stacksize = size;
