@@ -127,7 +127,7 @@ STRESS_TESTS := $(filter $(BUILD)/test/test_sched_% $(BUILD)/test/test_chan% \
                   $(BUILD)/test/go/test_chan_% $(BUILD)/test/go/test_sync_% \
                   $(BUILD)/test/go/test_gc_%,$(TESTS))
 
-stress: lib $(STRESS_TESTS)
+stress: lib $(STRESS_TESTS) $(HELPER_PROGS)
 	@sh tools/run-stress.sh $(STRESS_TESTS)
 
 $(BUILD)/test/bench/%: test/bench/%.c test/bench/bench.h $(BUILD)/libgort.a
