@@ -202,6 +202,19 @@ static op_t *op(PS U, PS V, PS Z)
     return GT_NEW(op_t, .U = U, .V = V, .Z = Z);
 }
 
+/* Starts the goroutine fn serving a new series Z made from U and V, with
+ * the constant *c (if c is not NULL) and the count n it may use. */
+static PS serve(void (*fn)(void *), PS U, PS V, const rat *c, int n)
+{
+    PS Z = mkdch();
+    op_t *o = op(U, V, Z);
+    if (c)
+        RAT_SET(&o->c, *c);
+    o->n = n;
+    go(fn, o);
+    return Z;
+}
+
 static void split_fn(void *arg)
 {
     op_t *o = arg;
@@ -231,12 +244,7 @@ static void add_fn(void *arg)
     }
 }
 
-static PS Add(PS U, PS V)
-{
-    PS Z = mkdch();
-    go(add_fn, op(U, V, Z));
-    return Z;
-}
+static PS Add(PS U, PS V) { return serve(add_fn, U, V, NULL, 0); }
 
 static void cmul_fn(void *arg)
 {
@@ -255,14 +263,7 @@ static void cmul_fn(void *arg)
     chan_send(o->Z->dat, &finis);
 }
 
-static PS Cmul(rat c, PS U)
-{
-    PS Z = mkdch();
-    op_t *o = op(U, NULL, Z);
-    RAT_SET(&o->c, c);
-    go(cmul_fn, o);
-    return Z;
-}
+static PS Cmul(rat c, PS U) { return serve(cmul_fn, U, NULL, &c, 0); }
 
 static PS Sub(PS U, PS V) { return Add(U, Cmul(neg(one), V)); }
 
@@ -293,12 +294,7 @@ static void mul_fn(void *arg)
     }
 }
 
-static PS Mul(PS U, PS V)
-{
-    PS Z = mkdch();
-    go(mul_fn, op(U, V, Z));
-    return Z;
-}
+static PS Mul(PS U, PS V) { return serve(mul_fn, U, V, NULL, 0); }
 
 static void diff_fn(void *arg)
 {
@@ -321,12 +317,7 @@ static void diff_fn(void *arg)
     chan_send(o->Z->dat, &finis);
 }
 
-static PS Diff(PS U)
-{
-    PS Z = mkdch();
-    go(diff_fn, op(U, NULL, Z));
-    return Z;
-}
+static PS Diff(PS U) { return serve(diff_fn, U, NULL, NULL, 0); }
 
 static void integ_fn(void *arg)
 {
@@ -344,14 +335,7 @@ static void integ_fn(void *arg)
     chan_send(o->Z->dat, &finis);
 }
 
-static PS Integ(rat c, PS U)
-{
-    PS Z = mkdch();
-    op_t *o = op(U, NULL, Z);
-    RAT_SET(&o->c, c);
-    go(integ_fn, o);
-    return Z;
-}
+static PS Integ(rat c, PS U) { return serve(integ_fn, U, NULL, &c, 0); }
 
 static PS Exp(PS U)
 {
@@ -381,15 +365,7 @@ static void monsubst_fn(void *arg)
     }
 }
 
-static PS MonSubst(PS U, rat c0, int n)
-{
-    PS Z = mkdch();
-    op_t *o = op(U, NULL, Z);
-    RAT_SET(&o->c, c0);
-    o->n = n;
-    go(monsubst_fn, o);
-    return Z;
-}
+static PS MonSubst(PS U, rat c0, int n) { return serve(monsubst_fn, U, NULL, &c0, n); }
 
 /* ------------------------------------------------------------------ */
 /* the checks of main()                                                */
