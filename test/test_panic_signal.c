@@ -470,7 +470,6 @@ Test(panic_signal, panic_report_with_full_stack)
 
 /* A fault on a thread the runtime did not create goes to the handler the
  * program installed before runtime_main (Go's signal forwarding). */
-#include <fcntl.h>
 #include <pthread.h>
 static void user_handler(int sig)
 {
@@ -494,19 +493,18 @@ static int forward_main(int argc, char **argv)
     return 0;
 }
 
+/* The child: the program's own SIGSEGV handler, then runtime_main. */
+static int forward_child(void *arg)
+{
+    signal(SIGSEGV, user_handler);
+    char *argv[] = {(char *)"gort-child", NULL};
+    return runtime_main(forward_main, 1, argv);
+}
+
 Test(panic_signal, foreign_thread_fault_is_forwarded)
 {
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 2);
-        signal(SIGSEGV, user_handler);
-        char *argv[] = {(char *)"gort-child", NULL};
-        _exit(runtime_main(forward_main, 1, argv));
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 42, "status %#x", st);
+    gt_result_t *r = malloc(sizeof *r);
+    gt_spawn(r, forward_child, NULL, 10000);
+    cr_assert_eq(r->status, 42, "status %d\n%s", r->status, r->out);
+    free(r);
 }
