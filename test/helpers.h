@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -163,6 +164,22 @@ static inline gt_result_t *gt_child_new(int (*fn)(int, char **), const char *con
     gt_result_t *r = malloc(sizeof *r);
     gt_child(r, fn, env, 30000);
     return r;
+}
+
+/* Runs fn(arg) on a new thread that the runtime did not create and returns
+ * its result; the calling goroutine is in a system call from before the
+ * thread starts until it has ended, so the scheduler goes on without it. */
+static inline void *gt_on_foreign_thread(void *(*fn)(void *), void *arg)
+{
+    pthread_t t;
+    void *ret = NULL;
+    runtime_entersyscall();
+    int err = pthread_create(&t, NULL, fn, arg);
+    if (err == 0)
+        pthread_join(t, &ret);
+    runtime_exitsyscall();
+    GT_CHECK(err == 0, "pthread_create: %s", strerror(err));
+    return ret;
 }
 
 /* Sleeps the thread for the whole of us microseconds: a signal (the

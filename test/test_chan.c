@@ -578,11 +578,7 @@ static void *foreign_thread(void *arg)
 static int main_foreign(int argc, char **argv)
 {
     GC_STORE(fc, chan_make(sizeof(int), 1));
-    pthread_t t;
-    runtime_entersyscall();
-    pthread_create(&t, NULL, foreign_thread, NULL);
-    pthread_join(t, NULL);
-    runtime_exitsyscall();
+    gt_on_foreign_thread(foreign_thread, NULL);
     GT_CHECK(atomic_load(&foreign_ok) == 1);
     int v = 0;
     chan_recv(fc, &v);
@@ -601,11 +597,7 @@ static void *foreign_blocking(void *arg)
 static int main_foreign_block(int argc, char **argv)
 {
     GC_STORE(fc, chan_make(sizeof(int), 0));
-    pthread_t t;
-    runtime_entersyscall();
-    pthread_create(&t, NULL, foreign_blocking, NULL);
-    pthread_join(t, NULL);
-    runtime_exitsyscall();
+    gt_on_foreign_thread(foreign_blocking, NULL);
     return 0;
 }
 

@@ -460,7 +460,6 @@ Test(panic_signal, panic_report_with_full_stack)
 
 /* A fault on a thread the runtime did not create goes to the handler the
  * program installed before runtime_main (Go's signal forwarding). */
-#include <pthread.h>
 static void user_handler(int sig)
 {
     static const char msg[] = "forwarded\n";
@@ -475,11 +474,7 @@ static void *foreign_fault(void *arg)
 }
 static int forward_main(int argc, char **argv)
 {
-    pthread_t t;
-    pthread_create(&t, NULL, foreign_fault, NULL);
-    runtime_entersyscall();
-    pthread_join(t, NULL);
-    runtime_exitsyscall();
+    gt_on_foreign_thread(foreign_fault, NULL);
     return 0;
 }
 

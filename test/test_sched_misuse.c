@@ -5,7 +5,6 @@
  * was done wrong ("gort: ..." on stderr, then abort); never crash silently
  * or corrupt the scheduler.
  */
-#include <pthread.h>
 
 #include "helpers.h"
 #include "sched_helpers.h"
@@ -142,11 +141,7 @@ static void *foreign_go(void *arg)
 
 static int main_foreign_go(int argc, char **argv)
 {
-    pthread_t t;
-    GT_CHECK(pthread_create(&t, NULL, foreign_go, NULL) == 0);
-    runtime_entersyscall();
-    pthread_join(t, NULL);
-    runtime_exitsyscall();
+    gt_on_foreign_thread(foreign_go, NULL);
     gt_yield_until(&foreign_spawned_ran, 5000);
     if (atomic_load(&foreign_spawned_ran))
         printf("WORKED\n");
@@ -176,12 +171,7 @@ static void *foreign_gosched(void *arg)
 
 static int main_foreign_gosched(int argc, char **argv)
 {
-    pthread_t t;
-    void *ret = NULL;
-    GT_CHECK(pthread_create(&t, NULL, foreign_gosched, NULL) == 0);
-    runtime_entersyscall();
-    pthread_join(t, &ret);
-    runtime_exitsyscall();
+    void *ret = gt_on_foreign_thread(foreign_gosched, NULL);
     if (ret == (void *)1)
         printf("WORKED\n");
     /* The scheduler is still fine. */
