@@ -182,6 +182,36 @@ static inline void *gt_on_foreign_thread(void *(*fn)(void *), void *arg)
     return ret;
 }
 
+#define GT_NONZERO (-1)   /* gt_child_expect: any exit status but 0 */
+
+/* gt_child of fn (env may be NULL) into a fresh result; asserts that the
+ * child exited with status (or GT_NONZERO) and that its output holds every
+ * string of want, a NULL-terminated list. Returns the result for further
+ * checks; the caller frees it. */
+static inline gt_result_t *gt_child_expect(int (*fn)(int, char **),
+                                           const char *const *env, int timeout_ms,
+                                           int status, const char *const *want)
+{
+    gt_result_t *r = malloc(sizeof *r);
+    gt_child(r, fn, env, timeout_ms);
+    if (status == GT_NONZERO)
+        cr_assert_neq(r->status, 0, "exit status 0; output:\n%s", r->out);
+    else
+        cr_assert_eq(r->status, status, "exit status %d (want %d); output:\n%s",
+                     r->status, status, r->out);
+    for (int i = 0; want[i]; i++)
+        cr_assert_not_null(strstr(r->out, want[i]), "no \"%s\" in the output:\n%s",
+                           want[i], r->out);
+    return r;
+}
+
+/* gt_child_expect with the strings as arguments (at least one; NULL for
+ * none), and the same with nothing more to check: it frees the result. */
+#define GT_CHILD_EXPECT(fn, env, timeout_ms, status, ...) \
+    gt_child_expect(fn, env, timeout_ms, status, (const char *const[]){__VA_ARGS__, NULL})
+#define GT_EXPECT_EXIT(fn, env, timeout_ms, status, ...) \
+    free(GT_CHILD_EXPECT(fn, env, timeout_ms, status, __VA_ARGS__))
+
 /* Sleeps the thread for the whole of us microseconds: a signal (the
  * runtime's preemption signal among them) makes usleep/sleep return early
  * with EINTR, as for any C program that handles signals. */

@@ -17,24 +17,11 @@
 #define KEEP_FRAME() __asm__ volatile("" ::: "memory")
 #define NILMSG "runtime error: invalid memory address or nil pointer dereference"
 
-/* Runs fn in a child process with env (NULL for none), asserts that it
- * exited with status 2 and that its output holds every string of want
- * (NULL-terminated); returns the result for further checks (the caller
- * frees it). */
-static gt_result_t *fatal_child(int (*fn)(int, char **), const char *const *env,
-                                const char *const *want)
-{
-    gt_result_t *r = gt_child_new(fn, env);
-    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
-    for (int i = 0; want[i]; i++)
-        cr_assert_not_null(strstr(r->out, want[i]), "no \"%s\" in:\n%s", want[i], r->out);
-    return r;
-}
-
-#define FATAL_CHILD(fn, env, ...) \
-    fatal_child(fn, env, (const char *const[]){__VA_ARGS__, NULL})
-/* FATAL_CHILD with nothing more to check. */
-#define EXPECT_FATAL(fn, env, ...) free(FATAL_CHILD(fn, env, __VA_ARGS__))
+/* A child running fn (env NULL for none) exits 2 with each string in its
+ * output: FATAL_CHILD returns the result (the caller frees it),
+ * EXPECT_FATAL has nothing more to check. */
+#define FATAL_CHILD(fn, env, ...) GT_CHILD_EXPECT(fn, env, 30000, 2, __VA_ARGS__)
+#define EXPECT_FATAL(fn, env, ...) GT_EXPECT_EXIT(fn, env, 30000, 2, __VA_ARGS__)
 
 static int *volatile nilp;
 static volatile int zero;

@@ -19,14 +19,7 @@
 static gt_result_t *deadlock_child(int (*fn)(int, char **), const char *const *env,
                                    const char *msg, const char *also)
 {
-    gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, fn, env, 15000);
-    cr_assert_eq(r->status, 2, "exit status %d (want 2); output:\n%s",
-                 r->status, r->out);
-    cr_assert_not_null(strstr(r->out, msg), "output:\n%s", r->out);
-    if (also)
-        cr_assert_not_null(strstr(r->out, also), "output:\n%s", r->out);
-    return r;
+    return gt_child_expect(fn, env, 15000, 2, (const char *const[]){msg, also, NULL});
 }
 
 static void expect_deadlock(int (*fn)(int, char **), const char *const *env)
@@ -36,10 +29,7 @@ static void expect_deadlock(int (*fn)(int, char **), const char *const *env)
 
 static void expect_exit(int (*fn)(int, char **), int status)
 {
-    gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, fn, NULL, 15000);
-    cr_assert_eq(r->status, status, "exit status %d (want %d); output:\n%s",
-                 r->status, status, r->out);
+    gt_result_t *r = GT_CHILD_EXPECT(fn, NULL, 15000, status, NULL);
     cr_assert_null(strstr(r->out, "deadlock"), "false deadlock:\n%s", r->out);
     free(r);
 }

@@ -226,12 +226,9 @@ static int main_returns_7(int argc, char **argv)
 
 Test(sched_spawn, main_return_ends_program, .timeout = 30)
 {
-    gt_result_t *r = malloc(sizeof *r);
     gt_count_init(&parked, 1);
     gt_count_init(&finished, 1);
-    gt_child(r, main_returns_7, NULL, 10000);
-    cr_assert_eq(r->status, 7, "status %d, output:\n%s", r->status, r->out);
-    free(r);
+    GT_EXPECT_EXIT(main_returns_7, NULL, 10000, 7, NULL);
 }
 
 /* go(NULL, ...) is Go's `go f()` with a nil f: a fatal error (a throw, not
@@ -246,12 +243,9 @@ static int main_go_nil(int argc, char **argv)
 
 Test(sched_spawn, go_nil_func_is_fatal, .timeout = 30)
 {
-    gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, main_go_nil, NULL, 10000);
-    cr_assert_eq(r->status, 2, "status %d; output:\n%s", r->status, r->out);
+    gt_result_t *r = GT_CHILD_EXPECT(main_go_nil, NULL, 10000, 2,
+                                     "fatal error: go of nil func value");
     cr_assert_null(strstr(r->out, "go(NULL) returned"), "output:\n%s", r->out);
-    cr_assert_not_null(strstr(r->out, "fatal error: go of nil func value"),
-                       "output:\n%s", r->out);
     free(r);
 }
 
