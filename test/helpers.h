@@ -212,6 +212,22 @@ static inline gt_result_t *gt_child_expect(int (*fn)(int, char **),
 #define GT_EXPECT_EXIT(fn, env, timeout_ms, status, ...) \
     free(GT_CHILD_EXPECT(fn, env, timeout_ms, status, __VA_ARGS__))
 
+/* The field key ("VmRSS:", "VmHWM:", ...) of /proc/self/status in KiB, or
+ * -1 if it cannot be read. */
+static inline long gt_status_kib(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    size_t k = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, k) && sscanf(line + k, " %ld kB", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
+}
+
 /* Sleeps the thread for the whole of us microseconds: a signal (the
  * runtime's preemption signal among them) makes usleep/sleep return early
  * with EINTR, as for any C program that handles signals. */

@@ -265,28 +265,14 @@ static void queued(void *arg)
     gt_count_done(&queued_left);
 }
 
-static long status_kib(const char *key)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    size_t k = strlen(key);
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, key, k) && sscanf(line + k, " %ld kB", &kib) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kib;
-}
-
 static int main_queued_cheap(int argc, char **argv)
 {
     runtime_gomaxprocs(1);
     gt_count_init(&queued_left, NQUEUED);
-    long before = status_kib("VmRSS:");
+    long before = gt_status_kib("VmRSS:");
     for (intptr_t i = 0; i < NQUEUED; i++)
         go(queued, (void *)i);
-    long grown = status_kib("VmRSS:") - before;
+    long grown = gt_status_kib("VmRSS:") - before;
     double per = grown * 1024.0 / NQUEUED;
     GT_CHECK(per < 1024, "%.0f bytes per queued goroutine (a stack page is 4096)", per);
     gt_count_wait(&queued_left);
