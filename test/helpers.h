@@ -10,14 +10,17 @@
  *
  * gt_child runs a runtime program in a forked child with extra environment
  * variables and captures its stdout+stderr and exit status, for tests of
- * fatal errors, panics and trace output.
+ * fatal errors, panics and trace output; gt_spawn does the same for any
+ * function, gt_exec for another program.
  */
 #ifndef GORT_TEST_HELPERS_H
 #define GORT_TEST_HELPERS_H
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -87,11 +90,11 @@ static inline void gt_collect(gt_result_t *r, pid_t pid, int fd, int timeout_ms)
     r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* Forks; the child sets env ("NAME=value" strings, NULL-terminated), runs
- * fn under runtime_main and exits with its value. Waits at most timeout_ms
- * (then kills the child: status 128+SIGKILL). */
-static inline void gt_child(gt_result_t *r, int (*fn)(int, char **),
-                            const char *const *env, int timeout_ms)
+/* Forks a child whose stdout and stderr go to a pipe; the child runs
+ * fn(arg), flushes stdio and exits with fn's value. The parent collects the
+ * output and status into r with gt_collect (timeout_ms). */
+static inline void gt_spawn(gt_result_t *r, int (*fn)(void *), void *arg,
+                            int timeout_ms)
 {
     int pfd[2];
     cr_assert(pipe(pfd) == 0);
@@ -102,15 +105,57 @@ static inline void gt_child(gt_result_t *r, int (*fn)(int, char **),
         close(pfd[0]);
         dup2(pfd[1], 1);
         dup2(pfd[1], 2);
-        for (int i = 0; env && env[i]; i++)
-            putenv((char *)env[i]);
-        char *argv[] = {(char *)"gort-child", NULL};
-        int rc = runtime_main(fn, 1, argv);
+        if (pfd[1] > 2)
+            close(pfd[1]);
+        int rc = fn(arg);
         fflush(NULL);
         _exit(rc);
     }
     close(pfd[1]);
     gt_collect(r, pid, pfd[0], timeout_ms);
+}
+
+static inline int gt_exec_child(void *arg)
+{
+    char *const *argv = arg;
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0)
+        dup2(devnull, 0);
+    execvp(argv[0], argv);
+    return 127;
+}
+
+/* gt_spawn of the program argv (NULL-terminated; argv[0] is looked up on
+ * PATH unless it holds a '/'), with stdin from /dev/null; status 127 if it
+ * cannot be run. */
+static inline void gt_exec(gt_result_t *r, char *const argv[], int timeout_ms)
+{
+    gt_spawn(r, gt_exec_child, (void *)argv, timeout_ms);
+}
+
+typedef struct {
+    int (*fn)(int, char **);
+    const char *const *env;
+} gt_child_arg_t;
+
+static inline int gt_child_main(void *arg)
+{
+    gt_child_arg_t *c = arg;
+    for (int i = 0; c->env && c->env[i]; i++)
+        putenv((char *)c->env[i]);
+    char *argv[] = {(char *)"gort-child", NULL};
+    return runtime_main(c->fn, 1, argv);
+}
+
+/* gt_spawn of a runtime program: the child sets env ("NAME=value"
+ * strings, NULL-terminated), runs fn under runtime_main and exits with its
+ * value. Waits at most timeout_ms (then kills the child: status
+ * 128+SIGKILL). */
+static inline void gt_child(gt_result_t *r, int (*fn)(int, char **),
+                            const char *const *env, int timeout_ms)
+{
+    gt_child_arg_t c = {fn, env};
+    gt_spawn(r, gt_child_main, &c, timeout_ms);
 }
 
 /* gt_child into a fresh malloc'd result (30 s limit); the caller frees it. */
@@ -119,6 +164,68 @@ static inline gt_result_t *gt_child_new(int (*fn)(int, char **), const char *con
     gt_result_t *r = malloc(sizeof *r);
     gt_child(r, fn, env, 30000);
     return r;
+}
+
+/* Runs fn(arg) on a new thread that the runtime did not create and returns
+ * its result; the calling goroutine is in a system call from before the
+ * thread starts until it has ended, so the scheduler goes on without it. */
+static inline void *gt_on_foreign_thread(void *(*fn)(void *), void *arg)
+{
+    pthread_t t;
+    void *ret = NULL;
+    runtime_entersyscall();
+    int err = pthread_create(&t, NULL, fn, arg);
+    if (err == 0)
+        pthread_join(t, &ret);
+    runtime_exitsyscall();
+    GT_CHECK(err == 0, "pthread_create: %s", strerror(err));
+    return ret;
+}
+
+#define GT_NONZERO (-1)   /* gt_child_expect: any exit status but 0 */
+
+/* gt_child of fn (env may be NULL) into a fresh result; asserts that the
+ * child exited with status (or GT_NONZERO) and that its output holds every
+ * string of want, a NULL-terminated list. Returns the result for further
+ * checks; the caller frees it. */
+static inline gt_result_t *gt_child_expect(int (*fn)(int, char **),
+                                           const char *const *env, int timeout_ms,
+                                           int status, const char *const *want)
+{
+    gt_result_t *r = malloc(sizeof *r);
+    gt_child(r, fn, env, timeout_ms);
+    if (status == GT_NONZERO)
+        cr_assert_neq(r->status, 0, "exit status 0; output:\n%s", r->out);
+    else
+        cr_assert_eq(r->status, status, "exit status %d (want %d); output:\n%s",
+                     r->status, status, r->out);
+    for (int i = 0; want[i]; i++)
+        cr_assert_not_null(strstr(r->out, want[i]), "no \"%s\" in the output:\n%s",
+                           want[i], r->out);
+    return r;
+}
+
+/* gt_child_expect with the strings as arguments (at least one; NULL for
+ * none), and the same with nothing more to check: it frees the result. */
+#define GT_CHILD_EXPECT(fn, env, timeout_ms, status, ...) \
+    gt_child_expect(fn, env, timeout_ms, status, (const char *const[]){__VA_ARGS__, NULL})
+#define GT_EXPECT_EXIT(fn, env, timeout_ms, status, ...) \
+    free(GT_CHILD_EXPECT(fn, env, timeout_ms, status, __VA_ARGS__))
+
+/* The field key ("VmRSS:", "VmHWM:", ...) of /proc/self/status in KiB, or
+ * -1 if it cannot be read. */
+static inline long gt_status_kib(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    size_t k = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, k) && sscanf(line + k, " %ld kB", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
 }
 
 /* Sleeps the thread for the whole of us microseconds: a signal (the

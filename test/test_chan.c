@@ -253,12 +253,9 @@ static int main_select_send_closed(int argc, char **argv)
 
 static void expect_panic(int (*fn)(int, char **), const char *text)
 {
-    static gt_result_t r;
-    gt_child(&r, fn, NULL, 10000);
     char want[256];
     snprintf(want, sizeof want, "panic: %s", text);
-    cr_assert(strstr(r.out, want) != NULL, "output lacks \"%s\":\n%s", want, r.out);
-    cr_assert_eq(r.status, 2, "exit status %d:\n%s", r.status, r.out);
+    GT_EXPECT_EXIT(fn, NULL, 10000, 2, want);
 }
 
 Test(chan_panic, send_on_closed) { expect_panic(main_send_closed, "send on closed channel"); }
@@ -578,11 +575,7 @@ static void *foreign_thread(void *arg)
 static int main_foreign(int argc, char **argv)
 {
     GC_STORE(fc, chan_make(sizeof(int), 1));
-    pthread_t t;
-    runtime_entersyscall();
-    pthread_create(&t, NULL, foreign_thread, NULL);
-    pthread_join(t, NULL);
-    runtime_exitsyscall();
+    gt_on_foreign_thread(foreign_thread, NULL);
     GT_CHECK(atomic_load(&foreign_ok) == 1);
     int v = 0;
     chan_recv(fc, &v);
@@ -601,20 +594,13 @@ static void *foreign_blocking(void *arg)
 static int main_foreign_block(int argc, char **argv)
 {
     GC_STORE(fc, chan_make(sizeof(int), 0));
-    pthread_t t;
-    runtime_entersyscall();
-    pthread_create(&t, NULL, foreign_blocking, NULL);
-    pthread_join(t, NULL);
-    runtime_exitsyscall();
+    gt_on_foreign_thread(foreign_blocking, NULL);
     return 0;
 }
 
 Test(chan, blocking_from_foreign_thread_is_misuse)
 {
-    static gt_result_t r;
-    gt_child(&r, main_foreign_block, NULL, 10000);
-    cr_assert(strstr(r.out, "gort:") != NULL, "no misuse message:\n%s", r.out);
-    cr_assert_neq(r.status, 0);
+    GT_EXPECT_EXIT(main_foreign_block, NULL, 10000, GT_NONZERO, "gort:");
 }
 
 /* ------------------------------------------------------------------ */

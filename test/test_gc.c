@@ -639,18 +639,7 @@ Test(gc, alloc_from_thread_without_p) { gt_run(t_foreign); }
 
 /* ------------------------------------------------------------------ */
 
-static int64_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    int64_t kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmRSS:", 6))
-            kb = strtoll(line + 6, NULL, 10);
-    if (f)
-        fclose(f);
-    return kb * 1024;
-}
+static int64_t rss_bytes(void) { return (int64_t)gt_status_kib("VmRSS:") * 1024; }
 
 static __attribute__((noinline)) void scav_fill(void)
 {

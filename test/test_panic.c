@@ -755,15 +755,10 @@ Test(panic, unrecovered_gotraceback_system)
 }
 
 /* go_panic / go_call on a thread the runtime does not run: a misuse. */
-#include <pthread.h>
 static void *foreign_panic(void *arg) { go_panic("from a foreign thread"); }
 static int foreign_main(int argc, char **argv)
 {
-    pthread_t t;
-    pthread_create(&t, NULL, foreign_panic, NULL);
-    runtime_entersyscall();
-    pthread_join(t, NULL);
-    runtime_exitsyscall();
+    gt_on_foreign_thread(foreign_panic, NULL);
     return 0;
 }
 

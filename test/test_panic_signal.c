@@ -17,6 +17,11 @@
 #define KEEP_FRAME() __asm__ volatile("" ::: "memory")
 #define NILMSG "runtime error: invalid memory address or nil pointer dereference"
 
+/* A child running fn (env NULL for none) exits 2 with each string in its
+ * output: FATAL_CHILD returns the result (the caller frees it),
+ * EXPECT_FATAL has nothing more to check. */
+#define FATAL_CHILD(fn, env, ...) GT_CHILD_EXPECT(fn, env, 30000, 2, __VA_ARGS__)
+#define EXPECT_FATAL(fn, env, ...) GT_EXPECT_EXIT(fn, env, 30000, 2, __VA_ARGS__)
 
 static int *volatile nilp;
 static volatile int zero;
@@ -89,13 +94,10 @@ static int nil_call_fatal_main(int argc, char **argv) { call_nil(NULL); return 0
 
 Test(panic_signal, unrecovered_nil_function_call_report)
 {
-    gt_result_t *r = gt_child_new(nil_call_fatal_main, NULL);
-    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
-    cr_assert_not_null(strstr(r->out, "panic: " NILMSG "\n"
-                                      "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x0]\n\n"
-                                      "goroutine 1 [running]:\ncall_nil(...)\n"),
-                       "%s", r->out);
-    free(r);
+    EXPECT_FATAL(nil_call_fatal_main, NULL,
+                 "panic: " NILMSG "\n"
+                 "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x0]\n\n"
+                 "goroutine 1 [running]:\ncall_nil(...)\n");
 }
 
 /* A goroutine recovers its own fault while others keep running. */
@@ -141,14 +143,11 @@ static int nil_main(int argc, char **argv)
 
 Test(panic_signal, unrecovered_nil_deref_report)
 {
-    gt_result_t *r = gt_child_new(nil_main, NULL);
-    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
-    cr_assert_not_null(strstr(r->out, "panic: " NILMSG "\n"
-                                      "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x"),
-                       "%s", r->out);
-    cr_assert_not_null(strstr(r->out, "]\n\ngoroutine 1 [running]:\nderef_nil(...)\n\t"), "%s", r->out);
-    cr_assert_not_null(strstr(r->out, "\nnil_main(...)\n"), "%s", r->out);
-    free(r);
+    EXPECT_FATAL(nil_main, NULL,
+                 "panic: " NILMSG "\n"
+                 "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x",
+                 "]\n\ngoroutine 1 [running]:\nderef_nil(...)\n\t",
+                 "\nnil_main(...)\n");
 }
 
 static int divide_main(int argc, char **argv)
@@ -160,13 +159,10 @@ static int divide_main(int argc, char **argv)
 
 Test(panic_signal, unrecovered_divide_report)
 {
-    gt_result_t *r = gt_child_new(divide_main, NULL);
-    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
-    cr_assert_not_null(strstr(r->out, "panic: runtime error: integer divide by zero\n"
-                                      "[signal SIGFPE: floating-point exception code=0x1 addr=0x"),
-                       "%s", r->out);
-    cr_assert_not_null(strstr(r->out, "goroutine 1 [running]:\ndivide_by_zero(...)\n"), "%s", r->out);
-    free(r);
+    EXPECT_FATAL(divide_main, NULL,
+                 "panic: runtime error: integer divide by zero\n"
+                 "[signal SIGFPE: floating-point exception code=0x1 addr=0x",
+                 "goroutine 1 [running]:\ndivide_by_zero(...)\n");
 }
 
 /* A wild (non-nil) address is fatal in Go: "unexpected fault address". */
@@ -181,13 +177,10 @@ static int wild_main(int argc, char **argv) { go_call(wild_body, NULL); return 0
 
 Test(panic_signal, wild_address_is_fatal)
 {
-    gt_result_t *r = gt_child_new(wild_main, NULL);
-    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
-    cr_assert_not_null(strstr(r->out, "unexpected fault address 0xdead0000\nfatal error: fault\n"
-                                      "[signal SIGSEGV: segmentation violation code=0x1 addr=0xdead0000 pc=0x"),
-                       "%s", r->out);
-    cr_assert_not_null(strstr(r->out, "goroutine 1 [running]:\nderef_wild(...)\n"), "%s", r->out);
-    free(r);
+    EXPECT_FATAL(wild_main, NULL,
+                 "unexpected fault address 0xdead0000\nfatal error: fault\n"
+                 "[signal SIGSEGV: segmentation violation code=0x1 addr=0xdead0000 pc=0x",
+                 "goroutine 1 [running]:\nderef_wild(...)\n");
 }
 
 /* A fault inside the runtime is never a panic. */
@@ -202,11 +195,9 @@ static int runtime_fault_main(int argc, char **argv) { go_call(rt_body, NULL); r
 
 Test(panic_signal, fault_in_runtime_is_fatal)
 {
-    gt_result_t *r = gt_child_new(runtime_fault_main, NULL);
-    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
-    cr_assert_not_null(strstr(r->out, "fatal error: unexpected signal during runtime execution\n"
-                                      "[signal SIGSEGV: segmentation violation code=0x1 addr=0x"),
-                       "%s", r->out);
+    gt_result_t *r = FATAL_CHILD(runtime_fault_main, NULL,
+                                 "fatal error: unexpected signal during runtime execution\n"
+                                 "[signal SIGSEGV: segmentation violation code=0x1 addr=0x");
     cr_assert_null(strstr(r->out, "panic:"), "%s", r->out);
     free(r);
 }
@@ -234,15 +225,12 @@ static int overflow_main(int argc, char **argv)
 
 Test(panic_signal, stack_overflow_report)
 {
-    gt_result_t *r = gt_child_new(overflow_main, NULL);
-    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
-    cr_assert_not_null(strstr(r->out, "runtime: goroutine stack exceeds 65536-byte limit\n"
-                                      "runtime: sp=0x"), "%s", r->out);
-    cr_assert_not_null(strstr(r->out, " stack=[0x"), "%s", r->out);
-    cr_assert_not_null(strstr(r->out, "]\nfatal error: stack overflow\n\ngoroutine "), "%s", r->out);
-    cr_assert_not_null(strstr(r->out, " [running]:\nrecurse(...)\n"), "%s", r->out);
-    cr_assert_not_null(strstr(r->out, "...additional frames elided...\n"), "%s", r->out);
-    free(r);
+    EXPECT_FATAL(overflow_main, NULL,
+                 "runtime: goroutine stack exceeds 65536-byte limit\nruntime: sp=0x",
+                 " stack=[0x",
+                 "]\nfatal error: stack overflow\n\ngoroutine ",
+                 " [running]:\nrecurse(...)\n",
+                 "...additional frames elided...\n");
 }
 
 /* ------------------------------------------------------------------ */
@@ -354,10 +342,7 @@ static void expect_parked(const char *out)
 
 Test(panic_signal, sigquit_dumps_every_goroutine)
 {
-    gt_result_t *r = gt_child_new(quit_main, NULL);
-    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
-    cr_assert_not_null(strstr(r->out, "SIGQUIT: quit\nPC=0x"), "%s", r->out);
-    cr_assert_not_null(strstr(r->out, " sigcode=0\n\n"), "%s", r->out);
+    gt_result_t *r = FATAL_CHILD(quit_main, NULL, "SIGQUIT: quit\nPC=0x", " sigcode=0\n\n");
     expect_parked(r->out);
     cr_assert_not_null(strstr(r->out, "\nrip    0x"), "registers:\n%s", r->out);
     free(r);
@@ -384,14 +369,11 @@ static NOINLINE int deadlock_main2(int argc, char **argv)
 
 Test(panic_signal, deadlock_dump)
 {
-    gt_result_t *r = gt_child_new(deadlock_main2, NULL);
-    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
-    cr_assert_not_null(strstr(r->out, "fatal error: all goroutines are asleep - deadlock!\n\n"
-                                      "goroutine 1 [chan receive]:\ndeadlock_main2(...)\n"),
-                       "%s", r->out);
-    cr_assert_not_null(strstr(r->out, " [chan receive]:\ndl_worker(...)\n"), "%s", r->out);
-    cr_assert_not_null(strstr(r->out, "created by deadlock_main2\n"), "%s", r->out);
-    free(r);
+    EXPECT_FATAL(deadlock_main2, NULL,
+                 "fatal error: all goroutines are asleep - deadlock!\n\n"
+                 "goroutine 1 [chan receive]:\ndeadlock_main2(...)\n",
+                 " [chan receive]:\ndl_worker(...)\n",
+                 "created by deadlock_main2\n");
     (void)deadlock_main;
 }
 
@@ -421,12 +403,10 @@ static int preempted_main(int argc, char **argv)
 Test(panic_signal, sigquit_unwinds_preempted_goroutines)
 {
     static const char *const env[] = {"GOMAXPROCS=1", NULL};
-    gt_result_t *r = gt_child_new(preempted_main, env);
-    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
+    gt_result_t *r = FATAL_CHILD(preempted_main, env, "created by preempted_main\n");
     const char *a = strstr(r->out, " [runnable]:\nspinner(...)\n\t");
     cr_assert_not_null(a, "%s", r->out);
     cr_assert_not_null(strstr(a + 1, " [runnable]:\nspinner(...)\n\t"), "%s", r->out);
-    cr_assert_not_null(strstr(r->out, "created by preempted_main\n"), "%s", r->out);
     free(r);
 }
 
@@ -461,17 +441,12 @@ static int deep_main(int argc, char **argv)
 
 Test(panic_signal, panic_report_with_full_stack)
 {
-    gt_result_t *r = gt_child_new(deep_main, NULL);
-    cr_assert_eq(r->status, 2, "status %d\n%s", r->status, r->out);
-    cr_assert_not_null(strstr(r->out, "panic: deep\n\ngoroutine "), "%s", r->out);
-    cr_assert_not_null(strstr(r->out, " [running]:\ndeep_then_panic(...)\n"), "%s", r->out);
-    free(r);
+    EXPECT_FATAL(deep_main, NULL, "panic: deep\n\ngoroutine ",
+                 " [running]:\ndeep_then_panic(...)\n");
 }
 
 /* A fault on a thread the runtime did not create goes to the handler the
  * program installed before runtime_main (Go's signal forwarding). */
-#include <fcntl.h>
-#include <pthread.h>
 static void user_handler(int sig)
 {
     static const char msg[] = "forwarded\n";
@@ -486,27 +461,22 @@ static void *foreign_fault(void *arg)
 }
 static int forward_main(int argc, char **argv)
 {
-    pthread_t t;
-    pthread_create(&t, NULL, foreign_fault, NULL);
-    runtime_entersyscall();
-    pthread_join(t, NULL);
-    runtime_exitsyscall();
+    gt_on_foreign_thread(foreign_fault, NULL);
     return 0;
+}
+
+/* The child: the program's own SIGSEGV handler, then runtime_main. */
+static int forward_child(void *arg)
+{
+    signal(SIGSEGV, user_handler);
+    char *argv[] = {(char *)"gort-child", NULL};
+    return runtime_main(forward_main, 1, argv);
 }
 
 Test(panic_signal, foreign_thread_fault_is_forwarded)
 {
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 2);
-        signal(SIGSEGV, user_handler);
-        char *argv[] = {(char *)"gort-child", NULL};
-        _exit(runtime_main(forward_main, 1, argv));
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 42, "status %#x", st);
+    gt_result_t *r = malloc(sizeof *r);
+    gt_spawn(r, forward_child, NULL, 10000);
+    cr_assert_eq(r->status, 42, "status %d\n%s", r->status, r->out);
+    free(r);
 }

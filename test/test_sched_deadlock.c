@@ -13,22 +13,23 @@
 
 #define DEADLOCK_MSG "fatal error: all goroutines are asleep - deadlock!"
 
+/* Runs fn in a child with env (NULL for none) and asserts that it exited 2
+ * with msg in its output, and also `also` unless that is NULL; returns the
+ * result for further checks (the caller frees it). */
+static gt_result_t *deadlock_child(int (*fn)(int, char **), const char *const *env,
+                                   const char *msg, const char *also)
+{
+    return gt_child_expect(fn, env, 15000, 2, (const char *const[]){msg, also, NULL});
+}
+
 static void expect_deadlock(int (*fn)(int, char **), const char *const *env)
 {
-    gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, fn, env, 15000);
-    cr_assert_eq(r->status, 2, "exit status %d (want 2); output:\n%s",
-                 r->status, r->out);
-    cr_assert_not_null(strstr(r->out, DEADLOCK_MSG), "output:\n%s", r->out);
-    free(r);
+    free(deadlock_child(fn, env, DEADLOCK_MSG, NULL));
 }
 
 static void expect_exit(int (*fn)(int, char **), int status)
 {
-    gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, fn, NULL, 15000);
-    cr_assert_eq(r->status, status, "exit status %d (want %d); output:\n%s",
-                 r->status, status, r->out);
+    gt_result_t *r = GT_CHILD_EXPECT(fn, NULL, 15000, status, NULL);
     cr_assert_null(strstr(r->out, "deadlock"), "false deadlock:\n%s", r->out);
     free(r);
 }
@@ -218,14 +219,8 @@ static int main_chan_recv(int argc, char **argv)
 
 Test(sched_deadlock, chan_receive_without_sender, .timeout = 30)
 {
-    gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, main_chan_recv, NULL, 15000);
-    cr_assert_eq(r->status, 2, "exit status %d; output:\n%s", r->status, r->out);
-    cr_assert_not_null(strstr(r->out, DEADLOCK_MSG), "output:\n%s", r->out);
     /* Go then prints main's traceback with its wait reason. */
-    cr_assert_not_null(strstr(r->out, "goroutine 1 [chan receive]:"),
-                       "output:\n%s", r->out);
-    free(r);
+    free(deadlock_child(main_chan_recv, NULL, DEADLOCK_MSG, "goroutine 1 [chan receive]:"));
 }
 
 /* select {} in main, with a worker blocked on a full buffered channel. */
@@ -247,13 +242,8 @@ static int main_select_forever(int argc, char **argv)
 
 Test(sched_deadlock, empty_select_and_blocked_sender, .timeout = 30)
 {
-    gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, main_select_forever, NULL, 15000);
-    cr_assert_eq(r->status, 2, "exit status %d; output:\n%s", r->status, r->out);
-    cr_assert_not_null(strstr(r->out, DEADLOCK_MSG), "output:\n%s", r->out);
-    cr_assert_not_null(strstr(r->out, "goroutine 1 [select (no cases)]:"),
-                       "output:\n%s", r->out);
-    free(r);
+    free(deadlock_child(main_select_forever, NULL, DEADLOCK_MSG,
+                        "goroutine 1 [select (no cases)]:"));
 }
 
 /* main calls runtime_goexit: the others run to their end, then Go reports
@@ -278,12 +268,9 @@ static int main_goexit(int argc, char **argv)
 
 Test(sched_deadlock, main_goexit_waits_for_others, .timeout = 30)
 {
-    gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, main_goexit, NULL, 15000);
-    cr_assert_eq(r->status, 2, "exit status %d; output:\n%s", r->status, r->out);
-    cr_assert_not_null(strstr(r->out, "fatal error: no goroutines (main called "
-                                      "runtime.Goexit) - deadlock!"),
-                       "output:\n%s", r->out);
+    gt_result_t *r = deadlock_child(main_goexit, NULL,
+                                    "fatal error: no goroutines (main called "
+                                    "runtime.Goexit) - deadlock!", NULL);
     cr_assert_null(strstr(r->out, "not reached"), "output:\n%s", r->out);
     /* Both workers finished first. */
     const char *p = strstr(r->out, "worker done\n");

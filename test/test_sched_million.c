@@ -26,33 +26,19 @@ static void parker(void *arg)
     gt_count_done(&finished);
 }
 
-/* Resident set size in KiB, from /proc/self/status. */
-static long rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kib;
-}
-
 static int main_million(int argc, char **argv)
 {
     gates = calloc(NG, sizeof *gates);
     GT_CHECK(gates != NULL);
     gt_count_init(&parked, NG);
     gt_count_init(&finished, NG);
-    long rss0 = rss_kib();
+    long rss0 = gt_status_kib("VmRSS:");
     int64_t t0 = gt_ms();
     for (size_t i = 0; i < NG; i++)
         go(parker, (void *)i);
     gt_count_wait(&parked);
     int64_t t1 = gt_ms();
-    long rss1 = rss_kib();
+    long rss1 = gt_status_kib("VmRSS:");
     int ng = runtime_num_goroutine();
     GT_CHECK(ng == NG + 1, "num_goroutine %d with %d parked", ng, NG);
     fprintf(stderr, "1e6 goroutines parked in %lld ms, RSS +%ld MiB "
@@ -98,9 +84,9 @@ static int main_two_waves(int argc, char **argv)
             gt_gate_open(&gates[i]);
         gt_count_wait(&finished);
         if (wave == 0)
-            rss_after_first = rss_kib();
+            rss_after_first = gt_status_kib("VmRSS:");
     }
-    long grew = rss_kib() - rss_after_first;
+    long grew = gt_status_kib("VmRSS:") - rss_after_first;
     GT_CHECK(grew < (long)(n * 4) / 10, "second wave grew RSS by %ld KiB "
              "(stacks not reused?)", grew);
     return 0;

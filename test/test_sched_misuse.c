@@ -5,41 +5,24 @@
  * was done wrong ("gort: ..." on stderr, then abort); never crash silently
  * or corrupt the scheduler.
  */
-#include <pthread.h>
 
 #include "helpers.h"
 #include "sched_helpers.h"
 
+static int run_void_fn(void *arg)
+{
+    void (*fn)(void) = *(void (**)(void))arg;
+    alarm(20);
+    fn();
+    return 0;
+}
+
 /* Runs fn in a forked child with stdout+stderr captured (no runtime_main
- * unless fn calls it). */
+ * unless fn calls it); the child exits 0 when fn returns, and SIGALRM
+ * ends it after 20 s. */
 static void fork_capture(gt_result_t *r, void (*fn)(void))
 {
-    int pfd[2];
-    cr_assert(pipe(pfd) == 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        close(pfd[0]);
-        dup2(pfd[1], 1);
-        dup2(pfd[1], 2);
-        alarm(20);
-        fn();
-        fflush(NULL);
-        _exit(0);
-    }
-    close(pfd[1]);
-    r->len = 0;
-    ssize_t k;
-    while ((k = read(pfd[0], r->out + r->len, sizeof r->out - 1 - r->len)) > 0 ||
-           (k < 0 && errno == EINTR))
-        if (k > 0)
-            r->len += (size_t)k;
-    r->out[r->len] = 0;
-    close(pfd[0]);
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    gt_spawn(r, run_void_fn, &fn, 25000);
 }
 
 /* Either it worked (status 0 and the work was done, as `worked` says in
@@ -158,11 +141,7 @@ static void *foreign_go(void *arg)
 
 static int main_foreign_go(int argc, char **argv)
 {
-    pthread_t t;
-    GT_CHECK(pthread_create(&t, NULL, foreign_go, NULL) == 0);
-    runtime_entersyscall();
-    pthread_join(t, NULL);
-    runtime_exitsyscall();
+    gt_on_foreign_thread(foreign_go, NULL);
     gt_yield_until(&foreign_spawned_ran, 5000);
     if (atomic_load(&foreign_spawned_ran))
         printf("WORKED\n");
@@ -192,12 +171,7 @@ static void *foreign_gosched(void *arg)
 
 static int main_foreign_gosched(int argc, char **argv)
 {
-    pthread_t t;
-    void *ret = NULL;
-    GT_CHECK(pthread_create(&t, NULL, foreign_gosched, NULL) == 0);
-    runtime_entersyscall();
-    pthread_join(t, &ret);
-    runtime_exitsyscall();
+    void *ret = gt_on_foreign_thread(foreign_gosched, NULL);
     if (ret == (void *)1)
         printf("WORKED\n");
     /* The scheduler is still fine. */

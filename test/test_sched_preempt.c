@@ -240,22 +240,9 @@ Test(sched_preempt, asyncpreemptoff_disables_signal, .timeout = 30)
  * is reported, once, with the reason. */
 Test(sched_preempt, static_program_reports_unpreemptible_loop, .timeout = 30)
 {
-    int pfd[2];
-    cr_assert(pipe(pfd) == 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        dup2(pfd[1], 1);
-        dup2(pfd[1], 2);
-        close(pfd[0]);
-        close(pfd[1]);
-        execl(GT_BUILD_DIR "/test/static_spin", "static_spin", (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
+    char *argv[] = {(char *)GT_BUILD_DIR "/test/static_spin", NULL};
     gt_result_t *r = malloc(sizeof *r);
-    gt_collect(r, pid, pfd[0], 10000);
+    gt_exec(r, argv, 10000);
     cr_assert_eq(r->status, 0, "status %d, output:\n%s", r->status, r->out);
     cr_assert(strstr(r->out, "main ran after the loop") != NULL, "output:\n%s", r->out);
     assert_stuck_report(r->out, "fully static program");

@@ -226,12 +226,9 @@ static int main_returns_7(int argc, char **argv)
 
 Test(sched_spawn, main_return_ends_program, .timeout = 30)
 {
-    gt_result_t *r = malloc(sizeof *r);
     gt_count_init(&parked, 1);
     gt_count_init(&finished, 1);
-    gt_child(r, main_returns_7, NULL, 10000);
-    cr_assert_eq(r->status, 7, "status %d, output:\n%s", r->status, r->out);
-    free(r);
+    GT_EXPECT_EXIT(main_returns_7, NULL, 10000, 7, NULL);
 }
 
 /* go(NULL, ...) is Go's `go f()` with a nil f: a fatal error (a throw, not
@@ -246,12 +243,9 @@ static int main_go_nil(int argc, char **argv)
 
 Test(sched_spawn, go_nil_func_is_fatal, .timeout = 30)
 {
-    gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, main_go_nil, NULL, 10000);
-    cr_assert_eq(r->status, 2, "status %d; output:\n%s", r->status, r->out);
+    gt_result_t *r = GT_CHILD_EXPECT(main_go_nil, NULL, 10000, 2,
+                                     "fatal error: go of nil func value");
     cr_assert_null(strstr(r->out, "go(NULL) returned"), "output:\n%s", r->out);
-    cr_assert_not_null(strstr(r->out, "fatal error: go of nil func value"),
-                       "output:\n%s", r->out);
     free(r);
 }
 
@@ -271,28 +265,14 @@ static void queued(void *arg)
     gt_count_done(&queued_left);
 }
 
-static long status_kib(const char *key)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    size_t k = strlen(key);
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, key, k) && sscanf(line + k, " %ld kB", &kib) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kib;
-}
-
 static int main_queued_cheap(int argc, char **argv)
 {
     runtime_gomaxprocs(1);
     gt_count_init(&queued_left, NQUEUED);
-    long before = status_kib("VmRSS:");
+    long before = gt_status_kib("VmRSS:");
     for (intptr_t i = 0; i < NQUEUED; i++)
         go(queued, (void *)i);
-    long grown = status_kib("VmRSS:") - before;
+    long grown = gt_status_kib("VmRSS:") - before;
     double per = grown * 1024.0 / NQUEUED;
     GT_CHECK(per < 1024, "%.0f bytes per queued goroutine (a stack page is 4096)", per);
     gt_count_wait(&queued_left);

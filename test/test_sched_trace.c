@@ -64,6 +64,17 @@ static void count_lines(const char *out, const char *prefix, const char *re,
     regfree(&rx);
 }
 
+/* At least min lines of out start with prefix, and all of them match re. */
+static void expect_lines(const char *out, const char *prefix, const char *re, int min)
+{
+    int n, ok;
+    count_lines(out, prefix, re, &n, &ok);
+    cr_assert_geq(n, min, "%d \"%s\" lines, want at least %d; output:\n%s",
+                  n, prefix, min, out);
+    cr_assert_eq(ok, n, "%d of %d \"%s\" lines differ from Go's format; output:\n%s",
+                 n - ok, n, prefix, out);
+}
+
 static _Atomic int stop;
 
 static void worker(void *arg)
@@ -96,19 +107,24 @@ static int main_traced(int argc, char **argv)
     return 0;
 }
 
-Test(sched_trace, schedtrace_format, .timeout = 30)
+/* Runs main_traced at GOMAXPROCS=2 in a child with GODEBUG=godebug (unset
+ * if NULL) and asserts that it exited 0; the caller frees the result. */
+static gt_result_t *run_traced(const char *godebug)
 {
-    static const char *const env[] = {"GODEBUG=schedtrace=100", "GOMAXPROCS=2",
-                                      NULL};
+    const char *env[] = {"GOMAXPROCS=2", godebug, NULL};
     gt_result_t *r = malloc(sizeof *r);
+    if (!godebug)
+        unsetenv("GODEBUG");
     gt_child(r, main_traced, env, 20000);
     cr_assert_eq(r->status, 0, "status %d, output:\n%s", r->status, r->out);
-    int n, ok;
-    count_lines(r->out, "SCHED", re_sched, &n, &ok);
-    cr_assert_geq(n, 3, "expected a SCHED line every 100 ms over 450 ms, got "
-                  "%d; output:\n%s", n, r->out);
-    cr_assert_eq(ok, n, "%d of %d SCHED lines differ from Go's format; "
-                 "output:\n%s", n - ok, n, r->out);
+    return r;
+}
+
+Test(sched_trace, schedtrace_format, .timeout = 30)
+{
+    gt_result_t *r = run_traced("GODEBUG=schedtrace=100");
+    /* A SCHED line every 100 ms over 450 ms. */
+    expect_lines(r->out, "SCHED", re_sched, 3);
     /* No detail lines without scheddetail. */
     int np, okp;
     count_lines(r->out, "  P", re_p, &np, &okp);
@@ -119,11 +135,7 @@ Test(sched_trace, schedtrace_format, .timeout = 30)
 /* The first SCHED lines' times grow in steps of about N ms. */
 Test(sched_trace, schedtrace_times_increase, .timeout = 30)
 {
-    static const char *const env[] = {"GODEBUG=schedtrace=100", "GOMAXPROCS=2",
-                                      NULL};
-    gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, main_traced, env, 20000);
-    cr_assert_eq(r->status, 0, "status %d, output:\n%s", r->status, r->out);
+    gt_result_t *r = run_traced("GODEBUG=schedtrace=100");
     long prev = -1;
     int n = 0;
     for (const char *p = r->out; (p = strstr(p, "SCHED ")) != NULL; p += 6) {
@@ -140,30 +152,13 @@ Test(sched_trace, schedtrace_times_increase, .timeout = 30)
 
 Test(sched_trace, scheddetail_format, .timeout = 30)
 {
-    static const char *const env[] = {"GODEBUG=schedtrace=100,scheddetail=1",
-                                      "GOMAXPROCS=2", NULL};
-    gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, main_traced, env, 20000);
-    cr_assert_eq(r->status, 0, "status %d, output:\n%s", r->status, r->out);
-    int n, ok;
-    count_lines(r->out, "SCHED", re_sched_detail, &n, &ok);
-    cr_assert_geq(n, 3, "%d SCHED lines; output:\n%s", n, r->out);
-    cr_assert_eq(ok, n, "%d of %d detailed SCHED lines differ; output:\n%s",
-                 n - ok, n, r->out);
-
-    count_lines(r->out, "  P", re_p, &n, &ok);
-    cr_assert_geq(n, 6, "expected P0 and P1 lines per trace; output:\n%s", r->out);
-    cr_assert_eq(ok, n, "%d of %d P lines differ; output:\n%s", n - ok, n, r->out);
+    gt_result_t *r = run_traced("GODEBUG=schedtrace=100,scheddetail=1");
+    expect_lines(r->out, "SCHED", re_sched_detail, 3);
+    expect_lines(r->out, "  P", re_p, 6);    /* P0 and P1 per trace */
     cr_assert(strstr(r->out, "\n  P0: ") && strstr(r->out, "\n  P1: "));
-
-    count_lines(r->out, "  M", re_m, &n, &ok);
-    cr_assert_geq(n, 3, "expected M lines; output:\n%s", r->out);
-    cr_assert_eq(ok, n, "%d of %d M lines differ; output:\n%s", n - ok, n, r->out);
+    expect_lines(r->out, "  M", re_m, 3);
     cr_assert(strstr(r->out, "\n  M0: "), "no M0 line:\n%s", r->out);
-
-    count_lines(r->out, "  G", re_g, &n, &ok);
-    cr_assert_geq(n, 3, "expected G lines; output:\n%s", r->out);
-    cr_assert_eq(ok, n, "%d of %d G lines differ; output:\n%s", n - ok, n, r->out);
+    expect_lines(r->out, "  G", re_g, 3);
     cr_assert(strstr(r->out, "\n  G1: "), "no G1 line:\n%s", r->out);
     /* Go's G status numbers: waiting is 4, dead is 6 (5 is unused). */
     cr_assert(strstr(r->out, ": status=4(select (no cases)) m=-1 lockedm=-1\n"),
@@ -176,11 +171,7 @@ Test(sched_trace, scheddetail_format, .timeout = 30)
 /* Without GODEBUG nothing is traced. */
 Test(sched_trace, no_trace_by_default, .timeout = 30)
 {
-    static const char *const env[] = {"GOMAXPROCS=2", NULL};
-    gt_result_t *r = malloc(sizeof *r);
-    unsetenv("GODEBUG");
-    gt_child(r, main_traced, env, 20000);
-    cr_assert_eq(r->status, 0, "status %d, output:\n%s", r->status, r->out);
+    gt_result_t *r = run_traced(NULL);
     cr_assert_null(strstr(r->out, "SCHED"), "output:\n%s", r->out);
     free(r);
 }

@@ -9,7 +9,6 @@
  * are checked at GOMAXPROCS=1, where a readied G runs only when the
  * running one blocks or yields.
  */
-#include <pthread.h>
 
 #include "helpers.h"
 #include "sched_helpers.h"
@@ -367,11 +366,7 @@ static void *foreign(void *arg)
 
 static int test_foreign_fast_paths(int argc, char **argv)
 {
-    pthread_t t;
-    GT_CHECK(pthread_create(&t, NULL, foreign, NULL) == 0, "pthread_create");
-    runtime_entersyscall();
-    pthread_join(t, NULL);
-    runtime_exitsyscall();
+    gt_on_foreign_thread(foreign, NULL);
     GT_CHECK(fmu.state == 0 && frw.reader_count == 0, "state %d readers %d", fmu.state, frw.reader_count);
     return 0;
 }
@@ -386,11 +381,7 @@ static void *foreign_contended(void *arg) { sync_mutex_lock(&cmu); return NULL; 
 static int foreign_blocks(int argc, char **argv)
 {
     sync_mutex_lock(&cmu);
-    pthread_t t;
-    pthread_create(&t, NULL, foreign_contended, NULL);
-    runtime_entersyscall();
-    pthread_join(t, NULL);
-    runtime_exitsyscall();
+    gt_on_foreign_thread(foreign_contended, NULL);
     return 0;
 }
 

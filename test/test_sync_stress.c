@@ -19,6 +19,8 @@ typedef struct {
     int inside;              /* protected by mu */
     _Atomic int violations;
     int iters;
+    int every;               /* every this many iterations, hold the lock */
+    bool sleep;              /* ... across a 50 us sleep, else a gosched */
 } mstress_t;
 
 static void mutex_worker(void *arg)
@@ -30,8 +32,12 @@ static void mutex_worker(void *arg)
             atomic_fetch_add(&s->violations, 1);
         s->inside = 1;
         long c = s->counter;
-        if (i % 64 == 0)
-            runtime_gosched();           /* hold the lock across a switch */
+        if (i % s->every == 0) {
+            if (s->sleep)
+                time_sleep(50 * TIME_MICROSECOND);
+            else
+                runtime_gosched();       /* hold the lock across a switch */
+        }
         s->counter = c + 1;
         s->inside = 0;
         sync_mutex_unlock(&s->mu);
@@ -39,11 +45,13 @@ static void mutex_worker(void *arg)
     sync_waitgroup_done(&s->wg);
 }
 
-static void mutex_stress(int procs, int ngs, int iters)
+static void mutex_stress(int procs, int ngs, int iters, int every, bool sleep)
 {
     int old = runtime_gomaxprocs(procs);
     mstress_t *s = gc_new(mstress_t);
     s->iters = iters;
+    s->every = every;
+    s->sleep = sleep;
     sync_waitgroup_add(&s->wg, ngs);
     for (int i = 0; i < ngs; i++)
         go(mutex_worker, s);
@@ -58,9 +66,9 @@ static void mutex_stress(int procs, int ngs, int iters)
 
 static int test_mutex_stress(int argc, char **argv)
 {
-    mutex_stress(1, 200, 2000);
-    mutex_stress(2, 500, 4000);
-    mutex_stress(4, 100, 4000);
+    mutex_stress(1, 200, 2000, 64, false);
+    mutex_stress(2, 500, 4000, 64, false);
+    mutex_stress(4, 100, 4000, 64, false);
     return 0;
 }
 
@@ -68,37 +76,9 @@ Test(sync_stress, mutex_many_goroutines_few_ps, .timeout = 60) { gt_run(test_mut
 
 /* Long critical sections: waiters wait > 1 ms, so starvation mode comes
  * and goes under load. */
-static void starving_worker(void *arg)
-{
-    mstress_t *s = arg;
-    for (int i = 0; i < s->iters; i++) {
-        sync_mutex_lock(&s->mu);
-        if (s->inside)
-            atomic_fetch_add(&s->violations, 1);
-        s->inside = 1;
-        long c = s->counter;
-        if (i % 4 == 0)
-            time_sleep(50 * TIME_MICROSECOND);
-        s->counter = c + 1;
-        s->inside = 0;
-        sync_mutex_unlock(&s->mu);
-    }
-    sync_waitgroup_done(&s->wg);
-}
-
 static int test_mutex_starving_stress(int argc, char **argv)
 {
-    runtime_gomaxprocs(2);
-    mstress_t *s = gc_new(mstress_t);
-    s->iters = 200;
-    enum { NG = 50 };
-    sync_waitgroup_add(&s->wg, NG);
-    for (int i = 0; i < NG; i++)
-        go(starving_worker, s);
-    sync_waitgroup_wait(&s->wg);
-    GT_CHECK(s->counter == (long)NG * s->iters, "counter %ld", s->counter);
-    GT_CHECK(atomic_load(&s->violations) == 0, "%d violations", atomic_load(&s->violations));
-    GT_CHECK(s->mu.state == 0, "final state %d", s->mu.state);
+    mutex_stress(2, 50, 200, 4, true);
     return 0;
 }
 

@@ -247,10 +247,8 @@ static int main_ticker_zero(int argc, char **argv)
 
 Test(time, ticker_nonpositive_panics)
 {
-    static gt_result_t r;
-    gt_child(&r, main_ticker_zero, NULL, 10000);
-    cr_assert(strstr(r.out, "panic: non-positive interval for NewTicker") != NULL, "%s", r.out);
-    cr_assert_eq(r.status, 2);
+    GT_EXPECT_EXIT(main_ticker_zero, NULL, 10000, 2,
+                   "panic: non-positive interval for NewTicker");
 }
 
 /* ------------------------------------------------------------------ */

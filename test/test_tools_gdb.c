@@ -131,28 +131,6 @@ static bool on_path(const char *prog)
     return false;
 }
 
-/* Runs argv, capturing stdout+stderr into r (killed after timeout_ms). */
-static void run_capture(gt_result_t *r, char *const argv[], int timeout_ms)
-{
-    int pfd[2];
-    cr_assert(pipe(pfd) == 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        close(pfd[0]);
-        dup2(pfd[1], 1);
-        dup2(pfd[1], 2);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0)
-            dup2(devnull, 0);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    close(pfd[1]);
-    gt_collect(r, pid, pfd[0], timeout_ms);
-}
-
 /* Reads one line from fd within timeout_ms; false on timeout or EOF. */
 static bool read_line(int fd, char *buf, size_t n, int timeout_ms)
 {
@@ -256,7 +234,7 @@ Test(tools_gdb, info_goroutines_and_bt, .timeout = 60)
         NULL,
     };
     static gt_result_t r;
-    run_capture(&r, argv, GDB_TIMEOUT_MS);
+    gt_exec(&r, argv, GDB_TIMEOUT_MS);
 
     /* The child must still be alive after gdb detached, and go on: main
      * wakes the parked receivers and exits. */

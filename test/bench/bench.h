@@ -123,8 +123,9 @@ static inline int bench_procs(void)
 #endif
 }
 
-/* Resident set size of this process in bytes (VmRSS), or -1. */
-static inline int64_t bench_rss_bytes(void)
+/* The field key ("VmRSS:", "VmHWM:", ...) of /proc/self/status, a size in
+ * kB, in bytes; -1 if it cannot be read. */
+static inline int64_t bench_status_bytes(const char *key)
 {
     char buf[4096];
     int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
@@ -141,11 +142,14 @@ static inline int64_t bench_rss_bytes(void)
     }
     close(fd);
     buf[len] = 0;
-    const char *p = strstr(buf, "\nVmRSS:");
-    if (!p)
+    const char *p = strstr(buf, key);
+    if (!p || p == buf || p[-1] != '\n')
         return -1;
-    return strtoll(p + 7, NULL, 10) * 1024;
+    return strtoll(p + strlen(key), NULL, 10) * 1024;
 }
+
+/* Resident set size of this process in bytes (VmRSS), or -1. */
+static inline int64_t bench_rss_bytes(void) { return bench_status_bytes("VmRSS:"); }
 
 /* b.ResetTimer: zeroes the elapsed time (and restarts it if running). */
 static inline void bench_reset_timer(bench_b_t *b)

@@ -97,19 +97,6 @@ static long binary_trees(int n)
     return sum;
 }
 
-static int64_t peak_rss(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    int64_t kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6))
-            kb = strtoll(line + 6, NULL, 10);
-    if (f)
-        fclose(f);
-    return kb * 1024;
-}
-
 static runtime_mem_stats_t ms0, ms1;
 
 /* Reports GC cycles and the longest pause of the cycles since ms0. */
@@ -125,7 +112,7 @@ static void report_gc(bench_b_t *b)
     }
     bench_report_metric(b, (double)n / (double)b->n, "GCs/op");
     bench_report_metric(b, (double)maxp / 1e6, "ms-max-pause");
-    bench_report_metric(b, (double)peak_rss() / (1 << 20), "MB-peak-RSS");
+    bench_report_metric(b, (double)bench_status_bytes("VmHWM:") / (1 << 20), "MB-peak-RSS");
 }
 
 static long bt_sink;

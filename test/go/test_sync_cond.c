@@ -16,34 +16,53 @@ static bool try_recv(chan_t *c, void *elem)
 
 /* ---- TestCondSignal ---- */
 
-typedef struct { sync_mutex_t m; sync_cond_t c; chan_t *running, *awake; int g; } condenv_t;
+/* A cond with its mutex, and the channels its waiters report on: running
+ * (before they wait) and awake (after). */
+typedef struct { sync_mutex_t m; sync_cond_t c; chan_t *running, *awake; } condenv_t;
 
-static void signal_waiter(void *arg)
-{
-    condenv_t *e = arg;
-    sync_mutex_lock(&e->m);
-    chan_send(e->running, &T);
-    sync_cond_wait(&e->c);
-    chan_send(e->awake, &T);
-    sync_mutex_unlock(&e->m);
-}
-
-static int test_cond_signal(int argc, char **argv)
+static condenv_t *new_condenv(size_t running_elem, size_t awake_elem, size_t n)
 {
     condenv_t *e = gc_new(condenv_t);
     e->c.l = &e->m;
+    e->running = chan_make(running_elem, n);
+    e->awake = chan_make(awake_elem, n);
+    return e;
+}
+
+/* Signals (or broadcasts) e's cond with its mutex held. */
+static void notify_locked(condenv_t *e, bool broadcast)
+{
+    sync_mutex_lock(&e->m);
+    if (broadcast)
+        sync_cond_broadcast(&e->c);
+    else
+        sync_cond_signal(&e->c);
+    sync_mutex_unlock(&e->m);
+}
+
+/* Reports running, waits once, reports awake with *woke. */
+static void wait_once(condenv_t *e, const void *woke)
+{
+    sync_mutex_lock(&e->m);
+    chan_send(e->running, &T);
+    sync_cond_wait(&e->c);
+    chan_send(e->awake, woke);
+    sync_mutex_unlock(&e->m);
+}
+
+static void signal_waiter(void *arg) { wait_once(arg, &T); }
+
+static int test_cond_signal(int argc, char **argv)
+{
     int n = 2;
-    e->running = chan_make(sizeof(bool), (size_t)n);
-    e->awake = chan_make(sizeof(bool), (size_t)n);
+    condenv_t *e = new_condenv(sizeof(bool), sizeof(bool), (size_t)n);
     for (int i = 0; i < n; i++)
         go(signal_waiter, e);
     for (int i = 0; i < n; i++)
         chan_recv(e->running, NULL);    /* wait for everyone to run */
     while (n > 0) {
         GT_CHECK(!try_recv(e->awake, NULL), "goroutine not asleep");
-        sync_mutex_lock(&e->m);
-        sync_cond_signal(&e->c);
-        sync_mutex_unlock(&e->m);
+        notify_locked(e, false);
         chan_recv(e->awake, NULL);      /* deadlocks if no goroutine wakes up */
         GT_CHECK(!try_recv(e->awake, NULL), "too many goroutines awake");
         n--;
@@ -61,21 +80,13 @@ typedef struct { condenv_t *e; int i; } genarg_t;
 static void gen_waiter(void *arg)
 {
     genarg_t *a = arg;
-    condenv_t *e = a->e;
-    sync_mutex_lock(&e->m);
-    chan_send(e->running, &T);
-    sync_cond_wait(&e->c);
-    chan_send(e->awake, &a->i);
-    sync_mutex_unlock(&e->m);
+    wait_once(a->e, &a->i);
 }
 
 static int test_cond_signal_generations(int argc, char **argv)
 {
     enum { N = 100 };
-    condenv_t *e = gc_new(condenv_t);
-    e->c.l = &e->m;
-    e->running = chan_make(sizeof(bool), N);
-    e->awake = chan_make(sizeof(int), N);
+    condenv_t *e = new_condenv(sizeof(bool), sizeof(int), N);
     genarg_t *args = gc_alloc(sizeof(genarg_t) * N);
     for (int i = 0; i < N; i++) {
         args[i].e = e;
@@ -87,9 +98,7 @@ static int test_cond_signal_generations(int argc, char **argv)
             GT_CHECK(a == i - 1, "wrong goroutine woke up: want %d, got %d", i - 1, a);
         }
         chan_recv(e->running, NULL);
-        sync_mutex_lock(&e->m);
-        sync_cond_signal(&e->c);
-        sync_mutex_unlock(&e->m);
+        notify_locked(e, false);
     }
     return 0;
 }
@@ -116,10 +125,7 @@ static void bc_waiter(void *arg)
 static int test_cond_broadcast(int argc, char **argv)
 {
     enum { N = 200 };
-    condenv_t *e = gc_new(condenv_t);
-    e->c.l = &e->m;
-    e->running = chan_make(sizeof(int), N);
-    e->awake = chan_make(sizeof(int), N);
+    condenv_t *e = new_condenv(sizeof(int), sizeof(int), N);
     bool *exit_ = gc_new(bool);
     bcarg_t *args = gc_alloc(sizeof(bcarg_t) * N);
     for (int i = 0; i < N; i++) {
@@ -136,9 +142,7 @@ static int test_cond_broadcast(int argc, char **argv)
             sync_mutex_unlock(&e->m);
         }
         GT_CHECK(!try_recv(e->awake, NULL), "goroutine not asleep");
-        sync_mutex_lock(&e->m);
-        sync_cond_broadcast(&e->c);
-        sync_mutex_unlock(&e->m);
+        notify_locked(e, true);
         memset(seen, 0, N);
         for (int j = 0; j < N; j++) {
             int g;
@@ -171,16 +175,12 @@ static void race1(void *arg)
     chan_send(r->done, &T);
 }
 
-static void race2(void *arg)
+/* Holds the lock except while yielding, until step (called with the lock
+ * held) says the goroutine is done; then reports on done. */
+static void race_poll(raceenv_t *r, bool (*step)(raceenv_t *))
 {
-    raceenv_t *r = arg;
     sync_mutex_lock(r->c.l);
-    for (;;) {
-        if (r->x == 1) {
-            r->x = 2;
-            sync_cond_signal(&r->c);
-            break;
-        }
+    while (!step(r)) {
         sync_mutex_unlock(r->c.l);
         runtime_gosched();
         sync_mutex_lock(r->c.l);
@@ -189,25 +189,27 @@ static void race2(void *arg)
     chan_send(r->done, &T);
 }
 
-static void race3(void *arg)
+static bool race2_step(raceenv_t *r)
 {
-    raceenv_t *r = arg;
-    sync_mutex_lock(r->c.l);
-    for (;;) {
-        if (r->x == 2) {
-            sync_cond_wait(&r->c);
-            GT_CHECK(r->x == 3, "want 3");
-            break;
-        }
-        if (r->x == 3)
-            break;
-        sync_mutex_unlock(r->c.l);
-        runtime_gosched();
-        sync_mutex_lock(r->c.l);
-    }
-    sync_mutex_unlock(r->c.l);
-    chan_send(r->done, &T);
+    if (r->x != 1)
+        return false;
+    r->x = 2;
+    sync_cond_signal(&r->c);
+    return true;
 }
+
+static bool race3_step(raceenv_t *r)
+{
+    if (r->x == 2) {
+        sync_cond_wait(&r->c);
+        GT_CHECK(r->x == 3, "want 3");
+        return true;
+    }
+    return r->x == 3;
+}
+
+static void race2(void *arg) { race_poll(arg, race2_step); }
+static void race3(void *arg) { race_poll(arg, race3_step); }
 
 static int test_race(int argc, char **argv)
 {

@@ -309,10 +309,7 @@ static int main_ticker_reset0(int argc, char **argv)
 
 static void expect_panic(int (*fn)(int, char **), const char *text)
 {
-    static gt_result_t r;
-    gt_child(&r, fn, NULL, 10000);
-    cr_assert(strstr(r.out, text) != NULL, "output lacks \"%s\":\n%s", text, r.out);
-    cr_assert_eq(r.status, 2, "status %d", r.status);
+    GT_EXPECT_EXIT(fn, NULL, 10000, 2, text);
 }
 
 Test(go_time, TestZeroTimerStopPanics)

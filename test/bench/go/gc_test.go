@@ -135,27 +135,25 @@ func reportGC(b *testing.B, m0 *runtime.MemStats) {
 
 var btSink int
 
-func BenchmarkBinaryTrees18(b *testing.B) {
+// benchBinaryTrees builds binary trees of the given depth b.N times and
+// reports the collector's figures.
+func benchBinaryTrees(b *testing.B, depth int) {
 	var m0 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	for i := 0; i < b.N; i++ {
-		btSink += binaryTrees(18)
+		btSink += binaryTrees(depth)
 	}
 	b.StopTimer()
 	reportGC(b, &m0)
 }
 
+func BenchmarkBinaryTrees18(b *testing.B) { benchBinaryTrees(b, 18) }
+
 func BenchmarkBinaryTrees21(b *testing.B) {
 	if os.Getenv("GORT_BENCH_LONG") != "1" {
 		b.Skip("set GORT_BENCH_LONG=1")
 	}
-	var m0 runtime.MemStats
-	runtime.ReadMemStats(&m0)
-	for i := 0; i < b.N; i++ {
-		btSink += binaryTrees(21)
-	}
-	b.StopTimer()
-	reportGC(b, &m0)
+	benchBinaryTrees(b, 21)
 }
 
 // GCBench (Ellis, Kovac, Boehm)

@@ -25,7 +25,9 @@ type syncContend struct {
 	counter int
 }
 
-func BenchmarkMutexContended4(b *testing.B) {
+// contend4 runs loop(&c) on 4 goroutines over one syncContend, c.per
+// iterations each, at GOMAXPROCS=2 only.
+func contend4(b *testing.B, loop func(c *syncContend)) {
 	if runtime.GOMAXPROCS(0) != 2 {
 		b.Skip("GOMAXPROCS=2 only")
 	}
@@ -34,40 +36,36 @@ func BenchmarkMutexContended4(b *testing.B) {
 	c.wg.Add(4)
 	for g := 0; g < 4; g++ {
 		go func() {
-			for i := 0; i < c.per; i++ {
-				c.mu.Lock()
-				c.counter++
-				c.mu.Unlock()
-			}
+			loop(&c)
 			c.wg.Done()
 		}()
 	}
 	c.wg.Wait()
 }
 
+func BenchmarkMutexContended4(b *testing.B) {
+	contend4(b, func(c *syncContend) {
+		for i := 0; i < c.per; i++ {
+			c.mu.Lock()
+			c.counter++
+			c.mu.Unlock()
+		}
+	})
+}
+
 func BenchmarkRWMutexRead90(b *testing.B) {
-	if runtime.GOMAXPROCS(0) != 2 {
-		b.Skip("GOMAXPROCS=2 only")
-	}
-	var c syncContend
-	c.per = (b.N + 3) / 4
-	c.wg.Add(4)
-	for g := 0; g < 4; g++ {
-		go func() {
-			for i := 0; i < c.per; i++ {
-				if i%10 == 0 {
-					c.rw.Lock()
-					c.counter++
-					c.rw.Unlock()
-				} else {
-					c.rw.RLock()
-					c.rw.RUnlock()
-				}
+	contend4(b, func(c *syncContend) {
+		for i := 0; i < c.per; i++ {
+			if i%10 == 0 {
+				c.rw.Lock()
+				c.counter++
+				c.rw.Unlock()
+			} else {
+				c.rw.RLock()
+				c.rw.RUnlock()
 			}
-			c.wg.Done()
-		}()
-	}
-	c.wg.Wait()
+		}
+	})
 }
 
 func BenchmarkWaitGroupFanOut(b *testing.B) {
