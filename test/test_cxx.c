@@ -9,22 +9,9 @@
 /* Runs the program at path and checks its output and status. */
 static void run_cxx(const char *path)
 {
-    int pfd[2];
-    cr_assert(pipe(pfd) == 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        dup2(pfd[1], 1);
-        dup2(pfd[1], 2);
-        close(pfd[0]);
-        close(pfd[1]);
-        execl(path, path, (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
+    char *const argv[] = {(char *)path, NULL};
     gt_result_t *r = malloc(sizeof *r);
-    gt_collect(r, pid, pfd[0], 20000);
+    gt_exec(r, argv, 20000);
     cr_assert_eq(r->status, 0, "%s: status %d, output:\n%s", path, r->status, r->out);
     cr_assert(strstr(r->out, "cxx ok 385 from C++\n") != NULL, "%s: output:\n%s", path, r->out);
     free(r);

@@ -28,8 +28,7 @@ static long nmaps(void)
 {
     FILE *f = fopen("/proc/self/maps", "r");
     long n = 0;
-    int c;
-    while ((c = fgetc(f)) != EOF)
+    for (int c; (c = fgetc(f)) != EOF;)
         n += c == '\n';
     fclose(f);
     return n;
@@ -124,15 +123,8 @@ static int main_main_overflow(int argc, char **argv)
 /* fn overflows its stack under env: Go's report, status 2. */
 static void assert_overflow_report(int (*fn)(int, char **), const char *const *env)
 {
-    gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, fn, env, 30000);
-    cr_assert_eq(r->status, 2, "status %d, output:\n%s", r->status, r->out);
-    cr_assert(strstr(r->out, "runtime: goroutine stack exceeds ") != NULL, "output:\n%s", r->out);
-    cr_assert(strstr(r->out, "-byte limit\n") != NULL, "output:\n%s", r->out);
-    cr_assert(strstr(r->out, "fatal error: stack overflow\n\ngoroutine ") != NULL,
-              "output:\n%s", r->out);
-    cr_assert(strstr(r->out, "\nrunaway(...)\n") != NULL, "output:\n%s", r->out);
-    free(r);
+    GT_EXPECT_EXIT(fn, env, 30000, 2, "runtime: goroutine stack exceeds ", "-byte limit\n",
+                   "fatal error: stack overflow\n\ngoroutine ", "\nrunaway(...)\n");
 }
 
 static const char *const mprotect_env[] = {"GORT_STACK_GUARD=mprotect", NULL};

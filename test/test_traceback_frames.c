@@ -36,9 +36,7 @@ static int count(const char *hay, const char *needle)
 
 Test(traceback_frames, tail_called_start_function_shown_once, .timeout = 30)
 {
-    gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, main_deadlock, NULL, 20000);
-    cr_assert_eq(r->status, 2, "status %d, output:\n%s", r->status, r->out);
+    gt_result_t *r = GT_CHILD_EXPECT(main_deadlock, NULL, 20000, 2, "deadlock!");
     cr_assert_eq(count(r->out, "\ntail_receiver(...)\n"), 1, "output:\n%s", r->out);
     cr_assert_null(strstr(r->out, "recv_slow"), "runtime frames shown:\n%s", r->out);
     cr_assert_null(strstr(r->out, "call_frame"), "runtime frames shown:\n%s", r->out);
@@ -49,10 +47,7 @@ Test(traceback_frames, tail_called_start_function_shown_once, .timeout = 30)
 Test(traceback_frames, system_level_shows_runtime_frames, .timeout = 30)
 {
     static const char *const env[] = {"GOTRACEBACK=system", NULL};
-    gt_result_t *r = malloc(sizeof *r);
-    gt_child(r, main_deadlock, env, 20000);
-    cr_assert_eq(r->status, 2, "status %d, output:\n%s", r->status, r->out);
-    cr_assert(strstr(r->out, "chan_recv(...)") != NULL, "output:\n%s", r->out);
+    gt_result_t *r = GT_CHILD_EXPECT(main_deadlock, env, 20000, 2, "chan_recv(...)");
     cr_assert_eq(count(r->out, "\ntail_receiver(...)\n"), 1, "output:\n%s", r->out);
     free(r);
 }
