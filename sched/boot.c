@@ -96,11 +96,20 @@ void sched__leave_if_exiting(void)
         sched__mcall(g, sched__getm()->g0sp, exiting_m);
 }
 
-/* The main goroutine's body. */
-static void main_entry(void *arg)
+/* Calls main_fn, keeping its value. */
+static void run_main_fn(void *arg)
 {
     mainarg_t *ma = arg;
     ma->ret = ma->fn(ma->argc, ma->argv);
+}
+
+/* The main goroutine's body: main_fn runs in a go_call frame of its own,
+ * so that its deferred calls run (and may recover) when it returns, as a
+ * Go main's do; then the program ends. */
+static void main_entry(void *arg)
+{
+    mainarg_t *ma = arg;
+    go_call(run_main_fn, ma);
     mainret = ma->ret;
     atomic_store(&sched__sched.exiting, true);
     g_t *g = sched__getg();

@@ -41,7 +41,9 @@ static int retake(int64_t now)
         p_t *p = sched__allp[i];
         uint32_t s = atomic_load(&p->status);
         if (s == P_RUNNING) {
-            if (p->sysmontick_sched != p->schedtick) {
+            /* schedwhen 0: never seen running (the first G inherited P0's
+             * first slice, so schedtick may still be 0). */
+            if (p->sysmontick_sched != p->schedtick || p->schedwhen == 0) {
                 p->sysmontick_sched = p->schedtick;
                 p->schedwhen = now;
             } else if (p->schedwhen + SCHED_PREEMPT_NS <= now) {
