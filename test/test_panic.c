@@ -815,3 +815,27 @@ Test(panic, debug_print_stack_output)
     cr_assert_not_null(strstr(r->out, "\nprint_stack_main(...)\n"), "%s", r->out);
     free(r);
 }
+
+/* ---- main's own deferred calls ------------------------------------------ */
+
+static void main_defer_print(void *arg) { printf("deferred %s\n", (const char *)arg); }
+static void main_defer_recover(void *arg)
+{
+    const char *m = go_recover();
+    printf("recovered %s\n", m ? m : "(nothing)");
+}
+
+/* Defers registered by the main function itself run when it returns (or
+ * panics), and may recover: then main returns normally, as Go's. */
+static int main_with_defers(int argc, char **argv)
+{
+    go_defer(main_defer_print, "first");
+    go_defer(main_defer_recover, NULL);
+    go_panic("in main");
+    return 7;
+}
+
+Test(panic, main_function_defers_run_and_recover, .timeout = 30)
+{
+    GT_EXPECT_EXIT(main_with_defers, NULL, 20000, 0, "recovered in main\ndeferred first\n");
+}
