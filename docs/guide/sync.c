@@ -16,7 +16,7 @@ static int inits;
 /* A bounded queue: one mutex, one Cond (its locker set before first use,
  * as sync.NewCond(&qmu)). */
 static sync_mutex_t qmu;
-static sync_cond_t qcond = {&qmu, 0, 0, 0};
+static sync_cond_t qcond = {.l = &qmu};
 static int queue[4], qlen;
 
 static void init_table(void *arg)
