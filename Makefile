@@ -6,6 +6,7 @@
 #                   GOMAXPROCS=1, 2, 4 (tools/run-stress.sh; not part of check)
 #   make bench      benchmarks, with the Go twins and gort/Go ratios
 #   make run        build and run the demonstration program
+#   make guide      build the user's guide's programs (docs/guide/, build/guide/)
 #   make install    PREFIX=/usr/local: headers, libraries, gort.pc
 #   make deps       install the Debian packages the build needs
 #
@@ -53,7 +54,7 @@ TESTS     := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 BENCH_SRCS := $(wildcard test/bench/bench_*.c)
 BENCHES   := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
 
-.PHONY: all lib check stress bench run install deps clean tests
+.PHONY: all lib check stress bench run install deps clean tests guide
 all: lib
 lib: $(BUILD)/libgort.a $(BUILD)/libgort.so
 
@@ -92,7 +93,7 @@ $(BUILD)/libgort.so: $(OBJS)
 
 # Tests link libgort statically (the common case for gort programs).
 TCFLAGS = -std=gnu11 -O2 -g $(WARN) -pthread -D_GNU_SOURCE -Iruntime -Itest \
-          -DGT_BUILD_DIR='"$(abspath $(BUILD))"'
+          -DGT_BUILD_DIR='"$(abspath $(BUILD))"' -DGT_SRC_DIR='"$(abspath .)"'
 $(BUILD)/test/%: test/%.c $(wildcard test/*.h test/go/*.h) $(BUILD)/libgort.a
 	@mkdir -p $(dir $@)
 	$(say) TEST $@
@@ -114,7 +115,19 @@ $(BUILD)/test/cxx_gxx $(BUILD)/test/cxx_clang: test/cxx/cxx_program.cpp runtime/
 	$(say) CXX $@
 	$(Q)$(if $(findstring clang,$@),clang++,g++) $(CXXFLAGS_T) $< -o $@ $(BUILD)/libgort.a $(LIBS)
 
-HELPER_PROGS := $(BUILD)/test/static_spin $(BUILD)/test/cxx_gxx $(BUILD)/test/cxx_clang
+# The user's guide's programs (docs/guide/*.c, each shown whole in
+# docs/guide.md), built as a user builds against the installed library;
+# test/test_guide.c runs them and compares docs/guide.md with the files.
+GUIDE_SRCS  := $(wildcard docs/guide/*.c)
+GUIDE_PROGS := $(patsubst docs/guide/%.c,$(BUILD)/guide/%,$(GUIDE_SRCS))
+$(BUILD)/guide/%: docs/guide/%.c runtime/gort.h $(BUILD)/libgort.so
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -std=c11 -O2 -g -Wall -Wextra -pedantic -Werror -pthread -fno-optimize-sibling-calls \
+	  -Iruntime $< -o $@ -L$(BUILD) -lgort -Wl,-rpath,$(abspath $(BUILD))
+
+HELPER_PROGS := $(BUILD)/test/static_spin $(BUILD)/test/cxx_gxx $(BUILD)/test/cxx_clang \
+                $(GUIDE_PROGS)
 tests: $(TESTS) $(HELPER_PROGS)
 
 check: lib $(TESTS) $(HELPER_PROGS)
@@ -142,6 +155,8 @@ $(BUILD)/examples/%: docs/examples/%.c $(BUILD)/libgort.so
 	@mkdir -p $(dir $@)
 	$(say) CC $@
 	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime $< -o $@ -L$(BUILD) -lgort -Wl,-rpath,$(abspath $(BUILD))
+
+guide: $(GUIDE_PROGS)
 
 run: $(BUILD)/examples/primes
 	@$(BUILD)/examples/primes
