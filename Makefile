@@ -32,12 +32,12 @@ ALLCFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -fPIC -pthread -D_GNU_SOURCE \
 # -lbacktrace is gcc's own libbacktrace (libgcc-12-dev): file:line in tracebacks.
 LIBS    := -ljemalloc -lunwind -lunwind-x86_64 -lbacktrace -lpthread -ldl
 
-SUBDIRS := runtime sched gc chan sync
+SUBDIRS := runtime sched gc chan sync net
 SRCS    := $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c))
 ASRCS   := $(wildcard runtime/arch/*.S)
 OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS)) \
            $(patsubst %.S,$(BUILD)/obj/%.o,$(ASRCS))
-HDRS    := $(wildcard runtime/*.h sched/*.h gc/*.h chan/*.h sync/*.h)
+HDRS    := $(wildcard runtime/*.h sched/*.h gc/*.h chan/*.h sync/*.h net/*.h)
 
 # Every runtime object's code is moved to section gort_text, so the linker
 # brackets it with __start_gort_text/__stop_gort_text in any program that
