@@ -632,8 +632,9 @@ GORT_HIDDEN void sched__netpoll_timer_added(int64_t when);
 GORT_HIDDEN g_t *sched__netpoll_check(void);
 /* g0, no P, not spinning. Becomes the M blocked in epoll_wait until the
  * next timer (0: none) if waiters exist and no M does; returns false if
- * it did not, else returns holding a P with the Gs found readied. */
-GORT_HIDDEN bool sched__netpoll_idle(m_t *m, int64_t next);
+ * it did not, else returns holding a P, with *gpp the first G found
+ * (runnable, for this M to run) or NULL and the others readied. */
+GORT_HIDDEN bool sched__netpoll_idle(int64_t next, g_t **gpp);
 /* sysmon: whether goroutines wait on descriptors and nobody polled for
  * 10 ms; then sched__netpoll_sysmon polls and readies what it found. */
 GORT_HIDDEN bool sched__netpoll_due(int64_t now);

@@ -503,8 +503,9 @@ static g_t *netpoll_block(int64_t next)
     return netpoll_events(ev, n, true);
 }
 
-bool sched__netpoll_idle(m_t *m, int64_t next)
+bool sched__netpoll_idle(int64_t next, g_t **gpp)
 {
+    *gpp = NULL;
     if (!sched__netpoll_active() || atomic_load(&lastpoll) == 0)
         return false;
     if (atomic_exchange(&lastpoll, 0) == 0)
@@ -523,12 +524,20 @@ bool sched__netpoll_idle(m_t *m, int64_t next)
     runtime__lock(&sched__sched.lock);
     p_t *p = atomic_load(&sched__sched.gcwaiting) ? NULL : sched__pidleget();
     runtime__unlock(&sched__sched.lock);
-    if (p)
-        sched__acquirep(p);
-    ready_list(list);
-    if (p == NULL)
+    if (p == NULL) {
+        ready_list(list);
         sched__stopm();
-    (void)m;
+        return true;
+    }
+    sched__acquirep(p);
+    if (list) {
+        /* The first runs on this M at once: no other M is woken for it. */
+        g_t *gp = list;
+        ready_list(gp->schedlink);
+        gp->schedlink = NULL;
+        atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
+        *gpp = gp;
+    }
     return true;
 }
 

@@ -202,8 +202,13 @@ static g_t *findrunnable(bool *inherit)
         if (retry || recheck_after_spinning(m))
             continue;
         int64_t next = checktimers_all();
-        if (sched__netpoll_idle(m, next))
+        if (sched__netpoll_idle(next, &gp)) {
+            if (gp)
+                *inherit = false;
+            if (gp)
+                return gp;
             continue;
+        }
         sched__sleep_for_timers(m, next);
     }
 }
