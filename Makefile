@@ -6,6 +6,7 @@
 #                   GOMAXPROCS=1, 2, 4 (tools/run-stress.sh; not part of check)
 #   make bench      benchmarks, with the Go twins and gort/Go ratios
 #   make run        build and run the demonstration program
+#   make examples   build every program of docs/examples
 #   make install    PREFIX=/usr/local: headers, libraries, gort.pc
 #   make deps       install the Debian packages the build needs
 #
@@ -51,8 +52,9 @@ TEST_SRCS := $(wildcard test/test_*.c test/go/test_*.c)
 TESTS     := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 BENCH_SRCS := $(wildcard test/bench/bench_*.c)
 BENCHES   := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
+EXAMPLES  := $(patsubst docs/examples/%.c,$(BUILD)/examples/%,$(wildcard docs/examples/*.c))
 
-.PHONY: all lib check stress bench run install deps clean tests
+.PHONY: all lib check stress bench run examples install deps clean tests
 all: lib
 lib: $(BUILD)/libgort.a $(BUILD)/libgort.so
 
@@ -108,7 +110,7 @@ $(BUILD)/test/static_spin: test/static_spin.c runtime/gort.h $(BUILD)/libgort.a
 
 tests: $(TESTS) $(BUILD)/test/static_spin
 
-check: lib $(TESTS) $(BUILD)/test/static_spin
+check: lib $(TESTS) $(BUILD)/test/static_spin $(EXAMPLES)
 	@sh tools/run-tests.sh $(TESTS)
 
 # The suites make stress repeats: the scheduler's, the channel and sync
@@ -133,6 +135,8 @@ $(BUILD)/examples/%: docs/examples/%.c $(BUILD)/libgort.so
 	@mkdir -p $(dir $@)
 	$(say) CC $@
 	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime $< -o $@ -L$(BUILD) -lgort -Wl,-rpath,$(abspath $(BUILD))
+
+examples: $(EXAMPLES)
 
 run: $(BUILD)/examples/primes
 	@$(BUILD)/examples/primes

@@ -608,8 +608,7 @@ GORT_HIDDEN sched_pollfd_t *sched__poll_open(int fd, int *err);
  * EBADF after an evict, ETIMEDOUT once the deadline passed. It may return
  * 0 without readiness: the caller retries its call and waits again. */
 GORT_HIDDEN int sched__poll_wait(sched_pollfd_t *pd, int mode);
-/* The error a wait for mode would return at once (0 if none). */
-GORT_HIDDEN int sched__poll_check(sched_pollfd_t *pd, int mode);
+GORT_HIDDEN int sched__poll_check(sched_pollfd_t *pd, int mode);  /* a wait's error now, or 0 */
 /* Sets the deadline (time_now clock, 0: none) of the modes in mask; a
  * passed one wakes the waiter with ETIMEDOUT. */
 GORT_HIDDEN void sched__poll_set_deadline(sched_pollfd_t *pd, int64_t deadline, int mask);
@@ -621,8 +620,7 @@ GORT_HIDDEN void sched__poll_deregister(sched_pollfd_t *pd);
 GORT_HIDDEN void sched__poll_free(sched_pollfd_t *pd);
 /* Whether goroutines are parked on descriptors (checkdead: they can wake). */
 GORT_HIDDEN bool sched__netpoll_active(void);
-/* Whether an M is blocked in epoll_wait. */
-GORT_HIDDEN bool sched__netpoll_blocked(void);
+GORT_HIDDEN bool sched__netpoll_blocked(void);   /* an M waits in epoll_wait */
 /* Interrupts the M blocked in epoll_wait, if any. */
 GORT_HIDDEN void sched__netpoll_break(void);
 /* A timer due at when was added: break the poll if it would sleep past it. */
