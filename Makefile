@@ -7,6 +7,7 @@
 #   make bench      benchmarks, with the Go twins and gort/Go ratios
 #   make run        build and run the demonstration program
 #   make guide      build the user's guide's programs (docs/guide/, build/guide/)
+#   make examples   build every program of docs/examples
 #   make install    PREFIX=/usr/local: headers, libraries, gort.pc
 #   make deps       install the Debian packages the build needs
 #
@@ -34,12 +35,12 @@ ALLCFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -fPIC -pthread -D_GNU_SOURCE \
 # -lbacktrace is gcc's own libbacktrace (libgcc-12-dev): file:line in tracebacks.
 LIBS    := -ljemalloc -lunwind -lunwind-x86_64 -lbacktrace -lpthread -ldl
 
-SUBDIRS := runtime sched gc chan sync
+SUBDIRS := runtime sched gc chan sync net
 SRCS    := $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c))
 ASRCS   := $(wildcard runtime/arch/*.S)
 OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS)) \
            $(patsubst %.S,$(BUILD)/obj/%.o,$(ASRCS))
-HDRS    := $(wildcard runtime/*.h sched/*.h gc/*.h chan/*.h sync/*.h)
+HDRS    := $(wildcard runtime/*.h sched/*.h gc/*.h chan/*.h sync/*.h net/*.h)
 
 # Every runtime object's code is moved to section gort_text, so the linker
 # brackets it with __start_gort_text/__stop_gort_text in any program that
@@ -53,8 +54,9 @@ TEST_SRCS := $(wildcard test/test_*.c test/go/test_*.c)
 TESTS     := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 BENCH_SRCS := $(wildcard test/bench/bench_*.c)
 BENCHES   := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
+EXAMPLES  := $(patsubst docs/examples/%.c,$(BUILD)/examples/%,$(wildcard docs/examples/*.c))
 
-.PHONY: all lib check stress bench run install deps clean tests guide
+.PHONY: all lib check stress bench run examples guide install deps clean tests
 all: lib
 lib: $(BUILD)/libgort.a $(BUILD)/libgort.so
 
@@ -130,7 +132,7 @@ HELPER_PROGS := $(BUILD)/test/static_spin $(BUILD)/test/cxx_gxx $(BUILD)/test/cx
                 $(GUIDE_PROGS)
 tests: $(TESTS) $(HELPER_PROGS)
 
-check: lib $(TESTS) $(HELPER_PROGS)
+check: lib $(TESTS) $(HELPER_PROGS) $(EXAMPLES)
 	@sh tools/run-tests.sh $(TESTS)
 
 # The suites make stress repeats: the scheduler's, the channel and sync
@@ -157,6 +159,7 @@ $(BUILD)/examples/%: docs/examples/%.c $(BUILD)/libgort.so
 	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime $< -o $@ -L$(BUILD) -lgort -Wl,-rpath,$(abspath $(BUILD))
 
 guide: $(GUIDE_PROGS)
+examples: $(EXAMPLES)
 
 run: $(BUILD)/examples/primes
 	@$(BUILD)/examples/primes

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h> /* ssize_t */
 
 /* Everything declared here is exported from libgort.so; the runtime's
  * internals are built with -fvisibility=hidden. */
@@ -244,6 +245,56 @@ typedef struct {
 } runtime_mem_stats_t;
 void runtime_read_mem_stats(runtime_mem_stats_t *ms);
 
+
+/* ------------------------------------------------------------------ */
+/* net and poll: descriptors that park goroutines, not threads          */
+/* ------------------------------------------------------------------ */
+
+/* Errors are C's: NULL or -1 with errno set (ETIMEDOUT when a deadline
+ * passed, EBADF after a close, the kernel's value otherwise). Deadlines
+ * are on the time_now() clock; 0 means none. Listeners and connections
+ * are GC objects; close them explicitly (an unreachable one's descriptor
+ * is closed by a finalizer, as Go). Writing to a connection the peer has
+ * closed returns -1 with EPIPE: SIGPIPE never kills the program. */
+typedef struct net_listener net_listener_t;
+typedef struct net_conn net_conn_t;
+
+/* network: "tcp", "tcp4", "tcp6" with address "host:port" ("127.0.0.1:0",
+ * "[::1]:8080", ":8080"; port 0 picks a free one), or "unix" with a path. */
+net_listener_t *net_listen(const char *network, const char *address);
+net_conn_t     *net_listener_accept(net_listener_t *l);   /* parks until a connection or an error */
+int             net_listener_close(net_listener_t *l);    /* wakes blocked accepts (EBADF) */
+/* Writes the bound address ("127.0.0.1:43121", "[::1]:8080", a path) as
+ * snprintf does: returns its length, truncates to len - 1 bytes. */
+size_t          net_listener_addr(net_listener_t *l, char *buf, size_t len);
+
+/* host may be a name (resolved without holding a P). */
+net_conn_t *net_dial(const char *network, const char *address);
+net_conn_t *net_dial_timeout(const char *network, const char *address, int64_t timeout_ns);
+
+/* Read: > 0 bytes read, 0 at end of stream, -1 with errno. Parks only the goroutine. */
+ssize_t net_conn_read(net_conn_t *c, void *buf, size_t len);
+/* Write: all len bytes (returns len), or -1 with errno, as Go's Write. */
+ssize_t net_conn_write(net_conn_t *c, const void *buf, size_t len);
+int    net_conn_close(net_conn_t *c);                  /* wakes blocked readers/writers (EBADF) */
+int    net_conn_close_write(net_conn_t *c);            /* half-close: the peer reads EOF */
+int    net_conn_set_deadline(net_conn_t *c, int64_t deadline);       /* read and write */
+int    net_conn_set_read_deadline(net_conn_t *c, int64_t deadline);
+int    net_conn_set_write_deadline(net_conn_t *c, int64_t deadline);
+size_t net_conn_local_addr(net_conn_t *c, char *buf, size_t len);    /* as net_listener_addr */
+size_t net_conn_remote_addr(net_conn_t *c, char *buf, size_t len);
+int    net_conn_fd(net_conn_t *c);
+
+/* Any other descriptor the program owns (a pipe, an eventfd, a library's
+ * socket): poll_fd_open makes it non-blocking and registers it; the waits
+ * park the goroutine until the descriptor is ready (0), the deadline
+ * passes (-1, ETIMEDOUT) or poll_fd_close is called (-1, EBADF).
+ * poll_fd_close deregisters and wakes waiters; it does not close fd. */
+typedef struct poll_fd poll_fd_t;
+poll_fd_t *poll_fd_open(int fd);
+int        poll_fd_wait_read(poll_fd_t *pd, int64_t deadline);
+int        poll_fd_wait_write(poll_fd_t *pd, int64_t deadline);
+int        poll_fd_close(poll_fd_t *pd);
 
 /* ================================================================== */
 /* Additions beyond the core contract (same naming rule).              */

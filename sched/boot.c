@@ -1,6 +1,7 @@
 /*
  * sched/boot.c -- runtime_main: boot (M0, the Ps, the collector, signals,
- * sysmon), the main goroutine, and the end of the program when it
+ * sysmon, the soft descriptor limit raised to the hard one), the main
+ * goroutine, and the end of the program when it
  * returns: every other goroutine stops at its next safe point, every M
  * parks for good, and M0 returns from runtime_main with main's value.
  *
@@ -8,6 +9,7 @@
  * on g0.
  */
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -124,6 +126,17 @@ static _Noreturn void m0start_m(g_t *unused)
     sched__schedule();
 }
 
+/* Raises the soft limit on open descriptors to the hard limit, as Go
+ * 1.19 does: a server's connections are descriptors. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 int runtime_main(int (*main_fn)(int argc, char **argv), int argc, char **argv)
 {
     static _Atomic int once;
@@ -133,6 +146,7 @@ int runtime_main(int (*main_fn)(int argc, char **argv), int argc, char **argv)
         runtime__misuse("runtime_main called with a NULL main function");
     runtime__fatal_set_tracebacks(sched__crash_tracebacks);
     runtime__parse_env();
+    raise_nofile();
     sched__stack_size = runtime__debug.stack_size;
     sched__sched.maxmcount = SCHED_MAX_THREADS;
 

@@ -5,8 +5,9 @@
  */
 #include "internal.h"
 
-/* Called with sched.lock held whenever an M goes idle: if no M runs, no G
- * is in a syscall, no timer is pending and no foreign thread may call in,
+/* Called with sched.lock held whenever an M goes idle: if no M runs (an M
+ * blocked in epoll_wait does not count), no G is in a syscall or parked on
+ * a descriptor, no timer is pending and no foreign thread may call in,
  * nothing can ever wake a goroutine. */
 void sched__checkdead(void)
 {
@@ -16,7 +17,8 @@ void sched__checkdead(void)
         return;
     int32_t mcount = (int32_t)sched__sched.mnext;
     int32_t run = mcount - sched__sched.nmidle - sched__sched.nmidlelocked -
-                  sched__sched.nmsys - sched__sched.ntimersleep;
+                  sched__sched.nmsys - sched__sched.ntimersleep -
+                  sched__sched.npollsleep;
     if (run > 0)
         return;
     if (run < 0)
@@ -44,6 +46,10 @@ void sched__checkdead(void)
     }
     if (waiting == 0)
         runtime__throw("no goroutines (main called runtime.Goexit) - deadlock!");
+    /* A goroutine parked on a descriptor can be woken by the network (a
+     * server blocked in accept is not deadlocked). */
+    if (sched__netpoll_active())
+        return;
     /* A pending timer will wake something. */
     int32_t np = atomic_load(&sched__gomaxprocs);
     for (int32_t i = 0; i < np; i++)

@@ -256,6 +256,7 @@ typedef struct {
     _Atomic uint32_t sysmonwait;   /* always 0: sysmon never sleeps unbounded (schedtrace field) */
     runtime_note_t sysmonnote;
     int32_t ntimersleep;           /* Ms asleep until the next timer (0 or 1) */
+    int32_t npollsleep;            /* Ms blocked in epoll_wait (0 or 1) */
 
 
     _Atomic bool exiting;          /* main returned */
@@ -595,6 +596,8 @@ GORT_HIDDEN int64_t sched__timers_run(p_t *p, int64_t now);
 GORT_HIDDEN void sched__timers_move(p_t *from, p_t *to);
 /* Earliest timer over all Ps (0 if none), and its P. */
 GORT_HIDDEN int64_t sched__timers_next(p_t **pp);
+
+#include "netpoll.h"
 
 /* ------------------------------------------------------------------ */
 /* hooks into other subsystems, called by the scheduler                */

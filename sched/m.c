@@ -202,7 +202,8 @@ void sched__stopm(void)
 
 /* Runs p on an idle M, or a new one. With p NULL, takes an idle P (and
  * gives up silently if there is none). spinning: the M starts spinning
- * (the caller already counted it in nmspinning). */
+ * (the caller already counted it in nmspinning); with no idle M and one
+ * blocked in epoll_wait, that one is woken instead. */
 void sched__startm(p_t *p, bool spinning)
 {
     runtime__lock(&sched__sched.lock);
@@ -216,6 +217,15 @@ void sched__startm(p_t *p, bool spinning)
         }
     }
     m_t *nm = mget();
+    if (nm == NULL && spinning && sched__netpoll_blocked()) {
+        /* The M blocked in epoll_wait looks for work once woken: no
+         * thread is created just to spin. */
+        sched__pidleput(p);
+        runtime__unlock(&sched__sched.lock);
+        atomic_fetch_sub(&sched__sched.nmspinning, 1);
+        sched__netpoll_break();
+        return;
+    }
     if (nm == NULL) {
         runtime__unlock(&sched__sched.lock);
         newm(NULL, p, spinning);

@@ -1,7 +1,9 @@
 /*
  * sched/schedule.c -- the schedule loop: find a runnable G (local queue,
- * the global queue's fairness turn, yield queue, stealing) and run it;
- * with nothing to run, give up the P and sleep.
+ * the global queue's fairness turn, yield queue, the network poller
+ * without blocking, stealing) and run it; with nothing to run, give up
+ * the P and block in epoll_wait (goroutines wait on descriptors and no
+ * other M polls) or sleep until the next timer.
  *
  * Context: g0, holding a P (findrunnable may give it up and come back
  * with another).
@@ -185,6 +187,8 @@ static g_t *findrunnable(bool *inherit)
         p_t *p = m->p;
         (void)checktimers_all();
         g_t *gp = find_queued(p, inherit);
+        if (gp == NULL && (gp = sched__netpoll_check()) != NULL)
+            *inherit = false;
         if (gp == NULL)
             gp = find_steal(m, p, inherit);
         if (gp)
@@ -197,7 +201,15 @@ static g_t *findrunnable(bool *inherit)
         }
         if (retry || recheck_after_spinning(m))
             continue;
-        sched__sleep_for_timers(m, checktimers_all());
+        int64_t next = checktimers_all();
+        if (sched__netpoll_idle(next, &gp)) {
+            if (gp)
+                *inherit = false;
+            if (gp)
+                return gp;
+            continue;
+        }
+        sched__sleep_for_timers(m, next);
     }
 }
 

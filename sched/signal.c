@@ -4,7 +4,8 @@
  *
  * Owns: the SIGSEGV, SIGBUS, SIGFPE and SIGQUIT handlers (installed by
  * sched__signal_init at boot, SA_ONSTACK on the per-M sigaltstack the
- * scheduler sets up), the sigpanic trampoline, the crash stack.
+ * scheduler sets up), the sigpanic trampoline, the crash stack, and the
+ * disposition of SIGPIPE (ignored at boot if the program left it default).
  *
  * May call: sched__pc_is_user, sched__stack_guard_owner, traceback.c,
  * the fatal path (runtime__fatal_begin/_error/_end). SIGURG belongs to
@@ -404,6 +405,21 @@ static void quit_handler(int sig, siginfo_t *si, void *ctx)
     die(&c);
 }
 
+/* SIGPIPE is ignored unless the program installed a handler (or already
+ * ignores it): a write to a closed peer returns EPIPE, as in Go, instead
+ * of killing the process. */
+static void ignore_sigpipe(void)
+{
+    struct sigaction old;
+    if (sigaction(SIGPIPE, NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
+        (old.sa_flags & SA_SIGINFO))
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
 /* Installs the handlers; called once at boot. */
 void sched__signal_init(void)
 {
@@ -425,4 +441,5 @@ void sched__signal_init(void)
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sa.sa_sigaction = quit_handler;
     sigaction(SIGQUIT, &sa, NULL);
+    ignore_sigpipe();
 }

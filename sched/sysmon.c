@@ -5,7 +5,8 @@
  * busy or stuck. Each tick it: retakes Ps blocked in syscalls for a whole
  * tick (hand-off); marks a P whose time slice ran over 10 ms (sliceover)
  * and asks its G to yield (preemption), reporting once a G that cannot be
- * preempted; checks the running Gs' stack canaries; prints schedtrace
+ * preempted; polls the network if goroutines wait on descriptors and no
+ * M has polled for 10 ms; checks the running Gs' stack canaries; prints schedtrace
  * lines; and lets the collector force a cycle or scavenge. It sleeps
  * 20 us between ticks while it retakes Ps, and once 50 ticks in a row
  * retook none it doubles the sleep each tick, up to 10 ms.
@@ -113,6 +114,13 @@ static void sysmon(void)
             idle = 0;
         else
             idle++;
+        if (sched__netpoll_due(now)) {
+            /* Counted as a running M while the Gs it readies are in flight,
+             * as in retake. */
+            incidlelocked(-1);
+            sched__netpoll_sysmon(now);
+            incidlelocked(1);
+        }
         gc__sysmon(now);
         if (runtime__debug.schedtrace > 0 &&
             now - lasttrace >= (int64_t)runtime__debug.schedtrace * 1000000) {

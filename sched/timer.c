@@ -305,6 +305,7 @@ void sched__sleep_for_timers(m_t *m, int64_t next)
  * deadline; if nobody sleeps for timers, an idle P's M will look. */
 void sched__timer_wake(int64_t when)
 {
+    sched__netpoll_timer_added(when);
     int64_t until = atomic_load(&timersleepuntil);
     if (until != 0 && when < until) {
         uint32_t z = 0;
