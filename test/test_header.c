@@ -48,6 +48,7 @@ static const api_fn_t api[] = {
     FN(gc_memclr), FN(gc_add_roots), FN(gc_remove_roots), FN(runtime_gc),
     FN(runtime_set_gc_percent), FN(runtime_set_finalizer),
     FN(runtime_keep_alive), FN(runtime_read_mem_stats),
+    FN(chan_try_send), FN(chan_try_recv),
     /* additions */
     FN(debug_set_max_stack), FN(debug_set_max_threads),
     FN(time_new_timer), FN(time_timer_c), FN(time_timer_stop),
