@@ -48,6 +48,10 @@ static const api_fn_t api[] = {
     FN(gc_memclr), FN(gc_add_roots), FN(gc_remove_roots), FN(runtime_gc),
     FN(runtime_set_gc_percent), FN(runtime_set_finalizer),
     FN(runtime_keep_alive), FN(runtime_read_mem_stats),
+    FN(context_background), FN(context_todo), FN(context_with_cancel),
+    FN(context_with_deadline), FN(context_with_timeout), FN(context_with_value),
+    FN(context_cancel), FN(context_done), FN(context_err), FN(context_deadline),
+    FN(context_value),
     FN(chan_try_send), FN(chan_try_recv),
     /* additions */
     FN(debug_set_max_stack), FN(debug_set_max_threads),
