@@ -52,6 +52,10 @@ static const api_fn_t api[] = {
     FN(context_with_deadline), FN(context_with_timeout), FN(context_with_value),
     FN(context_cancel), FN(context_done), FN(context_err), FN(context_deadline),
     FN(context_value),
+    FN(sync_map_load), FN(sync_map_store), FN(sync_map_load_or_store),
+    FN(sync_map_load_and_delete), FN(sync_map_delete), FN(sync_map_swap),
+    FN(sync_map_compare_and_swap), FN(sync_map_compare_and_delete), FN(sync_map_range),
+    FN(sync_pool_get), FN(sync_pool_put),
     FN(chan_try_send), FN(chan_try_recv),
     /* additions */
     FN(debug_set_max_stack), FN(debug_set_max_threads),
