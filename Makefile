@@ -51,8 +51,10 @@ TEST_SRCS := $(wildcard test/test_*.c test/go/test_*.c)
 TESTS     := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 BENCH_SRCS := $(wildcard test/bench/bench_*.c)
 BENCHES   := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
+# docs/examples/*.c, built against libgort.so; test/test_examples runs them.
+EXAMPLES  := $(patsubst docs/examples/%.c,$(BUILD)/examples/%,$(wildcard docs/examples/*.c))
 
-.PHONY: all lib check stress bench run install deps clean tests
+.PHONY: all lib check stress bench run install deps clean tests examples
 all: lib
 lib: $(BUILD)/libgort.a $(BUILD)/libgort.so
 
@@ -108,7 +110,9 @@ $(BUILD)/test/static_spin: test/static_spin.c runtime/gort.h $(BUILD)/libgort.a
 
 tests: $(TESTS) $(BUILD)/test/static_spin
 
-check: lib $(TESTS) $(BUILD)/test/static_spin
+examples: $(EXAMPLES)
+
+check: lib $(TESTS) $(BUILD)/test/static_spin $(EXAMPLES)
 	@sh tools/run-tests.sh $(TESTS)
 
 # The suites make stress repeats: the scheduler's, the channel and sync
