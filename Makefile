@@ -54,6 +54,7 @@ TEST_SRCS := $(wildcard test/test_*.c test/go/test_*.c)
 TESTS     := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 BENCH_SRCS := $(wildcard test/bench/bench_*.c)
 BENCHES   := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
+# docs/examples/*.c, built against libgort.so; test/test_examples runs them.
 EXAMPLES  := $(patsubst docs/examples/%.c,$(BUILD)/examples/%,$(wildcard docs/examples/*.c))
 
 .PHONY: all lib check stress bench run examples guide install deps clean tests

@@ -1,7 +1,8 @@
 /*
  * chan/chan.c -- make, send, receive, close, len and cap of channels.
  *
- * Owns: the channel operations outside select (Go's runtime/chan.go).
+ * Owns: the channel operations outside select (Go's runtime/chan.go),
+ * and the one-case non-blocking forms chan_try_send/chan_try_recv.
  * May call: gc_alloc and the bulk barriers (gc_memmove, gc_memclr),
  * go_panic/throw, and sched__park/parkunlock/ready/needg.
  *
@@ -339,6 +340,28 @@ bool chan_recv2(chan_t *c, void *elem)
     bool ok;
     chan__recv(c, elem, true, &ok);
     return ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* non-blocking forms                                                  */
+/* ------------------------------------------------------------------ */
+
+/* select { case c <- *elem: default: }: false when the send would block;
+ * a closed channel panics "send on closed channel", as Go's select. */
+bool chan_try_send(chan_t *c, const void *elem)
+{
+    return chan__send(c, elem, false);
+}
+
+/* select { case v, ok := <-c: default: }: false when the receive would
+ * block; otherwise *ok (ok may be NULL) is false for closed and drained. */
+bool chan_try_recv(chan_t *c, void *elem, bool *ok)
+{
+    bool got;
+    bool done = chan__recv(c, elem, false, &got);
+    if (ok && done)
+        *ok = got;
+    return done;
 }
 
 /* ------------------------------------------------------------------ */

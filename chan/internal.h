@@ -3,8 +3,9 @@
  *
  * Owns: the layout of a channel (struct chan), the sudog that represents a
  * goroutine waiting on a channel, and the FIFO wait queues of sudogs.
- * Used by chan/chan.c (send, receive, close), chan/select.c (select) and
- * chan/time.c (timer channels).
+ * Used by chan/chan.c (send, receive, close), chan/select.c (select),
+ * chan/time.c (timer channels) and chan/context.c (context, whose test
+ * accessor is declared at the end).
  *
  * Owns also the channel lock (chan__lock: an M-level spin lock counted in
  * m->locks; see docs/channels.md).
@@ -225,5 +226,12 @@ GORT_HIDDEN bool chan__send(chan_t *c, const void *ep, bool block);
 /* Receive; returns whether it proceeded (only false if !block), and in
  * *ok whether a value was received (false: closed and drained). */
 GORT_HIDDEN bool chan__recv(chan_t *c, void *ep, bool block, bool *ok);
+
+/* ------------------------------------------------------------------ */
+/* context (context.c)                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Number of cancelable children on ctx's list (0 for other contexts). */
+GORT_HIDDEN intptr_t chan__context_nchildren(context_t *ctx);
 
 #endif /* GORT_CHAN_INTERNAL_H */

@@ -1,7 +1,7 @@
 /*
  * gc/barrier.c -- the write barrier and its bulk forms, runtime_keep_alive.
  *
- * Owns: gc_store, gc_memmove, gc_memclr. While no mark phase runs the
+ * Owns: gc_store, gc_memmove, gc_memclr, gc__cas_ptr. While no mark phase runs the
  * barrier is one predictable branch on gc__wb_enabled and a plain store.
  * With gc__wb_enabled it shades the old value and the new value (Go's
  * hybrid barrier), for a mark that runs beside goroutines; the collector
@@ -59,6 +59,16 @@ void gc_memclr(void *dst, size_t n)
     if (unlikely(gc__wb_enabled))
         shade_range(dst, n);
     memset(dst, 0, n);
+}
+
+bool gc__cas_ptr(void *slot, void *old, void *new)
+{
+    if (unlikely(gc__wb_enabled)) {
+        shade((uintptr_t)old);
+        shade((uintptr_t)new);
+    }
+    return __atomic_compare_exchange_n((void **)slot, &old, new, false,
+                                       __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
 }
 
 GORT_NOINLINE void runtime_keep_alive(const void *obj)

@@ -6,8 +6,10 @@
  * termination, mark, mark termination; the goal it sets is pacer.c's),
  * and the GC helper
  * goroutine that runs cycles asked for by threads that cannot stop the
- * world themselves (sysmon's 2-minute forced GC, P-less allocators).
- * May call: every gc/ file, sched stop/start the world, park/ready.
+ * world themselves (sysmon's 2-minute forced GC, P-less allocators), and
+ * the cycle-start hooks (gc__on_cycle_start: sync.Pool's cleanup).
+ * May call: every gc/ file, sched stop/start the world, park/ready, and
+ * the registered hooks (world stopped; they neither allocate nor block).
  * Invariants: at most one cycle runs (gc__state.cycle_lock); a cycle runs
  * on a user or system goroutine that holds no runtime lock; the world is
  * stopped from sweep termination to the end of mark termination (the
@@ -119,6 +121,21 @@ static GORT_NOINLINE uint64_t mark_stw(void)
     return w.marked_bytes;
 }
 
+/* Functions run at the start of every cycle, world stopped (sync.Pool's
+ * cleanup); appended under the caller's own lock, read by the cycle. */
+#define GC_CYCLE_HOOKS 4
+static void (*cycle_hooks[GC_CYCLE_HOOKS])(void);
+static _Atomic int ncycle_hooks;
+
+void gc__on_cycle_start(void (*fn)(void))
+{
+    int n = atomic_load(&ncycle_hooks);
+    if (n == GC_CYCLE_HOOKS)
+        runtime__throw("gc: too many cycle hooks");
+    cycle_hooks[n] = fn;
+    atomic_store(&ncycle_hooks, n + 1);
+}
+
 void gc__cycle(bool user)
 {
     uint32_t z = 0;
@@ -141,6 +158,8 @@ void gc__cycle(bool user)
             gc__mcache_release_all(sched__allp[i]->mcache);
     gc__mcache_release_all(&gc__shared_cache);
     gc__finish_sweep();
+    for (int i = 0, n = atomic_load(&ncycle_hooks); i < n; i++)
+        cycle_hooks[i]();
 
     t.t1 = runtime__nanotime();
     uint64_t marked = mark_stw();

@@ -426,4 +426,22 @@ typedef struct {
 } gc__trace_t;
 GORT_HIDDEN void gc__trace_print(const gc__trace_t *t);
 
+/* ------------------------------------------------------------------ */
+/* barrier forms for lock-free code (barrier.c)                        */
+/* ------------------------------------------------------------------ */
+
+/* Compare-and-swap of the pointer at slot (old -> new, sequentially
+ * consistent) with gc_store's barrier: for lock-free structures in GC
+ * memory (sync.Map's entries, sync.Pool's lists). */
+GORT_HIDDEN bool gc__cas_ptr(void *slot, void *old, void *new);
+
+/* ------------------------------------------------------------------ */
+/* cycle hooks (cycle.c)                                               */
+/* ------------------------------------------------------------------ */
+
+/* Registers fn to run at the start of every cycle, with the world
+ * stopped, after sweep termination and before marking; fn must not
+ * allocate or block. At most 4; callers serialise registration. */
+GORT_HIDDEN void gc__on_cycle_start(void (*fn)(void));
+
 #endif /* GORT_GC_INTERNAL_H */

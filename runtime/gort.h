@@ -247,6 +247,81 @@ void runtime_read_mem_stats(runtime_mem_stats_t *ms);
 
 
 /* ------------------------------------------------------------------ */
+/* context                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Go's context package. Contexts are GC objects and immutable once made;
+ * they may be shared by any number of goroutines. */
+typedef struct context context_t;
+
+/* The two errors context_err returns, compared by address:
+ * context_canceled is "context canceled",
+ * context_deadline_exceeded is "context deadline exceeded". */
+extern const char context_canceled[];
+extern const char context_deadline_exceeded[];
+
+context_t *context_background(void);   /* never cancelled, no values, no deadline */
+context_t *context_todo(void);
+
+/* WithCancel / WithDeadline / WithTimeout. The returned context is also its
+ * own cancel handle: context_cancel(child) is Go's CancelFunc. deadline is
+ * on the time_now() clock. A child's Done closes when it is cancelled, its
+ * deadline passes, or its parent's Done closes, whichever is first. */
+context_t *context_with_cancel(context_t *parent);
+context_t *context_with_deadline(context_t *parent, int64_t deadline);
+context_t *context_with_timeout(context_t *parent, int64_t timeout_ns);
+
+/* WithValue: key is compared by address (use the address of a static). */
+context_t *context_with_value(context_t *parent, const void *key, void *value);
+
+/* The CancelFunc of a context made by with_cancel/_deadline/_timeout:
+ * cancels it and its descendants, releases its timer; later calls do
+ * nothing. On any other context it does nothing. */
+void context_cancel(context_t *ctx);
+
+chan_t     *context_done(context_t *ctx);   /* NULL (a nil channel) if it can never be cancelled */
+const char *context_err(context_t *ctx);    /* NULL while not done, else one of the two errors */
+bool        context_deadline(context_t *ctx, int64_t *deadline); /* false: no deadline */
+void       *context_value(context_t *ctx, const void *key);       /* NULL if no such key */
+
+/* ------------------------------------------------------------------ */
+/* sync.Map and sync.Pool                                               */
+/* ------------------------------------------------------------------ */
+
+/* sync.Map with byte-string keys (copied on store) and word values (a GC
+ * pointer or any other pointer-sized value). Zero-initialised is an empty
+ * map. Like any memory holding GC pointers, a sync_map_t lives in a global,
+ * a GC object, a registered root, or a goroutine's stack. Out-parameters
+ * may be NULL. */
+typedef struct { void *read; sync_mutex_t mu; void *dirty; intptr_t misses; } sync_map_t;
+
+bool sync_map_load(sync_map_t *m, const void *key, size_t key_len, void **value);
+void sync_map_store(sync_map_t *m, const void *key, size_t key_len, void *value);
+/* Returns true (and the existing value in *actual) if the key was present;
+ * otherwise stores value and returns false (*actual = value). */
+bool sync_map_load_or_store(sync_map_t *m, const void *key, size_t key_len, void *value,
+                            void **actual);
+bool sync_map_load_and_delete(sync_map_t *m, const void *key, size_t key_len, void **value);
+void sync_map_delete(sync_map_t *m, const void *key, size_t key_len);
+/* Go 1.20's additions; values are compared as words. */
+bool sync_map_swap(sync_map_t *m, const void *key, size_t key_len, void *value, void **previous);
+bool sync_map_compare_and_swap(sync_map_t *m, const void *key, size_t key_len, void *old,
+                               void *value);
+bool sync_map_compare_and_delete(sync_map_t *m, const void *key, size_t key_len, void *old);
+/* Calls fn for each entry until fn returns false; as Go, no entry is seen
+ * twice and fn may call the map's other functions. */
+void sync_map_range(sync_map_t *m,
+                    bool (*fn)(const void *key, size_t key_len, void *value, void *arg),
+                    void *arg);
+
+/* sync.Pool: set .new_fn (or leave it NULL); the rest is zero-initialised.
+ * Objects put in a pool may be dropped by any collection (after surviving
+ * one in the victim cache, as Go 1.13+). */
+typedef struct { void *(*new_fn)(void); void *local; uintptr_t local_size; void *victim; uintptr_t victim_size; } sync_pool_t;
+void *sync_pool_get(sync_pool_t *p);          /* NULL if empty and new_fn is NULL */
+void  sync_pool_put(sync_pool_t *p, void *x); /* x NULL is ignored */
+
+/* ------------------------------------------------------------------ */
 /* net and poll: descriptors that park goroutines, not threads          */
 /* ------------------------------------------------------------------ */
 
@@ -295,6 +370,14 @@ poll_fd_t *poll_fd_open(int fd);
 int        poll_fd_wait_read(poll_fd_t *pd, int64_t deadline);
 int        poll_fd_wait_write(poll_fd_t *pd, int64_t deadline);
 int        poll_fd_close(poll_fd_t *pd);
+
+/* ------------------------------------------------------------------ */
+/* conveniences                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Non-blocking forms: a select with one case and a default. */
+bool chan_try_send(chan_t *c, const void *elem);      /* false: it would block */
+bool chan_try_recv(chan_t *c, void *elem, bool *ok);  /* false: it would block; *ok as chan_recv2 (ok may be NULL) */
 
 /* ================================================================== */
 /* Additions beyond the core contract (same naming rule).              */

@@ -6,7 +6,8 @@
  * The public types (sync_mutex_t, ...) are declared in runtime/gort.h.
  *
  * May call: runtime locks (runtime__lock), sched__park/parkunlock/ready,
- * sched__needg, runtime__nanotime, runtime__throw, go_panic.
+ * sched__needg, runtime__nanotime, runtime__throw, go_panic; map.c and
+ * pool.c also gc/internal.h (gc__cas_ptr, the cycle hook of pools).
  *
  * Invariants:
  *  - A goroutine parks only inside sync__semacquire / sync__notify_wait,
@@ -98,5 +99,19 @@ static inline void sync__dospin(void)
     for (int i = 0; i < SYNC_ACTIVE_SPIN_CNT; i++)
         __builtin_ia32_pause();
 }
+
+/* ------------------------------------------------------------------ */
+/* sync.Map (map.c)                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Entries in m's dirty table, or -1 while it has none (tests). */
+GORT_HIDDEN intptr_t sync__map_dirty_len(sync_map_t *m);
+
+/* ------------------------------------------------------------------ */
+/* sync.Pool (pool.c)                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Objects p holds in its local array (victim: in its victim cache). */
+GORT_HIDDEN uintptr_t sync__pool_count(sync_pool_t *p, bool victim);
 
 #endif /* GORT_SYNC_INTERNAL_H */
