@@ -6,43 +6,40 @@
  */
 #include "helpers.h"
 
-/* Runs build/examples/name (10 s limit) into r. */
+/* Runs build/examples/name (10 s limit) into r; it must exit 0. */
 static void run_example(gt_result_t *r, const char *name)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/examples/%s", GT_BUILD_DIR, name);
     cr_assert(access(path, X_OK) == 0, "%s not built (make examples)", path);
-    int fds[2];
-    cr_assert(pipe(fds) == 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        dup2(fds[1], 2);
-        close(fds[0]);
-        execl(path, name, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    gt_collect(r, pid, fds[0], 10000);
+    char *const argv[] = {path, NULL};
+    gt_exec(r, argv, 10000);
     cr_assert_eq(r->status, 0, "%s exited %d:\n%s", name, r->status, r->out);
 }
 
 static gt_result_t res;
 
-#define EXPECT(text) cr_assert(strstr(res.out, text) != NULL, "lacks \"%s\":\n%s", text, res.out)
+/* Runs the example and checks that its output holds every line of want
+ * (NULL-terminated). */
+static void expect_lines(const char *name, const char *const *want)
+{
+    run_example(&res, name);
+    for (int i = 0; want[i]; i++)
+        cr_assert(strstr(res.out, want[i]) != NULL, "%s lacks \"%s\":\n%s", name, want[i],
+                  res.out);
+}
+
+#define EXPECT_LINES(name, ...) expect_lines(name, (const char *const[]){__VA_ARGS__, NULL})
 
 Test(examples, primes)
 {
-    run_example(&res, "primes");
-    EXPECT("first 25 primes (sieve, one goroutine per prime): 2 3 5 7 11");
-    EXPECT("primes below 2000000: 148933");
+    EXPECT_LINES("primes", "first 25 primes (sieve, one goroutine per prime): 2 3 5 7 11",
+                 "primes below 2000000: 148933");
 }
 
 Test(examples, worker_pool)
 {
-    run_example(&res, "worker_pool");
-    EXPECT("jobs: 100, sum of squares: 338350, at most ");
-    EXPECT("(limit 4)");
+    EXPECT_LINES("worker_pool", "jobs: 100, sum of squares: 338350, at most ", "(limit 4)");
 }
 
 Test(examples, ping_pong)
@@ -54,21 +51,25 @@ Test(examples, ping_pong)
 
 Test(examples, safe_map)
 {
-    run_example(&res, "safe_map");
-    EXPECT("context  mutex  1600  sync.Map  1600");
-    EXPECT("total 8000 (8 workers x 1000); both maps agree");
+    EXPECT_LINES("safe_map", "context  mutex  1600  sync.Map  1600",
+                 "total 8000 (8 workers x 1000); both maps agree");
 }
 
 Test(examples, timeout_handler)
 {
-    run_example(&res, "timeout_handler");
-    EXPECT("work  10 ms, timeout 200 ms: answer 42");
-    EXPECT("work 500 ms, timeout  20 ms: gave up (context deadline exceeded)");
-    EXPECT("goroutines left behind: 0");
+    EXPECT_LINES("timeout_handler", "work  10 ms, timeout 200 ms: answer 42",
+                 "work 500 ms, timeout  20 ms: gave up (context deadline exceeded)",
+                 "goroutines left behind: 0");
 }
 
 Test(examples, pipeline)
 {
     run_example(&res, "pipeline");
     cr_assert_str_eq(res.out, "1\n4\n9\n16\n25\npipeline stopped: context canceled\n");
+}
+
+Test(examples, echo_server)
+{
+    EXPECT_LINES("echo_server", "echo server on 127.0.0.1:", "100 clients x 100 round trips in ",
+                 " ms, 0 failures\n");
 }
