@@ -68,7 +68,8 @@ static uint64_t key_hash(const void *key, size_t len)
         len -= 8;
     }
     uint64_t w = 0;
-    memcpy(&w, p, len);
+    for (size_t i = 0; i < len; i++)   /* no call for the tail, as memcpy(len) would be */
+        w |= (uint64_t)p[i] << (8 * i);
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 32;
     h *= 0x9e3779b97f4a7c15ull;
@@ -90,6 +91,24 @@ static table_t *table_new(uintptr_t n)
     return t;
 }
 
+/* Whether the n bytes at a and b are equal: inline, for the short keys a
+ * map usually has (memcmp would be a call through the PLT). */
+static inline bool key_eq(const void *av, const void *bv, size_t n)
+{
+    const unsigned char *a = av, *b = bv;
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return false;
+    }
+    for (; n > 0; n--)
+        if (*a++ != *b++)
+            return false;
+    return true;
+}
+
 /* The entry of key in t, or NULL. */
 static inline entry_t *table_find(const table_t *t, const void *key, size_t len,
                                   uint64_t h)
@@ -100,7 +119,7 @@ static inline entry_t *table_find(const table_t *t, const void *key, size_t len,
         entry_t *e = t->slots[i];
         if (e == NULL)
             return NULL;
-        if (e->hash == h && e->klen == len && e != TOMB && memcmp(e->key, key, len) == 0)
+        if (e != TOMB && e->hash == h && e->klen == len && key_eq(e->key, key, len))
             return e;
     }
 }
