@@ -14,10 +14,12 @@
  *
  * A limit below the live heap cannot be met: each cycle would free
  * nothing and the next would start at once. So, as Go's gcCPULimiter
- * caps the collector near 50% of the CPU, a cycle whose goal the limit
- * set makes the next wait until the program has run for as long as the
- * cycle paused it; meanwhile the heap grows past the limit, and the
- * program slows instead of stopping.
+ * caps the collector near 50% of the CPU, when a cycle whose goal the
+ * limit set paused the program for longer than the program had run
+ * since the cycle before, the next limit-paced cycle waits until the
+ * program has run for as long again; meanwhile the heap grows past the
+ * limit, and the program slows instead of stopping. A limit that can be
+ * met never trips it.
  *
  * May call: sched's stack accounting. Context: any; the pacer is set with
  * the world stopped (end of a cycle) or under no lock (GOGC changes).
@@ -70,7 +72,11 @@ void gc__pacer_set(uint64_t marked)
 
 void gc__limiter_note(int64_t end, uint64_t pause)
 {
-    atomic_store(&limiter_until, atomic_load(&goal_by_limit) ? end + (int64_t)pause : 0);
+    static int64_t prev_end;                       /* end of the cycle before; world stopped */
+    int64_t ran = end - (int64_t)pause - prev_end;   /* the program's time since the last cycle */
+    prev_end = end;
+    bool over = atomic_load(&goal_by_limit) && (int64_t)pause > ran;
+    atomic_store(&limiter_until, over ? end + (int64_t)pause : 0);
 }
 
 bool gc__limiter_allows(void)
