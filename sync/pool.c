@@ -68,9 +68,9 @@ static inline m_t *pin(void)
     return m;
 }
 
-static inline void unpin(void)
+static inline void unpin(m_t *m)
 {
-    sched__getm()->locks--;
+    m->locks--;
 }
 
 /* The local array of p for P id, or NULL if it lacks one that large. */
@@ -230,7 +230,7 @@ static GORT_NOINLINE void pool_grow(sync_pool_t *p)
                 __atomic_store_n(&p->local_size, (uintptr_t)procs, __ATOMIC_RELEASE);
             }
         }
-        unpin();
+        unpin(m);
         if (done)
             break;
     }
@@ -277,7 +277,7 @@ void *sync_pool_get(sync_pool_t *p)
         int32_t id = m->p->id;
         pool_local_t *l = local_of(p, id);
         if (l == NULL) {
-            unpin();
+            unpin(m);
             pool_grow(p);
             m = pin();
             id = m ? m->p->id : 0;
@@ -290,7 +290,7 @@ void *sync_pool_get(sync_pool_t *p)
                 x = get_slow(p, id);
         }
         if (m)
-            unpin();
+            unpin(m);
     }
     if (x == NULL && p->new_fn)
         x = p->new_fn();
@@ -299,18 +299,18 @@ void *sync_pool_get(sync_pool_t *p)
 
 /* Pinned: l of P id is full; grows its ring unpinned, then pushes x on
  * whatever P the caller is on by then. */
-static GORT_NOINLINE void put_grow(sync_pool_t *p, pool_local_t *l, void *x)
+static GORT_NOINLINE void put_grow(sync_pool_t *p, m_t *m, pool_local_t *l, void *x)
 {
     uint32_t cap = l->cap ? 2 * l->cap : POOL_RING_MIN;
-    unpin();
+    unpin(m);
     void **fresh = gc_alloc(cap * sizeof(void *));
-    m_t *m = pin();
+    m = pin();
     if (m == NULL)
         return;
     l = local_of(p, m->p->id);
     if (l)
         ring_grow_push(l, fresh, cap, x);
-    unpin();
+    unpin(m);
 }
 
 /* p.Put(x): into this P's private slot, else its ring (NULL ignored). */
@@ -323,22 +323,22 @@ void sync_pool_put(sync_pool_t *p, void *x)
         return;
     pool_local_t *l = local_of(p, m->p->id);
     if (l == NULL) {
-        unpin();
+        unpin(m);
         pool_grow(p);
         if ((m = pin()) == NULL)
             return;
         if ((l = local_of(p, m->p->id)) == NULL) {
-            unpin();
+            unpin(m);
             return;
         }
     }
     if (l->private == NULL)
         gc_store(&l->private, x);
     else if (!ring_give(l, x)) {
-        put_grow(p, l, x);
+        put_grow(p, m, l, x);
         return;
     }
-    unpin();
+    unpin(m);
 }
 
 /* Objects p holds in its local array and its victim (tests). */
@@ -353,6 +353,6 @@ uintptr_t sync__pool_count(sync_pool_t *p, bool victim)
         runtime__unlock(&locals[i].lock);
     }
     if (m)
-        unpin();
+        unpin(m);
     return n;
 }
