@@ -74,6 +74,8 @@ static void *cache_alloc_slow(gc__mcache_t *c, int spc, bool maystart)
     void *p = (void *)(s->base + (uintptr_t)idx * s->elemsize);
     if (s->needzero)
         memset(p, 0, s->elemsize);
+    if (atomic_load_explicit(&gc__black_alloc, memory_order_relaxed))
+        gc__mark_new(s, idx);
     return p;
 }
 
@@ -98,6 +100,8 @@ static void *alloc_large(size_t size, bool noscan, bool maystart)
     uintptr_t bytes = npages << GC_PAGE_SHIFT;
     if (s->needzero)
         memset((void *)s->base, 0, noscan ? size : bytes);
+    if (atomic_load_explicit(&gc__black_alloc, memory_order_relaxed))
+        gc__mark_new(s, 0);
     atomic_fetch_add_explicit(&gc__state.heap_live, bytes, memory_order_relaxed);
     atomic_fetch_add_explicit(&gc__state.nmalloc, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&gc__state.total_alloc, bytes, memory_order_relaxed);
@@ -131,6 +135,13 @@ static GORT_NOINLINE void *alloc_slow(size_t size, bool noscan)
     return obj;
 }
 
+_Atomic bool gc__black_alloc;
+
+void gc__mark_new(gc__span_t *s, uintptr_t idx)
+{
+    (void)gc__set_mark(s, idx);
+}
+
 /* The fast path: the current P's cached span has a slot in its cache. */
 static inline void *gc_malloc(size_t size, bool noscan)
 {
@@ -153,6 +164,8 @@ static inline void *gc_malloc(size_t size, bool noscan)
                 void *obj = (void *)(s->base + (uintptr_t)idx * s->elemsize);
                 if (s->needzero)
                     memset(obj, 0, s->elemsize);
+                if (unlikely(atomic_load_explicit(&gc__black_alloc, memory_order_relaxed)))
+                    gc__mark_new(s, idx);
                 return obj;
             }
         }

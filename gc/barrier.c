@@ -3,12 +3,16 @@
  *
  * Owns: gc_store, gc_memmove, gc_memclr, gc__cas_ptr. While no mark phase runs the
  * barrier is one predictable branch on gc__wb_enabled and a plain store.
- * With gc__wb_enabled it shades the old value and the new value (Go's
- * hybrid barrier), for a mark that runs beside goroutines; the collector
- * marks with the world stopped and leaves it false.
+ * While a mark runs beside the program (gc__wb_enabled) it shades the old
+ * value and the new value, Go's hybrid barrier: every stack was scanned
+ * at mark setup and new objects are black, so a pointer a goroutine
+ * holds was marked, or is still reachable from a heap slot whose
+ * overwrite will shade it.
  * May call: mark.c.
- * Invariants: gc__wb_enabled is set only with the world stopped, before
- * any goroutine can run with the mark phase on.
+ * Invariants: gc__wb_enabled is set and cleared only with the world
+ * stopped: set at mark setup, before any goroutine runs beside the mark,
+ * cleared at mark termination, after which no shade is pending (the
+ * barrier's grey set is flushed to the markers).
  */
 #include <string.h>
 
@@ -17,6 +21,16 @@
 GORT_HIDDEN bool gc__wb_enabled;
 static runtime_lock_t wb_lock;
 static gc__work_t wb_work;   /* shared grey set for barrier shades */
+
+void gc__wb_flush(void)
+{
+    runtime__lock(&wb_lock);
+    if (wb_work.b1) {
+        gc__work_dispose(&wb_work);   /* its buffers join the global list */
+        wb_work.marked_bytes = 0;
+    }
+    runtime__unlock(&wb_lock);
+}
 
 /* Shades p (greys its object) during marking. */
 static GORT_NOINLINE void shade(uintptr_t p)

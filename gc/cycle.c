@@ -27,6 +27,11 @@ static bool helper_idle;
 static _Atomic uint32_t bg_started;
 
 static void helper_loop(void *arg);
+
+static _Atomic bool marking;          /* a mark runs beside the program */
+static runtime_lock_t assist_lock;
+static g_t *assist_waiters;           /* parked in "GC assist wait", by schedlink */
+static _Atomic uint64_t assist_marked; /* bytes assists marked this cycle */
 static void clear_dead_stack(void);
 
 /* Starts the helper and sweeper goroutines once, from a goroutine. */
@@ -72,9 +77,10 @@ void gc__maybe_start(void)
     m_t *m = sched__getm();
     bool g = m && m->curg && m->p && m->locks == 0;
     if (atomic_load_explicit(&gc__state.cycle_lock, memory_order_relaxed)) {
-        /* A cycle is stopping the world: let it, rather than allocate on. */
+        /* A cycle runs: past the trigger, an allocator helps it mark
+         * (or waits for it) rather than allocate on. */
         if (g)
-            sched__gosched();
+            gc__assist();
         return;
     }
     if (g) {
@@ -102,25 +108,6 @@ static GORT_NOINLINE void clear_dead_stack(void)
     __asm__ volatile("" : : "r"(lo) : "memory");
 }
 
-/* Collector body with the world stopped; returns bytes marked. */
-static GORT_NOINLINE uint64_t mark_stw(void)
-{
-    jmp_buf regs;   /* spills callee-saved registers onto this stack */
-    __builtin_unwind_init();
-    setjmp(regs);
-    gc__work_t w;
-    gc__work_init(&w);
-    atomic_store(&gc__phase, GC_PHASE_MARK);
-    gc__mark_roots(&w, (uintptr_t)&regs);
-    gc__finalizer_mark(&w);
-    gc__drain(&w);
-    gc__finalizer_collect(&w);
-    gc__drain(&w);
-    atomic_store(&gc__phase, GC_PHASE_OFF);
-    gc__work_dispose(&w);
-    return w.marked_bytes;
-}
-
 /* Functions run at the start of every cycle, world stopped (sync.Pool's
  * cleanup); appended under the caller's own lock, read by the cycle. */
 #define GC_CYCLE_HOOKS 4
@@ -136,6 +123,170 @@ void gc__on_cycle_start(void (*fn)(void))
     atomic_store(&ncycle_hooks, n + 1);
 }
 
+/* Sweep termination, world stopped and gc__shared_lock held: every cache
+ * back to the central lists, every span swept, the cycle hooks run. */
+static void sweep_termination(void)
+{
+    int procs = atomic_load(&sched__gomaxprocs);
+    for (int i = 0; i < procs; i++)
+        if (sched__allp[i] && sched__allp[i]->mcache)
+            gc__mcache_release_all(sched__allp[i]->mcache);
+    gc__mcache_release_all(&gc__shared_cache);
+    gc__finish_sweep();
+    for (int i = 0, n = atomic_load(&ncycle_hooks); i < n; i++)
+        cycle_hooks[i]();
+}
+
+/* Mark setup, world stopped: greys the roots -- globals, registered roots,
+ * every goroutine's stack and registers, timers -- and the referents of
+ * finalizable objects into w, then turns on the barrier and black
+ * allocation, so the mark can go on beside the program. */
+static GORT_NOINLINE void mark_setup(gc__work_t *w)
+{
+    jmp_buf regs;   /* spills callee-saved registers onto this stack */
+    __builtin_unwind_init();
+    setjmp(regs);
+    gc__work_init(w);
+    atomic_store(&gc__phase, GC_PHASE_MARK);
+    gc__mark_roots(w, (uintptr_t)&regs);
+    gc__finalizer_mark(w);
+    gc__wb_enabled = true;
+    atomic_store(&gc__black_alloc, true);
+}
+
+/* Objects a marker scans between yields (GORT_GC_MARK_BUDGET). */
+static int mark_budget(void)
+{
+    return runtime__debug.gc_mark_budget > 0 ? runtime__debug.gc_mark_budget : GC_MARK_BUDGET;
+}
+
+/* The mark beside the program: this goroutine drains the grey objects a
+ * budget at a time, shares what it holds with assists, and yields between
+ * budgets, so that at GOMAXPROCS=1 the program keeps running too. Then
+ * it wakes the assists that waited for the cycle. */
+static void mark_concurrent(gc__work_t *w)
+{
+    atomic_store(&marking, true);
+    while (!gc__drain_some(w, mark_budget())) {
+        gc__work_share(w);
+        sched__gosched();
+    }
+    atomic_store(&marking, false);
+}
+
+/* ------------------------------------------------------------------ */
+/* mark assists                                                        */
+/* ------------------------------------------------------------------ */
+
+
+/* unlockf of an assist that waits: queued unless the mark is over. */
+static bool assist_park_commit(g_t *gp, void *arg)
+{
+    (void)arg;
+    if (!atomic_load(&marking)) {
+        runtime__unlock(&assist_lock);
+        return false;
+    }
+    gp->schedlink = assist_waiters;
+    assist_waiters = gp;
+    runtime__unlock(&assist_lock);
+    return true;
+}
+
+/* Readies every assist waiting for the cycle (mark over). */
+static void assist_wake_all(void)
+{
+    runtime__lock(&assist_lock);
+    g_t *g = assist_waiters;
+    assist_waiters = NULL;
+    runtime__unlock(&assist_lock);
+    while (g) {
+        g_t *next = g->schedlink;
+        sched__ready(g, false);
+        g = next;
+    }
+}
+
+void gc__assist(void)
+{
+    if (!atomic_load_explicit(&marking, memory_order_relaxed)) {
+        sched__gosched();   /* the world is about to stop: let it */
+        return;
+    }
+    gc__work_t w;
+    gc__work_init(&w);
+    bool empty = gc__drain_some(&w, mark_budget());
+    atomic_fetch_add(&assist_marked, w.marked_bytes);
+    gc__work_dispose(&w);
+    if (!empty || atomic_load(&gc__state.heap_live) < atomic_load(&gc__state.next_gc))
+        return;
+    /* Past the goal with nothing to mark: wait for the cycle to end. */
+    runtime__lock(&assist_lock);
+    sched__park(assist_park_commit, NULL, "GC assist wait");
+}
+
+/* Mark termination's marking, world stopped: whatever the barrier shaded
+ * and the markers left, the finalizer queue, and the barrier off. Returns
+ * the bytes marked. */
+static uint64_t mark_finish(gc__work_t *w)
+{
+    gc__wb_flush();
+    gc__drain(w);
+    gc__finalizer_collect(w);
+    gc__drain(w);
+    gc__wb_enabled = false;
+    atomic_store(&gc__black_alloc, false);
+    atomic_store(&gc__phase, GC_PHASE_OFF);
+    uint64_t marked = w->marked_bytes + atomic_exchange(&assist_marked, 0);
+    gc__work_dispose(w);
+    return marked;
+}
+
+/* Mark termination's bookkeeping, world stopped and the shared lock held:
+ * caches flushed (what they hold was allocated black), everything
+ * unswept, the next cycle paced, the statistics of this one. live0 is
+ * heap_live at mark setup: what was allocated since is live too. */
+static void mark_termination(gc__trace_t *t, uint64_t marked, uint64_t live0, bool user,
+                             bool stw)
+{
+    int procs = atomic_load(&sched__gomaxprocs);
+    for (int i = 0; i < procs; i++)
+        if (sched__allp[i] && sched__allp[i]->mcache)
+            gc__mcache_release_all(sched__allp[i]->mcache);
+    gc__mcache_release_all(&gc__shared_cache);
+    uint64_t live = atomic_load(&gc__state.heap_live);
+    t->heap1 = live;
+    atomic_fetch_add(&gc__heap.sweepgen, 2);
+    gc__state.heap_marked = marked;
+    atomic_store(&gc__state.heap_live, marked + (live > live0 ? live - live0 : 0));
+    gc__pacer_set(marked);
+    gc__sweep_setup();
+    t->heap2 = marked;
+    t->goal = atomic_load(&gc__state.next_gc);
+    t->procs = procs;
+    uint32_t n = atomic_fetch_add(&gc__state.num_gc, 1) + 1;
+    if (user)
+        gc__state.num_forced_gc++;
+    int64_t end = runtime__nanotime();
+    uint64_t pause = stw ? (uint64_t)(end - t->t0)
+                         : (uint64_t)(end - t->t2) + (uint64_t)(t->t1 - t->t0);
+    gc__state.pause_total += pause;
+    gc__state.pause_ns[(n + 255) % 256] = pause;
+    gc__state.gc_cpu_ns += pause * (uint64_t)procs + (stw ? 0 : (uint64_t)(t->t2 - t->t1));
+    gc__limiter_note(end, pause);
+    atomic_store(&gc__state.last_gc, end);
+    t->t3 = end;
+}
+
+/* Collector body with the world stopped for the whole mark
+ * (GODEBUG=gcstoptheworld=1); returns bytes marked. */
+static uint64_t mark_stw(void)
+{
+    gc__work_t w;
+    mark_setup(&w);
+    return mark_finish(&w);
+}
+
 void gc__cycle(bool user)
 {
     uint32_t z = 0;
@@ -145,48 +296,34 @@ void gc__cycle(bool user)
         z = 0;
         sched__gosched();
     }
+    bool stw = runtime__debug.gcstoptheworld > 0;
     gc__trace_t t = {.user = user};
     t.t0 = runtime__nanotime();
     sched__stop_the_world("GC");
     runtime__lock(&gc__shared_lock);
     t.heap0 = atomic_load(&gc__state.heap_live);
-
-    /* Sweep termination: caches back to the central lists, sweep all. */
-    int procs = atomic_load(&sched__gomaxprocs);
-    for (int i = 0; i < procs; i++)
-        if (sched__allp[i] && sched__allp[i]->mcache)
-            gc__mcache_release_all(sched__allp[i]->mcache);
-    gc__mcache_release_all(&gc__shared_cache);
-    gc__finish_sweep();
-    for (int i = 0, n = atomic_load(&ncycle_hooks); i < n; i++)
-        cycle_hooks[i]();
-
-    t.t1 = runtime__nanotime();
-    uint64_t marked = mark_stw();
-    t.t2 = runtime__nanotime();
-    t.heap1 = atomic_load(&gc__state.heap_live);
-
-    /* Mark termination: everything becomes unswept; pace the next cycle. */
-    atomic_fetch_add(&gc__heap.sweepgen, 2);
-    gc__state.heap_marked = marked;
-    atomic_store(&gc__state.heap_live, marked);
-    gc__pacer_set(marked);
-    gc__sweep_setup();
-    t.heap2 = marked;
-    t.goal = atomic_load(&gc__state.next_gc);
-    t.procs = procs;
-    uint32_t n = atomic_fetch_add(&gc__state.num_gc, 1) + 1;
-    if (user)
-        gc__state.num_forced_gc++;
-    int64_t end = runtime__nanotime();
-    uint64_t pause = (uint64_t)(end - t.t0);
-    gc__state.pause_total += pause;
-    gc__state.pause_ns[(n + 255) % 256] = pause;
-    gc__state.gc_cpu_ns += pause * (uint64_t)procs;
-    gc__limiter_note(end, pause);
-    atomic_store(&gc__state.last_gc, end);
+    sweep_termination();
+    uint64_t live0 = atomic_load(&gc__state.heap_live);
+    uint64_t marked;
+    if (stw) {
+        t.t1 = runtime__nanotime();
+        marked = mark_stw();
+        t.t2 = runtime__nanotime();
+    } else {
+        gc__work_t w;
+        mark_setup(&w);
+        t.t1 = runtime__nanotime();
+        runtime__unlock(&gc__shared_lock);
+        sched__start_the_world();
+        mark_concurrent(&w);
+        assist_wake_all();
+        t.t2 = runtime__nanotime();
+        sched__stop_the_world("GC mark termination");
+        runtime__lock(&gc__shared_lock);
+        marked = mark_finish(&w);
+    }
+    mark_termination(&t, marked, live0, user, stw);
     runtime__unlock(&gc__shared_lock);
-    t.t3 = end;
     /* Released with the world still stopped: once it starts, this G may
      * wait on a run queue while others allocate past the next trigger. */
     atomic_store(&gc__state.cycle_lock, 0);

@@ -59,6 +59,8 @@
 #define GC_MAX_SMALL      32768
 #define GC_FREE_LISTS     128          /* exact-size free lists, in pages */
 #define GC_HEAP_MIN       (4u << 20)   /* smallest heap goal (GOGC=100) */
+#define GC_MARK_BUDGET    4096         /* objects a concurrent marker scans between yields */
+#define GC_TRIGGER_HEADROOM 8          /* a cycle starts 1/8 of the growth before the goal */
 #define GC_WORKBUF_N      509          /* pointers per work buffer */
 #define GC_PREFETCH_DEPTH 8            /* objects prefetched ahead of scanning */
 #define GC_MAX_MARK_HELPERS 63         /* mark threads besides the collector */
@@ -328,6 +330,26 @@ typedef struct {
 
 GORT_HIDDEN extern _Atomic uint32_t gc__phase;     /* GC_PHASE_* */
 enum { GC_PHASE_OFF = 0, GC_PHASE_MARK = 1, GC_PHASE_MARKTERM = 2 };
+
+/* Marks with the world running: scans at most budget grey objects of w
+ * and the global list; true when none was left. */
+GORT_HIDDEN bool gc__drain_some(gc__work_t *w, int budget);
+/* Gives a buffer of w's grey objects to the global list if it is empty,
+ * for assists and idle markers to take. */
+GORT_HIDDEN void gc__work_share(gc__work_t *w);
+/* G, on the allocation slow path past the trigger while a cycle runs:
+ * marks a budget of the cycle's grey objects, and past the heap goal with
+ * none left parks ("GC assist wait") until the mark is over. */
+GORT_HIDDEN void gc__assist(void);
+/* Objects are allocated black (a mark is running beside the program). */
+GORT_HIDDEN extern _Atomic bool gc__black_alloc;
+/* The write barrier shades (barrier.c): set and cleared with the world stopped. */
+GORT_HIDDEN extern bool gc__wb_enabled;
+/* Marks a freshly allocated object of s, slot idx, while gc__black_alloc. */
+GORT_HIDDEN void gc__mark_new(gc__span_t *s, uintptr_t idx);
+/* barrier.c: the barrier's grey objects go to the global list (world
+ * stopped, at mark termination). */
+GORT_HIDDEN void gc__wb_flush(void);
 
 /* Greys the object containing address p, if p points into the heap. */
 GORT_HIDDEN void gc__mark_ptr(gc__work_t *w, uintptr_t p);

@@ -229,6 +229,27 @@ static void drain_local(gc__work_t *w)
     }
 }
 
+void gc__work_share(gc__work_t *w)
+{
+    if (!__atomic_load_n(&work_full, __ATOMIC_RELAXED) && (w->b2->n || w->b1->n > 8))
+        balance(w);
+}
+
+bool gc__drain_some(gc__work_t *w, int budget)
+{
+    uintptr_t obj;
+    for (int i = 0; i < budget; i++) {
+        if (!pop(w, &obj))
+            return true;
+        uintptr_t size = obj >> GC_WORK_SIZE_SHIFT;
+        obj &= ((uintptr_t)1 << GC_WORK_SIZE_SHIFT) - 1;
+        if (!size)
+            size = gc__span_elemsize(gc__span_lookup(obj));
+        scan_block(w, obj, obj + size);
+    }
+    return false;
+}
+
 /* Marks until no marker has grey objects left (termination: every marker
  * waits and the global list is empty). */
 static void drain_shared(gc__work_t *w)

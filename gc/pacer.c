@@ -9,8 +9,10 @@
  *          least GC_HEAP_MIN * GOGC/100; none with GOGC=off;
  *   limit: the memory limit less what the runtime holds outside heap
  *          objects (goroutine stacks), less GC_LIMIT_HEADROOM_PCT.
- * The trigger is the goal: the collector stops the world for the whole
- * mark, so a cycle started at the goal ends there.
+ * The trigger is 1/8 of the growth before the goal, so that a mark that
+ * runs beside the program ends near the goal (with GODEBUG=gcstoptheworld
+ * the trigger is the goal: the whole mark stops the world). Allocators
+ * past the trigger while a mark runs help it (gc__assist).
  *
  * A limit below the live heap cannot be met: each cycle would free
  * nothing and the next would start at once. So, as Go's gcCPULimiter
@@ -67,7 +69,12 @@ void gc__pacer_set(uint64_t marked)
     }
     atomic_store(&goal_by_limit, bylimit);
     atomic_store(&gc__state.next_gc, goal);
-    atomic_store(&gc__state.trigger, goal);
+    /* A mark beside the program starts before the goal, so that it ends
+     * near it while the program allocates on (Go's first trigger). */
+    uint64_t trigger = goal;
+    if (runtime__debug.gcstoptheworld == 0 && goal != UINT64_MAX && goal > marked)
+        trigger = goal - (goal - marked) / GC_TRIGGER_HEADROOM;
+    atomic_store(&gc__state.trigger, trigger);
 }
 
 void gc__limiter_note(int64_t end, uint64_t pause)

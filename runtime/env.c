@@ -220,6 +220,12 @@ void runtime__parse_env(void)
         else
             runtime__printf("gort: GORT_STACK_SIZE=%s: want a size in [16k, 1g], ignored\n", s);
     }
+    if ((s = getenv("GORT_GC_MARK_BUDGET")) && *s) {
+        if (parse_int(s, 1, 1 << 24, &v))
+            runtime__debug.gc_mark_budget = (int)v;
+        else
+            runtime__printf("gort: GORT_GC_MARK_BUDGET=%s: want 1 .. 16777216, ignored\n", s);
+    }
     if ((s = getenv("GORT_STACK_GUARD")) && *s) {
         if (strcmp(s, "mprotect") == 0)
             runtime__debug.stack_guard_mprotect = 1;

@@ -148,6 +148,7 @@ typedef struct {
     int     traceback;        /* GOTRACEBACK level, see below */
     size_t  stack_size;       /* GORT_STACK_SIZE */
     int     stack_guard_mprotect; /* GORT_STACK_GUARD=mprotect: no MADV_GUARD_INSTALL */
+    int     gc_mark_budget;   /* GORT_GC_MARK_BUDGET: objects marked between yields */
 } runtime_debug_t;
 
 enum { TRACEBACK_NONE = 0, TRACEBACK_SINGLE = 1, TRACEBACK_ALL = 2,
