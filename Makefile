@@ -133,8 +133,15 @@ HELPER_PROGS := $(BUILD)/test/static_spin $(BUILD)/test/cxx_gxx $(BUILD)/test/cx
                 $(GUIDE_PROGS)
 tests: $(TESTS) $(HELPER_PROGS)
 
+# The collector's, channel, timer and finalizer suites run a second time
+# with GODEBUG=gccheckmark=1: every concurrent mark is checked by a
+# second, stop-the-world one.
+CHECKMARK_TESTS := $(filter $(BUILD)/test/test_gc% $(BUILD)/test/test_chan $(BUILD)/test/test_time \
+                     $(BUILD)/test/go/test_gc_go $(BUILD)/test/test_sync_pool \
+                     $(BUILD)/test/test_context,$(TESTS))
+
 check: lib $(TESTS) $(HELPER_PROGS) $(EXAMPLES)
-	@sh tools/run-tests.sh $(TESTS)
+	@sh tools/run-tests.sh $(TESTS) $(addprefix GODEBUG=gccheckmark=1:,$(CHECKMARK_TESTS))
 
 # The suites make stress repeats: the scheduler's, the channel and sync
 # stress tests and ports, and the collector's.

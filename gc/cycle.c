@@ -28,7 +28,10 @@ static _Atomic uint32_t bg_started;
 
 static void helper_loop(void *arg);
 
-static _Atomic bool marking;          /* a mark runs beside the program */
+/* Where a cycle beside the program is, for assists. */
+enum { ASSIST_IDLE, ASSIST_STARTING, ASSIST_MARKING, ASSIST_DONE };
+static _Atomic int assist_phase;
+static g_t *cycle_g;                  /* the goroutine running the cycle */
 static runtime_lock_t assist_lock;
 static g_t *assist_waiters;           /* parked in "GC assist wait", by schedlink */
 static _Atomic uint64_t assist_marked; /* bytes assists marked this cycle */
@@ -83,10 +86,23 @@ void gc__maybe_start(void)
             gc__assist();
         return;
     }
-    if (g) {
+    bool past_goal = atomic_load_explicit(&gc__state.heap_live, memory_order_relaxed) >=
+                     atomic_load_explicit(&gc__state.next_gc, memory_order_relaxed);
+    if (g && (runtime__debug.gcstoptheworld > 0 || past_goal)) {
+        /* The allocator runs the cycle itself: with the world stopped
+         * throughout, or because the helper has not started one before the
+         * goal (it marks beside the others, and this one waits). */
         gc__bg_start();
         clear_dead_stack();
-        gc__cycle(false);
+        if (!gc__cycle(false))
+            gc__assist();   /* another goroutine's cycle runs: help it or wait */
+    } else if (g) {
+        /* Between the trigger and the goal the cycle runs on the helper
+         * goroutine, beside this one: wake it and let it start (at
+         * GOMAXPROCS=1 it needs this P). */
+        gc__bg_start();
+        helper_wake();
+        sched__gosched();
     } else {
         helper_wake();
     }
@@ -166,12 +182,12 @@ static int mark_budget(void)
  * it wakes the assists that waited for the cycle. */
 static void mark_concurrent(gc__work_t *w)
 {
-    atomic_store(&marking, true);
+    atomic_store(&assist_phase, ASSIST_MARKING);
     while (!gc__drain_some(w, mark_budget())) {
         gc__work_share(w);
         sched__gosched();
     }
-    atomic_store(&marking, false);
+    atomic_store(&assist_phase, ASSIST_DONE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -183,7 +199,7 @@ static void mark_concurrent(gc__work_t *w)
 static bool assist_park_commit(g_t *gp, void *arg)
 {
     (void)arg;
-    if (!atomic_load(&marking)) {
+    if (atomic_load(&assist_phase) == ASSIST_IDLE) {   /* the cycle is over */
         runtime__unlock(&assist_lock);
         return false;
     }
@@ -209,18 +225,23 @@ static void assist_wake_all(void)
 
 void gc__assist(void)
 {
-    if (!atomic_load_explicit(&marking, memory_order_relaxed)) {
+    if (sched__getg() == cycle_g)
+        return;   /* the cycle's own goroutine never waits for itself */
+    int ph = atomic_load_explicit(&assist_phase, memory_order_relaxed);
+    bool past_goal = atomic_load(&gc__state.heap_live) >= atomic_load(&gc__state.next_gc);
+    if (ph == ASSIST_IDLE || (ph != ASSIST_MARKING && !past_goal)) {
         sched__gosched();   /* the world is about to stop: let it */
         return;
     }
-    gc__work_t w;
-    gc__work_init(&w);
-    bool empty = gc__drain_some(&w, mark_budget());
-    atomic_fetch_add(&assist_marked, w.marked_bytes);
-    gc__work_dispose(&w);
-    if (!empty || atomic_load(&gc__state.heap_live) < atomic_load(&gc__state.next_gc))
+    if (!past_goal) {
+        gc__work_t w;   /* between the trigger and the goal: help */
+        gc__work_init(&w);
+        (void)gc__drain_some(&w, mark_budget());
+        atomic_fetch_add(&assist_marked, w.marked_bytes);
+        gc__work_dispose(&w);
         return;
-    /* Past the goal with nothing to mark: wait for the cycle to end. */
+    }
+    /* Past the goal: wait for the mark to end rather than grow the heap. */
     runtime__lock(&assist_lock);
     sched__park(assist_park_commit, NULL, "GC assist wait");
 }
@@ -287,16 +308,19 @@ static uint64_t mark_stw(void)
     return mark_finish(&w);
 }
 
-void gc__cycle(bool user)
+bool gc__cycle(bool user)
 {
     uint32_t z = 0;
     while (!atomic_compare_exchange_strong(&gc__state.cycle_lock, &z, 1)) {
         if (!user)
-            return;
+            return false;
         z = 0;
         sched__gosched();
     }
     bool stw = runtime__debug.gcstoptheworld > 0;
+    cycle_g = sched__getg();
+    if (!stw)
+        atomic_store(&assist_phase, ASSIST_STARTING);
     gc__trace_t t = {.user = user};
     t.t0 = runtime__nanotime();
     sched__stop_the_world("GC");
@@ -316,18 +340,22 @@ void gc__cycle(bool user)
         runtime__unlock(&gc__shared_lock);
         sched__start_the_world();
         mark_concurrent(&w);
-        assist_wake_all();
         t.t2 = runtime__nanotime();
         sched__stop_the_world("GC mark termination");
         runtime__lock(&gc__shared_lock);
         marked = mark_finish(&w);
+        if (runtime__debug.gccheckmark)
+            gc__checkmark();
     }
     mark_termination(&t, marked, live0, user, stw);
+    atomic_store(&assist_phase, ASSIST_IDLE);
+    cycle_g = NULL;
     runtime__unlock(&gc__shared_lock);
     /* Released with the world still stopped: once it starts, this G may
      * wait on a run queue while others allocate past the next trigger. */
     atomic_store(&gc__state.cycle_lock, 0);
     sched__start_the_world();
+    assist_wake_all();
 
     gc__finalizer_wake();
     gc__sweeper_wake();
@@ -335,6 +363,7 @@ void gc__cycle(bool user)
         gc__trace_print(&t);
     if (user)
         gc__finish_sweep();   /* runtime.GC returns after sweeping */
+    return true;
 }
 
 void runtime_gc(void)

@@ -334,12 +334,19 @@ enum { GC_PHASE_OFF = 0, GC_PHASE_MARK = 1, GC_PHASE_MARKTERM = 2 };
 /* Marks with the world running: scans at most budget grey objects of w
  * and the global list; true when none was left. */
 GORT_HIDDEN bool gc__drain_some(gc__work_t *w, int budget);
+/* checkmark.c (GODEBUG=gccheckmark=1): world stopped after a concurrent
+ * mark, marks again from the roots and ends the program with Go's fatal
+ * error if that reaches an object the concurrent mark missed. */
+GORT_HIDDEN void gc__checkmark(void);
+/* roots.c: the roots again for checkmark, each stack only from where this
+ * cycle's first scan of it began (goroutines started since are skipped). */
+GORT_HIDDEN void gc__mark_roots_recheck(gc__work_t *w);
 /* Gives a buffer of w's grey objects to the global list if it is empty,
  * for assists and idle markers to take. */
 GORT_HIDDEN void gc__work_share(gc__work_t *w);
 /* G, on the allocation slow path past the trigger while a cycle runs:
- * marks a budget of the cycle's grey objects, and past the heap goal with
- * none left parks ("GC assist wait") until the mark is over. */
+ * marks a budget of the cycle's grey objects; past the heap goal, parks
+ * ("GC assist wait") until the mark is over. */
 GORT_HIDDEN void gc__assist(void);
 /* Objects are allocated black (a mark is running beside the program). */
 GORT_HIDDEN extern _Atomic bool gc__black_alloc;
@@ -423,7 +430,7 @@ GORT_HIDDEN extern gc__state_t gc__state;
 /* Runs a cycle if the heap reached the trigger (slow alloc path). */
 GORT_HIDDEN void gc__maybe_start(void);
 /* Runs one full stop-the-world cycle; forced by the user when user. */
-GORT_HIDDEN void gc__cycle(bool user);
+GORT_HIDDEN bool gc__cycle(bool user);   /* false: another cycle runs (user: waits for it) */
 GORT_HIDDEN void gc__pacer_set(uint64_t marked);
 /* pacer.c: the heap goal the memory limit allows (UINT64_MAX: none). */
 GORT_HIDDEN uint64_t gc__pacer_limit_goal(void);

@@ -91,7 +91,12 @@ void gc_remove_roots(void *lo, void *hi)
     runtime__unlock(&roots_lock);
 }
 
-typedef struct { gc__work_t *w; g_t *self; uintptr_t sp_self; } stackctx_t;
+typedef struct {
+    gc__work_t *w;
+    g_t *self;
+    uintptr_t sp_self;
+    bool recheck;   /* checkmark: only what this cycle's first scan covered */
+} stackctx_t;
 
 /* Scans one goroutine: its descriptor, saved registers and live stack. */
 static void scan_g(g_t *g, void *arg)
@@ -104,6 +109,9 @@ static void scan_g(g_t *g, void *arg)
         gc__mark_ptr(ctx->w, (uintptr_t)g->arg);
         return;   /* no stack yet, and no fields past gopc */
     }
+    uint32_t cycle = atomic_load(&gc__state.num_gc) + 1;
+    if (ctx->recheck && g->gcscandone != cycle)
+        return;   /* began after mark setup: holds only what that mark covers */
     /* The descriptor's fields that may hold GC pointers (not all of it:
      * stale saved registers of an old system call would pin garbage). */
     gc__mark_ptr(ctx->w, (uintptr_t)g->arg);
@@ -121,17 +129,24 @@ static void scan_g(g_t *g, void *arg)
     }
     if (lo < g->stack_lo || lo > g->stack_hi)
         lo = g->stack_lo;   /* unknown: the whole stack, conservatively */
+    if (ctx->recheck) {
+        /* Frames made since mark setup hold only pointers that mark
+         * covers, and may hold stale words a precise mark would not see:
+         * look only where the first scan looked. */
+        if (lo < g->gcscansp)
+            lo = g->gcscansp;
+        gc__scan_range(ctx->w, lo, g->stack_hi);
+        return;
+    }
     gc__stack_scan_bytes += g->stack_hi - lo;
     gc__scan_range(ctx->w, lo, g->stack_hi);
-    g->gcscandone = atomic_load(&gc__state.num_gc) + 1;
+    g->gcscandone = cycle;
+    g->gcscansp = lo;
 }
 
-void gc__mark_roots(gc__work_t *w, uintptr_t sp_self)
+/* The roots; recheck: checkmark's second mark (see scan_g). */
+static void mark_roots(gc__work_t *w, uintptr_t sp_self, bool recheck)
 {
-    uintptr_t sp;
-    __asm__ volatile("movq %%rsp, %0" : "=r"(sp));
-    if (sp < sp_self)
-        sp_self = sp;
     for (int i = 0; i < nglobals; i++)
         gc__scan_range(w, globals[i].lo, globals[i].hi);
     runtime__lock(&roots_lock);
@@ -139,8 +154,9 @@ void gc__mark_roots(gc__work_t *w, uintptr_t sp_self)
         gc__scan_range(w, roots[i].lo, roots[i].hi);
     runtime__unlock(&roots_lock);
 
-    gc__stack_scan_bytes = 0;
-    stackctx_t ctx = {w, sched__getg(), sp_self};
+    if (!recheck)
+        gc__stack_scan_bytes = 0;
+    stackctx_t ctx = {w, sched__getg(), sp_self, recheck};
     sched__for_each_g(scan_g, &ctx);
 
     int n = atomic_load(&sched__gomaxprocs);
@@ -154,4 +170,16 @@ void gc__mark_roots(gc__work_t *w, uintptr_t sp_self)
             gc__scan_range(w, (uintptr_t)t, (uintptr_t)(t + 1));
         }
     }
+}
+
+void gc__mark_roots(gc__work_t *w, uintptr_t sp_self)
+{
+    uintptr_t sp;
+    __asm__ volatile("movq %%rsp, %0" : "=r"(sp));
+    mark_roots(w, sp < sp_self ? sp : sp_self, false);
+}
+
+void gc__mark_roots_recheck(gc__work_t *w)
+{
+    mark_roots(w, 0, true);
 }

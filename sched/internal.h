@@ -119,6 +119,7 @@ struct g {
 
     /* GC (gc/) */
     uint32_t gcscandone;           /* cycle number whose stack scan is done */
+    uintptr_t gcscansp;            /* where that scan began (checkmark) */
 
     /* registers saved at entersyscall, for conservative scanning */
     uintptr_t syscallregs[8];

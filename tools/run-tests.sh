@@ -1,10 +1,13 @@
 #!/bin/sh
 # Runs every Criterion test binary given, prints each one's synthesis, and
-# closes with one "N passed, N failed" line over the whole suite.
+# closes with one "N passed, N failed" line over the whole suite. An
+# argument VAR=value:path runs path with VAR=value in its environment.
 # Exit status: 0 only if every binary passed.
 pass=0; fail=0; status=0
-for t in "$@"; do
-    out=$(timeout 240 "$t" --jobs=2 2>&1); rc=$?
+for arg in "$@"; do
+    t=$arg; envset=
+    case $arg in *=*:*) envset=${arg%%:*}; t=${arg#*:} ;; esac
+    out=$(env $envset timeout 240 "$t" --jobs=2 2>&1); rc=$?
     syn=$(printf '%s\n' "$out" | grep 'Synthesis:' | tail -n 1)
     if [ $rc -ne 0 ] || [ -z "$syn" ]; then
         # The failing tests' own lines, with Criterion's messages.
@@ -16,7 +19,7 @@ for t in "$@"; do
     tested=${tested:-0}; passing=${passing:-0}
     [ -z "$syn" ] && tested=$((tested + 1))
     pass=$((pass + passing)); fail=$((fail + tested - passing))
-    printf '%-40s %s\n' "$(basename "$t")" "${syn:-CRASHED (exit $rc)}"
+    printf '%-40s %s\n' "$(basename "$t")${envset:+ ($envset)}" "${syn:-CRASHED (exit $rc)}"
 done
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ] && exit $status
