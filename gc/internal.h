@@ -449,6 +449,7 @@ GORT_HIDDEN void gc__bg_start(void);
 
 typedef struct {
     int64_t t0, t1, t2, t3;         /* start, mark start, mark end, end */
+    int64_t checkmark_ns;           /* of the pause, spent checking (not pacing) */
     uint64_t heap0, heap1, heap2, goal;
     int procs;
     bool user;

@@ -16,12 +16,13 @@
  *
  * A limit below the live heap cannot be met: each cycle would free
  * nothing and the next would start at once. So, as Go's gcCPULimiter
- * caps the collector near 50% of the CPU, when a cycle whose goal the
- * limit set paused the program for longer than the program had run
- * since the cycle before, the next limit-paced cycle waits until the
- * program has run for as long again; meanwhile the heap grows past the
- * limit, and the program slows instead of stopping. A limit that can be
- * met never trips it.
+ * caps the collector near 50% of the CPU, while the limit is below the
+ * live heap and a cycle paused the program for longer than the program
+ * had run since the cycle before, the next cycle waits until the program
+ * has run for as long again; meanwhile the heap grows past the limit,
+ * and the program slows instead of stopping. A limit that can be met
+ * never trips it (a long pause on a loaded machine must not let the heap
+ * run away).
  *
  * May call: sched's stack accounting. Context: any; the pacer is set with
  * the world stopped (end of a cycle) or under no lock (GOGC changes).
@@ -33,7 +34,7 @@
 
 static _Atomic int64_t memlimit = INT64_MAX;
 static _Atomic int64_t limiter_until;     /* no limit-paced cycle before this */
-static _Atomic bool goal_by_limit;        /* the last goal was the limit's */
+static _Atomic bool limit_unmet;          /* the limit's goal was below the live heap */
 
 /* The heap goal the memory limit allows (UINT64_MAX without a limit). */
 uint64_t gc__pacer_limit_goal(void)
@@ -61,13 +62,15 @@ void gc__pacer_set(uint64_t marked)
 {
     uint64_t goal = gogc_goal(marked);
     uint64_t lim = gc__pacer_limit_goal();
-    bool bylimit = lim < goal;
+    bool bylimit = lim < goal, unmet = false;
     if (bylimit) {
         goal = lim;
-        if (goal < marked + GC_LIMIT_MIN_GROWTH)   /* unmeetable: let the heap grow */
+        if (goal < marked + GC_LIMIT_MIN_GROWTH) {   /* unmeetable: let the heap grow */
             goal = marked + GC_LIMIT_MIN_GROWTH;
+            unmet = true;
+        }
     }
-    atomic_store(&goal_by_limit, bylimit);
+    atomic_store(&limit_unmet, unmet);
     atomic_store(&gc__state.next_gc, goal);
     /* A mark beside the program starts before the goal, so that it ends
      * near it while the program allocates on (Go's first trigger). */
@@ -82,7 +85,7 @@ void gc__limiter_note(int64_t end, uint64_t pause)
     static int64_t prev_end;                       /* end of the cycle before; world stopped */
     int64_t ran = end - (int64_t)pause - prev_end;   /* the program's time since the last cycle */
     prev_end = end;
-    bool over = atomic_load(&goal_by_limit) && (int64_t)pause > ran;
+    bool over = atomic_load(&limit_unmet) && (int64_t)pause > ran;
     atomic_store(&limiter_until, over ? end + (int64_t)pause : 0);
 }
 
