@@ -295,8 +295,8 @@ static void mark_termination(gc__trace_t *t, uint64_t marked, uint64_t live0, bo
     gc__state.pause_ns[(n + 255) % 256] = pause;
     gc__state.gc_cpu_ns += pause * (uint64_t)procs + (stw ? 0 : (uint64_t)(t->t2 - t->t1));
     /* checkmark's second mark is a debugging aid, not collection work:
-     * the limiter does not count it. */
-    gc__limiter_note(end, pause - (uint64_t)t->checkmark_ns);
+     * the limiter does not count it (the cycle counts from after it). */
+    gc__limiter_note(t->t0 + t->checkmark_ns, end);
     atomic_store(&gc__state.last_gc, end);
     t->t3 = end;
 }

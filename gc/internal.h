@@ -436,8 +436,8 @@ GORT_HIDDEN void gc__pacer_set(uint64_t marked);
 GORT_HIDDEN uint64_t gc__pacer_limit_goal(void);
 /* pacer.c: reads GOMEMLIMIT's value at boot. */
 GORT_HIDDEN void gc__pacer_init(void);
-/* pacer.c: a cycle ended at end after pausing the world for pause ns. */
-GORT_HIDDEN void gc__limiter_note(int64_t end, uint64_t pause);
+/* pacer.c: a cycle ran from start to end (nanotime). */
+GORT_HIDDEN void gc__limiter_note(int64_t start, int64_t end);
 /* pacer.c: false while the CPU limiter holds back a limit-paced cycle. */
 GORT_HIDDEN bool gc__limiter_allows(void);
 /* Starts the helper and sweeper goroutines once. Goroutine context. */

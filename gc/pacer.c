@@ -17,9 +17,9 @@
  * A limit below the live heap cannot be met: each cycle would free
  * nothing and the next would start at once. So, as Go's gcCPULimiter
  * caps the collector near 50% of the CPU, while the limit is below the
- * live heap and a cycle paused the program for longer than the program
- * had run since the cycle before, the next cycle waits until the program
- * has run for as long again; meanwhile the heap grows past the limit,
+ * live heap and a cycle lasted longer than the program had run alone
+ * since the cycle before, the next cycle waits until the program has run
+ * for as long again; meanwhile the heap grows past the limit,
  * and the program slows instead of stopping. A limit that can be met
  * never trips it (a long pause on a loaded machine must not let the heap
  * run away).
@@ -80,13 +80,14 @@ void gc__pacer_set(uint64_t marked)
     atomic_store(&gc__state.trigger, trigger);
 }
 
-void gc__limiter_note(int64_t end, uint64_t pause)
+void gc__limiter_note(int64_t start, int64_t end)
 {
-    static int64_t prev_end;                       /* end of the cycle before; world stopped */
-    int64_t ran = end - (int64_t)pause - prev_end;   /* the program's time since the last cycle */
+    static int64_t prev_end;               /* end of the cycle before; world stopped */
+    int64_t ran = start - prev_end;        /* the program alone since then */
+    int64_t gc = end - start;              /* this cycle, stopped or beside the program */
     prev_end = end;
-    bool over = atomic_load(&limit_unmet) && (int64_t)pause > ran;
-    atomic_store(&limiter_until, over ? end + (int64_t)pause : 0);
+    bool over = atomic_load(&limit_unmet) && gc > ran;
+    atomic_store(&limiter_until, over ? end + gc : 0);
 }
 
 bool gc__limiter_allows(void)
