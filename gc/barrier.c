@@ -42,6 +42,11 @@ static GORT_NOINLINE void shade(uintptr_t p)
     runtime__unlock(&wb_lock);
 }
 
+void gc__shade(const void *p)
+{
+    shade((uintptr_t)p);
+}
+
 /* Shades every word of [lo, lo+n). */
 static GORT_NOINLINE void shade_range(const void *lo, size_t n)
 {

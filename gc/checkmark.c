@@ -68,7 +68,8 @@ static void remark(void)
 {
     gc__work_t w;
     gc__work_init(&w);
-    gc__mark_roots_recheck(&w);
+    gc__mark_roots(&w);
+    gc__stackscan_recheck(&w);
     gc__finalizer_mark(&w);
     gc__drain(&w);
     gc__work_dispose(&w);

@@ -34,7 +34,7 @@ static _Atomic int assist_phase;
 static g_t *cycle_g;                  /* the goroutine running the cycle */
 static runtime_lock_t assist_lock;
 static g_t *assist_waiters;           /* parked in "GC assist wait", by schedlink */
-static _Atomic uint64_t assist_marked; /* bytes assists marked this cycle */
+static _Atomic uint64_t side_marked;  /* bytes marked beside the cycle's own marker */
 static void clear_dead_stack(void);
 
 /* Starts the helper and sweeper goroutines once, from a goroutine. */
@@ -153,21 +153,27 @@ static void sweep_termination(void)
         cycle_hooks[i]();
 }
 
-/* Mark setup, world stopped: greys the roots -- globals, registered roots,
- * every goroutine's stack and registers, timers -- and the referents of
- * finalizable objects into w, then turns on the barrier and black
- * allocation, so the mark can go on beside the program. */
-static GORT_NOINLINE void mark_setup(gc__work_t *w)
+/* Mark setup, world stopped: the barrier and black allocation on, the
+ * cycle's stack scans opened (from here no G runs with an unscanned
+ * stack) and this G's own stack scanned into w. Nothing here grows with
+ * the heap or the number of goroutines. */
+static void mark_setup(gc__work_t *w)
 {
-    jmp_buf regs;   /* spills callee-saved registers onto this stack */
-    __builtin_unwind_init();
-    setjmp(regs);
     gc__work_init(w);
     atomic_store(&gc__phase, GC_PHASE_MARK);
-    gc__mark_roots(w, (uintptr_t)&regs);
-    gc__finalizer_mark(w);
     gc__wb_enabled = true;
     atomic_store(&gc__black_alloc, true);
+    gc__stackscan_setup(w);
+}
+
+/* The root jobs, stacks first: every other goroutine's stack (yielding
+ * between batches when the world runs), then globals, registered roots,
+ * timers, and the referents of finalizable objects. */
+static void mark_roots(gc__work_t *w, bool world_runs)
+{
+    gc__stackscan_walk(w, world_runs);
+    gc__mark_roots(w);
+    gc__finalizer_mark(w);
 }
 
 /* Objects a marker scans between yields (GORT_GC_MARK_BUDGET). */
@@ -183,6 +189,7 @@ static int mark_budget(void)
 static void mark_concurrent(gc__work_t *w)
 {
     atomic_store(&assist_phase, ASSIST_MARKING);
+    mark_roots(w, true);
     while (!gc__drain_some(w, mark_budget())) {
         gc__work_share(w);
         sched__gosched();
@@ -237,13 +244,18 @@ void gc__assist(void)
         gc__work_t w;   /* between the trigger and the goal: help */
         gc__work_init(&w);
         (void)gc__drain_some(&w, mark_budget());
-        atomic_fetch_add(&assist_marked, w.marked_bytes);
+        gc__note_marked(w.marked_bytes);
         gc__work_dispose(&w);
         return;
     }
     /* Past the goal: wait for the mark to end rather than grow the heap. */
     runtime__lock(&assist_lock);
     sched__park(assist_park_commit, NULL, "GC assist wait");
+}
+
+void gc__note_marked(uint64_t bytes)
+{
+    atomic_fetch_add_explicit(&side_marked, bytes, memory_order_relaxed);
 }
 
 /* Mark termination's marking, world stopped: whatever the barrier shaded
@@ -258,7 +270,7 @@ static uint64_t mark_finish(gc__work_t *w)
     gc__wb_enabled = false;
     atomic_store(&gc__black_alloc, false);
     atomic_store(&gc__phase, GC_PHASE_OFF);
-    uint64_t marked = w->marked_bytes + atomic_exchange(&assist_marked, 0);
+    uint64_t marked = w->marked_bytes + atomic_exchange(&side_marked, 0);
     gc__work_dispose(w);
     return marked;
 }
@@ -307,6 +319,7 @@ static uint64_t mark_stw(void)
 {
     gc__work_t w;
     mark_setup(&w);
+    mark_roots(&w, false);
     return mark_finish(&w);
 }
 
@@ -324,6 +337,7 @@ bool gc__cycle(bool user)
     if (!stw)
         atomic_store(&assist_phase, ASSIST_STARTING);
     gc__trace_t t = {.user = user};
+    gc__finish_sweep();   /* beside the program: the stop only checks */
     t.t0 = runtime__nanotime();
     sched__stop_the_world("GC");
     runtime__lock(&gc__shared_lock);

@@ -194,6 +194,8 @@ static void fing_loop(void *arg)
             continue;
         }
         fin_t e = queue[head];
+        if (unlikely(gc__wb_enabled))
+            gc__shade((void *)e.obj);   /* leaves a root the mark may not have read */
         queue[head++].obj = 0;
         runtime__unlock(&fin_lock);
         e.fn((void *)e.obj);

@@ -338,9 +338,17 @@ GORT_HIDDEN bool gc__drain_some(gc__work_t *w, int budget);
  * mark, marks again from the roots and ends the program with Go's fatal
  * error if that reaches an object the concurrent mark missed. */
 GORT_HIDDEN void gc__checkmark(void);
-/* roots.c: the roots again for checkmark, each stack only from where this
- * cycle's first scan of it began (goroutines started since are skipped). */
-GORT_HIDDEN void gc__mark_roots_recheck(gc__work_t *w);
+/* stackscan.c: mark setup (world stopped) opens the cycle's stack scans
+ * and scans the calling G's stack into w; the walk (collecting G) scans
+ * every other G of the snapshot and ends them; the recheck is
+ * checkmark's look at the stacks (world stopped), each only from where
+ * this cycle's scan of it began. */
+GORT_HIDDEN void gc__stackscan_setup(gc__work_t *w);
+GORT_HIDDEN void gc__stackscan_walk(gc__work_t *w, bool world_runs);
+GORT_HIDDEN void gc__stackscan_recheck(gc__work_t *w);
+/* Bytes greyed by markers outside the cycle's own (stack scans on the way
+ * to run, the barrier), added to the cycle's marked total. */
+GORT_HIDDEN void gc__note_marked(uint64_t bytes);
 /* Gives a buffer of w's grey objects to the global list if it is empty,
  * for assists and idle markers to take. */
 GORT_HIDDEN void gc__work_share(gc__work_t *w);
@@ -387,8 +395,8 @@ static inline bool gc__set_mark(gc__span_t *s, uintptr_t idx)
 /* ------------------------------------------------------------------ */
 
 GORT_HIDDEN void gc__roots_init(void);
-/* Greys every root; sp_self is the caller's current stack pointer. */
-GORT_HIDDEN void gc__mark_roots(gc__work_t *w, uintptr_t sp_self);
+/* Greys globals, registered roots and timers (beside the program). */
+GORT_HIDDEN void gc__mark_roots(gc__work_t *w);
 GORT_HIDDEN extern uint64_t gc__globals_bytes, gc__stack_scan_bytes;
 
 /* ------------------------------------------------------------------ */

@@ -5,13 +5,13 @@
  * object loaded at start-up (found once with dl_iterate_phdr; the
  * runtime's own dependencies jemalloc, libunwind, liblzma and libgcc_s
  * are skipped: they never hold pointers to GC objects), ranges
- * registered with gc_add_roots, and, per cycle, every goroutine's stack
- * (from its saved stack pointer up, with its saved registers), every G
- * descriptor (entry argument, wake-up parameter), and the runtime timers
- * on every P.
- * May call: sched__for_each_g, mark.c.
- * Invariants: the world is stopped while gc__mark_roots runs; the caller's
- * own callee-saved registers are spilled on its stack first.
+ * registered with gc_add_roots, and the runtime timers on every P
+ * (goroutine stacks are stackscan.c's).
+ * May call: mark.c, the Ps' timer heaps under their locks.
+ * Invariants: the roots are scanned beside the program, so every store of
+ * a GC pointer into them goes through the barrier: the user's through
+ * gc_store (the GC contract), the runtime's own timer pushes shade the
+ * timer (sched/timer.c).
  */
 #include <link.h>
 #include <string.h>
@@ -91,61 +91,20 @@ void gc_remove_roots(void *lo, void *hi)
     runtime__unlock(&roots_lock);
 }
 
-typedef struct {
-    gc__work_t *w;
-    g_t *self;
-    uintptr_t sp_self;
-    bool recheck;   /* checkmark: only what this cycle's first scan covered */
-} stackctx_t;
-
-/* Scans one goroutine: its descriptor, saved registers and live stack. */
-static void scan_g(g_t *g, void *arg)
+/* Greys what p's timers hold (each timer may live in a GC object); the
+ * heap's lock keeps its timers in place while the world runs. */
+static void scan_timers(gc__work_t *w, p_t *p)
 {
-    stackctx_t *ctx = arg;
-    uint32_t st = atomic_load(&g->status);
-    if (st == G_DEAD || st == G_IDLE)
-        return;
-    if (g->unstarted) {
-        gc__mark_ptr(ctx->w, (uintptr_t)g->arg);
-        return;   /* no stack yet, and no fields past gopc */
+    runtime__lock(&p->timerslock);
+    for (int32_t k = 0; k < p->ntimers; k++) {
+        sched_timer_t *t = p->timers[k];
+        gc__mark_ptr(w, (uintptr_t)t);
+        gc__scan_range(w, (uintptr_t)t, (uintptr_t)(t + 1));
     }
-    uint32_t cycle = atomic_load(&gc__state.num_gc) + 1;
-    if (ctx->recheck && g->gcscandone != cycle)
-        return;   /* began after mark setup: holds only what that mark covers */
-    /* The descriptor's fields that may hold GC pointers (not all of it:
-     * stale saved registers of an old system call would pin garbage). */
-    gc__mark_ptr(ctx->w, (uintptr_t)g->arg);
-    gc__mark_ptr(ctx->w, (uintptr_t)g->param);
-    gc__mark_ptr(ctx->w, (uintptr_t)g->frame);
-    gc__mark_ptr(ctx->w, (uintptr_t)g->panic);
-    uintptr_t lo;
-    if (g == ctx->self) {
-        lo = ctx->sp_self;
-    } else if (st == G_SYSCALL) {
-        lo = g->syscallsp;
-        gc__scan_range(ctx->w, (uintptr_t)g->syscallregs, (uintptr_t)(g->syscallregs + 8));
-    } else {
-        lo = g->sp;
-    }
-    if (lo < g->stack_lo || lo > g->stack_hi)
-        lo = g->stack_lo;   /* unknown: the whole stack, conservatively */
-    if (ctx->recheck) {
-        /* Frames made since mark setup hold only pointers that mark
-         * covers, and may hold stale words a precise mark would not see:
-         * look only where the first scan looked. */
-        if (lo < g->gcscansp)
-            lo = g->gcscansp;
-        gc__scan_range(ctx->w, lo, g->stack_hi);
-        return;
-    }
-    gc__stack_scan_bytes += g->stack_hi - lo;
-    gc__scan_range(ctx->w, lo, g->stack_hi);
-    g->gcscandone = cycle;
-    g->gcscansp = lo;
+    runtime__unlock(&p->timerslock);
 }
 
-/* The roots; recheck: checkmark's second mark (see scan_g). */
-static void mark_roots(gc__work_t *w, uintptr_t sp_self, bool recheck)
+void gc__mark_roots(gc__work_t *w)
 {
     for (int i = 0; i < nglobals; i++)
         gc__scan_range(w, globals[i].lo, globals[i].hi);
@@ -153,33 +112,10 @@ static void mark_roots(gc__work_t *w, uintptr_t sp_self, bool recheck)
     for (int i = 0; i < nroots; i++)
         gc__scan_range(w, roots[i].lo, roots[i].hi);
     runtime__unlock(&roots_lock);
-
-    if (!recheck)
-        gc__stack_scan_bytes = 0;
-    stackctx_t ctx = {w, sched__getg(), sp_self, recheck};
-    sched__for_each_g(scan_g, &ctx);
-
+    /* No stop of the world can come between these reads of allp: this G
+     * does not yield here, and the runtime's code is never preempted. */
     int n = atomic_load(&sched__gomaxprocs);
-    for (int i = 0; i < n; i++) {
-        p_t *p = sched__allp[i];
-        if (!p || !p->timers)
-            continue;
-        for (int32_t k = 0; k < p->ntimers; k++) {
-            sched_timer_t *t = p->timers[k];
-            gc__mark_ptr(w, (uintptr_t)t);
-            gc__scan_range(w, (uintptr_t)t, (uintptr_t)(t + 1));
-        }
-    }
-}
-
-void gc__mark_roots(gc__work_t *w, uintptr_t sp_self)
-{
-    uintptr_t sp;
-    __asm__ volatile("movq %%rsp, %0" : "=r"(sp));
-    mark_roots(w, sp < sp_self ? sp : sp_self, false);
-}
-
-void gc__mark_roots_recheck(gc__work_t *w)
-{
-    mark_roots(w, 0, true);
+    for (int i = 0; i < n; i++)
+        if (sched__allp[i] && sched__allp[i]->timers)
+            scan_timers(w, sched__allp[i]);
 }

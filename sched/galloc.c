@@ -363,6 +363,8 @@ g_t *sched__newg(p_t *p, void (*fn)(void *), void *arg, bool system, uintptr_t p
     g_t *gp = uget(p);   /* dead: not read, only written */
     gp->unstarted = true;   /* (a fresh slot is all zero) */
     gp->fn = fn;
+    if (unlikely(gc__wb_enabled))
+        gc__shade(arg);   /* a store into a G the mark may have passed */
     gp->arg = arg;
     gp->gopc = pc;
     gp->system = system;
@@ -420,6 +422,8 @@ static g_t *stackg(p_t *p)
 static void gtake(p_t *p, g_t *gp, g_t *ug)
 {
     runtime__assert(ug->unstarted && atomic_load(&ug->status) == G_RUNNABLE);
+    if (unlikely(gc__wb_enabled))
+        gc__shade(ug->arg);   /* the stack G may be scanned already */
     gp->fn = ug->fn;
     gp->arg = ug->arg;
     gp->gopc = ug->gopc;

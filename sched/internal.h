@@ -118,7 +118,7 @@ struct g {
     struct sched_timer *sleeptimer;
 
     /* GC (gc/) */
-    uint32_t gcscandone;           /* cycle number whose stack scan is done */
+    _Atomic uint32_t gcscan;       /* 2c: cycle c scanned the stack; 2c-1: scanning */
     uintptr_t gcscansp;            /* where that scan began (checkmark) */
 
     /* registers saved at entersyscall, for conservative scanning */
@@ -608,5 +608,22 @@ GORT_HIDDEN void gc__init(void);              /* boot, before main G */
 GORT_HIDDEN void gc__p_init(p_t *p);          /* P created (world stopped or boot) */
 GORT_HIDDEN void gc__p_destroy(p_t *p);       /* P removed by procresize */
 GORT_HIDDEN void gc__sysmon(int64_t now);     /* sysmon tick: forced GC */
+/* While a cycle scans stacks (gc/stackscan.c), a G about to run has its
+ * stack scanned first, unless this cycle already did: no G runs with an
+ * unscanned stack, so the scanner never meets a running one. */
+GORT_HIDDEN extern _Atomic bool gc__stackscan_on;
+GORT_HIDDEN void gc__stackscan_before_run(g_t *gp);   /* gp switched out */
+GORT_HIDDEN void gc__stackscan_self(void);            /* leaving a syscall */
+/* The barrier's shade, for the runtime's own stores of GC pointers into G
+ * descriptors and timer heaps while a mark runs (gc__wb_enabled). */
+GORT_HIDDEN extern bool gc__wb_enabled;
+GORT_HIDDEN void gc__shade(const void *p);
+
+/* Scans gp's stack before it runs if a cycle is scanning stacks. */
+static inline void sched__gcscan_check(g_t *gp)
+{
+    if (unlikely(atomic_load_explicit(&gc__stackscan_on, memory_order_relaxed)))
+        gc__stackscan_before_run(gp);
+}
 
 #endif /* GORT_SCHED_INTERNAL_H */

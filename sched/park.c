@@ -37,6 +37,7 @@ static _Noreturn void park_m(g_t *gp)
     gp->m = NULL;
     if (!park_commit(m, gp)) {
         /* The wait was cancelled: run gp again right away. */
+        sched__gcscan_check(gp);
         m->curg = gp;
         gp->m = m;
         atomic_store(&gp->status, G_RUNNING);
@@ -64,6 +65,7 @@ static _Noreturn void park_m(g_t *gp)
 void sched__switch_to(m_t *m, g_t *next)
 {
     sched__stackcheck_above(next);
+    sched__gcscan_check(next);
     m->curg = next;
     next->m = m;
     atomic_store_explicit(&next->status, G_RUNNING, memory_order_release);

@@ -115,6 +115,8 @@ void runtime_exitsyscall(void)
         return;
     if (atomic_load(&g->status) != G_SYSCALL)
         runtime__misuse("runtime_exitsyscall without runtime_entersyscall");
+    if (unlikely(atomic_load_explicit(&gc__stackscan_on, memory_order_relaxed)))
+        gc__stackscan_self();   /* entered before the cycle: not scanned yet */
     sched__leave_if_exiting();
     m->locks++;
     p_t *p = m->oldp;

@@ -71,6 +71,8 @@ static void update0(p_t *p)
 /* Pushes t on p's heap. timerslock held. */
 static void heap_push(p_t *p, sched_timer_t *t)
 {
+    if (unlikely(gc__wb_enabled))
+        gc__shade(t);   /* p's heap may have been scanned this cycle */
     if (p->ntimers == p->timerscap) {
         int32_t ncap = p->timerscap ? p->timerscap * 2 : 64;
         sched_timer_t **nh = runtime__malloc((size_t)ncap * sizeof *nh);
