@@ -189,12 +189,39 @@ static int mark_budget(void)
 static void mark_concurrent(gc__work_t *w)
 {
     atomic_store(&assist_phase, ASSIST_MARKING);
-    mark_roots(w, true);
     while (!gc__drain_some(w, mark_budget())) {
         gc__work_share(w);
         sched__gosched();
     }
     atomic_store(&assist_phase, ASSIST_DONE);
+}
+
+/* Termination detection, world stopped: every P's barrier buffer is
+ * flushed to the global list; true if that (or anyone) left grey objects
+ * there. */
+static bool mark_pending(void)
+{
+    gc__wb_flush();
+    return gc__work_pending();
+}
+
+/* The mark beside the program and its termination: marks until no grey
+ * object is left, stops the world, and if the barrier buffers held more,
+ * starts it again to mark that too (GC_MARK_ROUNDS times at most), so
+ * that mark termination finds little. Returns with the world stopped. */
+static void mark_until_done(gc__work_t *w, gc__trace_t *t)
+{
+    mark_roots(w, true);
+    mark_concurrent(w);
+    for (int round = 1;; round++) {
+        t->t2 = runtime__nanotime();
+        sched__stop_the_world("GC mark termination");
+        if (round == GC_MARK_ROUNDS || !mark_pending())
+            return;
+        sched__start_the_world();
+        t->reround_ns += runtime__nanotime() - t->t2;
+        mark_concurrent(w);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -302,7 +329,8 @@ static void mark_termination(gc__trace_t *t, uint64_t marked, uint64_t live0, bo
         gc__state.num_forced_gc++;
     int64_t end = runtime__nanotime();
     uint64_t pause = stw ? (uint64_t)(end - t->t0)
-                         : (uint64_t)(end - t->t2) + (uint64_t)(t->t1 - t->t0);
+                         : (uint64_t)(end - t->t2) + (uint64_t)(t->t1 - t->t0) +
+                               (uint64_t)t->reround_ns;
     gc__state.pause_total += pause;
     gc__state.pause_ns[(n + 255) % 256] = pause;
     gc__state.gc_cpu_ns += pause * (uint64_t)procs + (stw ? 0 : (uint64_t)(t->t2 - t->t1));
@@ -355,9 +383,7 @@ bool gc__cycle(bool user)
         t.t1 = runtime__nanotime();
         runtime__unlock(&gc__shared_lock);
         sched__start_the_world();
-        mark_concurrent(&w);
-        t.t2 = runtime__nanotime();
-        sched__stop_the_world("GC mark termination");
+        mark_until_done(&w, &t);
         runtime__lock(&gc__shared_lock);
         marked = mark_finish(&w);
         if (runtime__debug.gccheckmark) {

@@ -41,10 +41,12 @@ void gc__p_init(p_t *p)
 {
     if (!p->mcache)
         p->mcache = gc__mcache_new();
+    gc__wb_p_init(p);
 }
 
 void gc__p_destroy(p_t *p)
 {
     if (p->mcache)
         gc__mcache_release_all(p->mcache);
+    gc__wb_p_flush(p);   /* shades it holds join the global list */
 }

@@ -64,6 +64,9 @@
 #define GC_WORKBUF_N      509          /* pointers per work buffer */
 #define GC_PREFETCH_DEPTH 8            /* objects prefetched ahead of scanning */
 #define GC_MAX_MARK_HELPERS 63         /* mark threads besides the collector */
+#define GC_PARALLEL_MIN_BUFS 4         /* full work buffers worth waking them for */
+#define GC_WBBUF_N        256          /* pointers a P's barrier buffer holds */
+#define GC_MARK_ROUNDS    3            /* concurrent rounds before termination drains the rest */
 #define GC_RETAIN_PCT     10           /* scavenger keeps goal + 10% */
 #define GC_SCAVENGE_CHUNK (4u << 20)   /* bytes released per sysmon tick */
 #define GC_FORCE_PERIOD_NS (120LL * 1000 * 1000 * 1000)  /* 2 minutes */
@@ -352,6 +355,8 @@ GORT_HIDDEN void gc__note_marked(uint64_t bytes);
 /* Gives a buffer of w's grey objects to the global list if it is empty,
  * for assists and idle markers to take. */
 GORT_HIDDEN void gc__work_share(gc__work_t *w);
+/* Are grey objects waiting on the global list? */
+GORT_HIDDEN bool gc__work_pending(void);
 /* G, on the allocation slow path past the trigger while a cycle runs:
  * marks a budget of the cycle's grey objects; past the heap goal, parks
  * ("GC assist wait") until the mark is over. */
@@ -365,6 +370,10 @@ GORT_HIDDEN void gc__mark_new(gc__span_t *s, uintptr_t idx);
 /* barrier.c: the barrier's grey objects go to the global list (world
  * stopped, at mark termination). */
 GORT_HIDDEN void gc__wb_flush(void);
+/* A P's barrier buffer: made with the P; flushed (world stopped) when the
+ * P goes away. */
+GORT_HIDDEN void gc__wb_p_init(p_t *p);
+GORT_HIDDEN void gc__wb_p_flush(p_t *p);
 
 /* Greys the object containing address p, if p points into the heap. */
 GORT_HIDDEN void gc__mark_ptr(gc__work_t *w, uintptr_t p);
@@ -458,6 +467,7 @@ GORT_HIDDEN void gc__bg_start(void);
 typedef struct {
     int64_t t0, t1, t2, t3;         /* start, mark start, mark end, end */
     int64_t checkmark_ns;           /* of the pause, spent checking (not pacing) */
+    int64_t reround_ns;             /* stops that found more to mark beside the program */
     uint64_t heap0, heap1, heap2, goal;
     int procs;
     bool user;

@@ -22,6 +22,7 @@ _Atomic uint32_t gc__phase;
 
 static runtime_lock_t work_lock;
 static gc__workbuf_t *work_full, *work_empty;
+static _Atomic uint32_t work_nfull;   /* buffers on work_full */
 
 /* An empty work buffer from the pool (or jemalloc). */
 static gc__workbuf_t *getempty(void)
@@ -51,6 +52,7 @@ static void putfull(gc__workbuf_t *b)
     runtime__lock(&work_lock);
     b->next = work_full;
     work_full = b;
+    atomic_fetch_add_explicit(&work_nfull, 1, memory_order_relaxed);
     runtime__unlock(&work_lock);
 }
 
@@ -60,8 +62,10 @@ static gc__workbuf_t *trygetfull(void)
         return NULL;
     runtime__lock(&work_lock);
     gc__workbuf_t *b = work_full;
-    if (b)
+    if (b) {
         work_full = b->next;
+        atomic_fetch_sub_explicit(&work_nfull, 1, memory_order_relaxed);
+    }
     runtime__unlock(&work_lock);
     return b;
 }
@@ -235,6 +239,11 @@ void gc__work_share(gc__work_t *w)
         balance(w);
 }
 
+bool gc__work_pending(void)
+{
+    return __atomic_load_n(&work_full, __ATOMIC_SEQ_CST) != NULL;
+}
+
 bool gc__drain_some(gc__work_t *w, int budget)
 {
     uintptr_t obj;
@@ -323,6 +332,10 @@ void gc__drain(gc__work_t *w)
         helpers[nhelpers++] = h;
     }
     int use = want < nhelpers ? want : nhelpers;
+    /* Waking helper threads costs more than a little work (a mark
+     * termination that finds the concurrent mark's leftovers). */
+    if (atomic_load_explicit(&work_nfull, memory_order_relaxed) < GC_PARALLEL_MIN_BUFS)
+        use = 0;
     if (use <= 0) {
         mark_nproc = 1;
         drain_local(w);

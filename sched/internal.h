@@ -224,6 +224,7 @@ struct p {
 
     /* GC (gc/) */
     void *mcache;
+    void *gcwb;                    /* the barrier's buffer of pointers to shade */
 };
 
 /* ------------------------------------------------------------------ */
