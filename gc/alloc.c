@@ -61,7 +61,11 @@ static void *cache_alloc_slow(gc__mcache_t *c, int spc, bool maystart)
     if (idx >= s->nelems) {
         if (maystart) {
             gc__maybe_start();
-            /* A cycle emptied every cache; re-read ours. */
+            /* A preemption point: the allocator's code is never stopped by
+             * the signal, and a loop that allocates spends much of its
+             * time here (and in assists). */
+            sched__checkpreempt();
+            /* A cycle (or another P) emptied our cache; re-read it. */
             c = sched__getm()->p->mcache;
         }
         gc__mcache_refill(c, spc);

@@ -124,6 +124,15 @@ static GORT_NOINLINE void clear_dead_stack(void)
     __asm__ volatile("" : : "r"(lo) : "memory");
 }
 
+/* Sweeps what the last cycle left unswept, yielding every few spans so
+ * that at GOMAXPROCS=1 the program keeps running. */
+static void sweep_beside(void)
+{
+    for (int n = 1; gc__sweep_one(); n++)
+        if (n % GC_SWEEP_YIELD == 0)
+            sched__gosched();
+}
+
 /* Functions run at the start of every cycle, world stopped (sync.Pool's
  * cleanup); appended under the caller's own lock, read by the cycle. */
 #define GC_CYCLE_HOOKS 4
@@ -365,7 +374,7 @@ bool gc__cycle(bool user)
     if (!stw)
         atomic_store(&assist_phase, ASSIST_STARTING);
     gc__trace_t t = {.user = user};
-    gc__finish_sweep();   /* beside the program: the stop only checks */
+    sweep_beside();   /* the stop then finds nothing left to sweep */
     t.t0 = runtime__nanotime();
     sched__stop_the_world("GC");
     runtime__lock(&gc__shared_lock);

@@ -71,6 +71,7 @@
 #define GC_SCAVENGE_CHUNK (4u << 20)   /* bytes released per sysmon tick */
 #define GC_FORCE_PERIOD_NS (120LL * 1000 * 1000 * 1000)  /* 2 minutes */
 #define GC_SWEEP_BUDGET   100          /* full spans swept per refill */
+#define GC_SWEEP_YIELD    64           /* spans a goroutine sweeps between yields */
 #define GC_STACK_CLEAR    8192         /* dead stack zeroed before a cycle */
 #define GC_MAX_BITWORDS   16           /* 1024 objects: class 1 (8 B) */
 
