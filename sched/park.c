@@ -255,7 +255,9 @@ void sched__gosched(void)
         if (next == NULL)
             return;
         wake_for_yielded();
-        if (sched__hook_room(next)) {
+        /* An unstarted G (a new one moved out of runnext when the slice
+         * expired) has no stack to switch to yet: schedule() starts it. */
+        if (!next->unstarted && sched__hook_room(next)) {
             sched__newslice(p);   /* a yielded G does not inherit the slice */
             switch_direct(m, g, G_RUNNABLE, next, yield_hook);
             return;

@@ -9,7 +9,9 @@
  *    inherit one time slice: sysmon's preemption still splits them, so
  *    most pairs progress in every second, and a sleeping goroutine wakes
  *    close to its deadline;
- *  - yielders while GOMAXPROCS moves between 1 and 2: none is lost.
+ *  - yielders while GOMAXPROCS moves between 1 and 2: none is lost;
+ *  - a new goroutine that an expired slice moved from runnext to the
+ *    yield queue before it ever ran: a Gosched that meets it starts it.
  *
  * Every wait is for the condition itself, with a deadline only as a hang
  * guard: "advanced" means a goroutine's counter moved past a snapshot.
@@ -210,3 +212,68 @@ static int main_pingpong(int c, char **v)
 }
 
 Test(sched_starve, pingpong_pairs_share_one_p, .timeout = 60) { gt_run(main_pingpong); }
+
+/* ---- a new goroutine moved out of runnext by an expired slice ---------- */
+
+static chan_t *unstarted_done;
+static _Atomic int unstarted_ran;
+
+static _Atomic int unstarted_warm;
+
+static void unstarted_child(void *arg)
+{
+    (void)arg;
+    atomic_store(&unstarted_ran, 1);
+}
+
+static void unstarted_warmer(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&unstarted_warm, 1);
+}
+
+/* Yields until the child has run (the yield finds it, unstarted, as the
+ * oldest yielded G), then lets main go on. */
+static void unstarted_yielder(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 100000 && !atomic_load(&unstarted_ran); i++)
+        runtime_gosched();
+    int v = atomic_load(&unstarted_ran);
+    chan_send(unstarted_done, &v);
+}
+
+/* Exit status 0: the child ran and the yielder saw it. With the signal
+ * off, sysmon can only mark main's slice expired; main's park then moves
+ * the child, never run, from runnext to the yield queue, where the
+ * yielder's Gosched meets it. */
+static int main_unstarted_yield(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    runtime_gomaxprocs(1);
+    GC_STORE(unstarted_done, chan_make(sizeof(int), 0));
+    /* Used slots around the child's, as in a busy program: a G read as a
+     * started one there would look runnable. */
+    for (int i = 0; i < 256; i++)
+        go(unstarted_warmer, NULL);
+    while (atomic_load(&unstarted_warm) < 256)
+        runtime_gosched();
+    go(unstarted_yielder, NULL);
+    go(unstarted_child, NULL);   /* runnext; the yielder goes to the queue */
+    int64_t end = gt_ms() + 40;  /* past a slice, with no runtime call */
+    volatile uint64_t x = 0;
+    while (gt_ms() < end)
+        x++;
+    int v = 0;
+    chan_recv(unstarted_done, &v);
+    return v ? 0 : 3;
+}
+
+Test(sched_starve, yield_meets_unstarted_goroutine, .timeout = 30)
+{
+    static const char *const env[] = {"GODEBUG=asyncpreemptoff=1", "GOMAXPROCS=1", NULL};
+    gt_result_t *r = malloc(sizeof *r);
+    gt_child(r, main_unstarted_yield, env, 10000);
+    cr_assert_eq(r->status, 0, "status %d, output:\n%s", r->status, r->out);
+    free(r);
+}
