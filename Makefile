@@ -140,8 +140,13 @@ CHECKMARK_TESTS := $(filter $(BUILD)/test/test_gc% $(BUILD)/test/test_chan $(BUI
                      $(BUILD)/test/go/test_gc_go $(BUILD)/test/test_sync_pool \
                      $(BUILD)/test/test_context,$(TESTS))
 
+# ... and the collector's own suites once more with the whole cycle, sweep
+# included, done with the world stopped (GODEBUG=gcstoptheworld=2).
+STW_TESTS := $(filter $(BUILD)/test/test_gc $(BUILD)/test/test_gc_concurrent,$(TESTS))
+
 check: lib $(TESTS) $(HELPER_PROGS) $(EXAMPLES)
-	@sh tools/run-tests.sh $(TESTS) $(addprefix GODEBUG=gccheckmark=1:,$(CHECKMARK_TESTS))
+	@sh tools/run-tests.sh $(TESTS) $(addprefix GODEBUG=gccheckmark=1:,$(CHECKMARK_TESTS)) \
+	    $(addprefix GODEBUG=gcstoptheworld=2:,$(STW_TESTS))
 
 # The suites make stress repeats: the scheduler's, the channel and sync
 # stress tests and ports, and the collector's.

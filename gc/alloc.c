@@ -60,7 +60,7 @@ static void *cache_alloc_slow(gc__mcache_t *c, int spc, bool maystart)
     uint32_t idx = span_next_free(s);
     if (idx >= s->nelems) {
         if (maystart) {
-            gc__maybe_start();
+            gc__maybe_start(s->npages << GC_PAGE_SHIFT);
             /* A preemption point: the allocator's code is never stopped by
              * the signal, and a loop that allocates spends much of its
              * time here (and in assists). */
@@ -94,7 +94,7 @@ static void *alloc_large(size_t size, bool noscan, bool maystart)
     if (size > GC_MAX_ALLOC)
         gc__heap_cannot_allocate((size + GC_PAGE_SIZE - 1) >> GC_PAGE_SHIFT);
     if (maystart)
-        gc__maybe_start();
+        gc__maybe_start(size);
     gc__sweep_credit();
     uintptr_t npages = (size + GC_PAGE_SIZE - 1) >> GC_PAGE_SHIFT;
     gc__span_t *s = gc__heap_alloc(npages);
@@ -135,7 +135,7 @@ static GORT_NOINLINE void *alloc_slow(size_t size, bool noscan)
     runtime__unlock(&gc__shared_lock);
     if (atomic_load_explicit(&gc__state.heap_live, memory_order_relaxed) >=
         atomic_load_explicit(&gc__state.trigger, memory_order_relaxed))
-        gc__maybe_start();   /* no P: wakes the helper goroutine */
+        gc__maybe_start(0);   /* no P: wakes the helper goroutine */
     return obj;
 }
 

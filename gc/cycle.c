@@ -35,6 +35,8 @@ static g_t *cycle_g;                  /* the goroutine running the cycle */
 static runtime_lock_t assist_lock;
 static g_t *assist_waiters;           /* parked in "GC assist wait", by schedlink */
 static _Atomic uint64_t side_marked;  /* bytes marked beside the cycle's own marker */
+static uint64_t assist_live0;          /* heap_live at mark setup */
+static _Atomic int64_t assist_ns;      /* time mutators spent marking, this cycle */
 static void clear_dead_stack(void);
 
 /* Starts the helper and sweeper goroutines once, from a goroutine. */
@@ -70,7 +72,7 @@ static void helper_loop(void *arg)
     }
 }
 
-void gc__maybe_start(void)
+void gc__maybe_start(uint64_t allocated)
 {
     if (atomic_load_explicit(&gc__state.heap_live, memory_order_relaxed) <
         atomic_load_explicit(&gc__state.trigger, memory_order_relaxed))
@@ -83,7 +85,7 @@ void gc__maybe_start(void)
         /* A cycle runs: past the trigger, an allocator helps it mark
          * (or waits for it) rather than allocate on. */
         if (g)
-            gc__assist();
+            gc__assist(allocated);
         return;
     }
     bool past_goal = atomic_load_explicit(&gc__state.heap_live, memory_order_relaxed) >=
@@ -95,7 +97,7 @@ void gc__maybe_start(void)
         gc__bg_start();
         clear_dead_stack();
         if (!gc__cycle(false))
-            gc__assist();   /* another goroutine's cycle runs: help it or wait */
+            gc__assist(allocated);   /* another goroutine's cycle runs: help it or wait */
     } else if (g) {
         /* Between the trigger and the goal the cycle runs on the helper
          * goroutine, beside this one: wake it and let it start (at
@@ -168,6 +170,8 @@ static void sweep_termination(void)
  * the heap or the number of goroutines. */
 static void mark_setup(gc__work_t *w)
 {
+    assist_live0 = atomic_load(&gc__state.heap_live);
+    atomic_store(&assist_ns, 0);
     gc__work_init(w);
     atomic_store(&gc__phase, GC_PHASE_MARK);
     gc__wb_enabled = true;
@@ -195,10 +199,15 @@ static int mark_budget(void)
  * budget at a time, shares what it holds with assists, and yields between
  * budgets, so that at GOMAXPROCS=1 the program keeps running too. Then
  * it wakes the assists that waited for the cycle. */
-static void mark_concurrent(gc__work_t *w)
+static void mark_concurrent(gc__work_t *w, gc__trace_t *t)
 {
     atomic_store(&assist_phase, ASSIST_MARKING);
-    while (!gc__drain_some(w, mark_budget())) {
+    for (;;) {
+        int64_t t0 = runtime__nanotime();
+        bool done = gc__drain_some(w, mark_budget());
+        t->bg_ns += runtime__nanotime() - t0;
+        if (done)
+            break;
         gc__work_share(w);
         sched__gosched();
     }
@@ -220,8 +229,10 @@ static bool mark_pending(void)
  * that mark termination finds little. Returns with the world stopped. */
 static void mark_until_done(gc__work_t *w, gc__trace_t *t)
 {
+    int64_t r0 = runtime__nanotime();
     mark_roots(w, true);
-    mark_concurrent(w);
+    t->bg_ns = runtime__nanotime() - r0;   /* with the yields of the stack walk */
+    mark_concurrent(w, t);
     for (int round = 1;; round++) {
         t->t2 = runtime__nanotime();
         sched__stop_the_world("GC mark termination");
@@ -229,7 +240,7 @@ static void mark_until_done(gc__work_t *w, gc__trace_t *t)
             return;
         sched__start_the_world();
         t->reround_ns += runtime__nanotime() - t->t2;
-        mark_concurrent(w);
+        mark_concurrent(w, t);
     }
 }
 
@@ -266,7 +277,35 @@ static void assist_wake_all(void)
     }
 }
 
-void gc__assist(void)
+/* Bytes an assist marks per byte allocated: what the last cycle found
+ * live, over the room left between the heap at mark setup and the goal,
+ * so that assists alone would finish the mark as the heap reaches it. */
+static double assist_ratio(void)
+{
+    uint64_t goal = atomic_load(&gc__state.next_gc);
+    uint64_t room = goal > assist_live0 + GC_ASSIST_MIN_ROOM ? goal - assist_live0
+                                                             : GC_ASSIST_MIN_ROOM;
+    return (double)(gc__state.heap_marked ? gc__state.heap_marked : room) / (double)room;
+}
+
+/* Marks about debt bytes' worth of grey objects (fewer if none are left),
+ * a small budget at a time with a preemption point between. */
+static void assist_mark(uint64_t debt)
+{
+    int64_t t0 = runtime__nanotime();
+    gc__work_t w;
+    gc__work_init(&w);
+    do {
+        if (gc__drain_some(&w, GC_ASSIST_BUDGET))
+            break;
+        sched__checkpreempt();
+    } while (w.marked_bytes < debt);
+    gc__note_marked(w.marked_bytes);
+    gc__work_dispose(&w);
+    atomic_fetch_add_explicit(&assist_ns, runtime__nanotime() - t0, memory_order_relaxed);
+}
+
+void gc__assist(uint64_t allocated)
 {
     if (sched__getg() == cycle_g)
         return;   /* the cycle's own goroutine never waits for itself */
@@ -277,11 +316,9 @@ void gc__assist(void)
         return;
     }
     if (!past_goal) {
-        gc__work_t w;   /* between the trigger and the goal: help */
-        gc__work_init(&w);
-        (void)gc__drain_some(&w, mark_budget());
-        gc__note_marked(w.marked_bytes);
-        gc__work_dispose(&w);
+        /* Between the trigger and the goal: pay for the allocation. */
+        uint64_t debt = (uint64_t)((double)(allocated ? allocated : GC_PAGE_SIZE) * assist_ratio());
+        assist_mark(debt);
         return;
     }
     /* Past the goal: wait for the mark to end rather than grow the heap. */
@@ -330,6 +367,8 @@ static void mark_termination(gc__trace_t *t, uint64_t marked, uint64_t live0, bo
     atomic_store(&gc__state.heap_live, marked + (live > live0 ? live - live0 : 0));
     gc__pacer_set(marked);
     gc__sweep_setup();
+    if (runtime__debug.gcstoptheworld == 2)
+        gc__finish_sweep();   /* as Go: the sweep too with the world stopped */
     t->heap2 = marked;
     t->goal = atomic_load(&gc__state.next_gc);
     t->procs = procs;
@@ -342,7 +381,8 @@ static void mark_termination(gc__trace_t *t, uint64_t marked, uint64_t live0, bo
                                (uint64_t)t->reround_ns;
     gc__state.pause_total += pause;
     gc__state.pause_ns[(n + 255) % 256] = pause;
-    gc__state.gc_cpu_ns += pause * (uint64_t)procs + (stw ? 0 : (uint64_t)(t->t2 - t->t1));
+    t->assist_ns = atomic_load(&assist_ns);
+    gc__state.gc_cpu_ns += pause * (uint64_t)procs + (uint64_t)(t->bg_ns + t->assist_ns);
     /* checkmark's second mark is a debugging aid, not collection work:
      * the limiter does not count it (the cycle counts from after it). */
     gc__limiter_note(t->t0 + t->checkmark_ns, end);
@@ -435,7 +475,7 @@ int runtime_set_gc_percent(int percent)
     int old = atomic_exchange(&gc__state.gcpercent, percent);
     gc__pacer_set(gc__state.heap_marked);
     if (atomic_load(&gc__state.heap_live) >= atomic_load(&gc__state.trigger) && sched__getg())
-        gc__maybe_start();
+        gc__maybe_start(0);
     return old;
 }
 

@@ -66,6 +66,8 @@
 #define GC_MAX_MARK_HELPERS 63         /* mark threads besides the collector */
 #define GC_PARALLEL_MIN_BUFS 4         /* full work buffers worth waking them for */
 #define GC_WBBUF_N        256          /* pointers a P's barrier buffer holds */
+#define GC_ASSIST_BUDGET  256          /* objects an assist scans between preemption points */
+#define GC_ASSIST_MIN_ROOM (1u << 20)  /* smallest heap room an assist ratio assumes */
 #define GC_MARK_ROUNDS    3            /* concurrent rounds before termination drains the rest */
 #define GC_RETAIN_PCT     10           /* scavenger keeps goal + 10% */
 #define GC_SCAVENGE_CHUNK (4u << 20)   /* bytes released per sysmon tick */
@@ -361,7 +363,7 @@ GORT_HIDDEN bool gc__work_pending(void);
 /* G, on the allocation slow path past the trigger while a cycle runs:
  * marks a budget of the cycle's grey objects; past the heap goal, parks
  * ("GC assist wait") until the mark is over. */
-GORT_HIDDEN void gc__assist(void);
+GORT_HIDDEN void gc__assist(uint64_t allocated);
 /* Objects are allocated black (a mark is running beside the program). */
 GORT_HIDDEN extern _Atomic bool gc__black_alloc;
 /* The write barrier shades (barrier.c): set and cleared with the world stopped. */
@@ -445,8 +447,10 @@ typedef struct {
 
 GORT_HIDDEN extern gc__state_t gc__state;
 
-/* Runs a cycle if the heap reached the trigger (slow alloc path). */
-GORT_HIDDEN void gc__maybe_start(void);
+/* Slow allocation path, having allocated bytes since the last call (a
+ * span's worth, or a large object): starts a cycle if the heap reached
+ * the trigger, or while one marks, pays for the bytes with an assist. */
+GORT_HIDDEN void gc__maybe_start(uint64_t allocated);
 /* Runs one full stop-the-world cycle; forced by the user when user. */
 GORT_HIDDEN bool gc__cycle(bool user);   /* false: another cycle runs (user: waits for it) */
 GORT_HIDDEN void gc__pacer_set(uint64_t marked);
@@ -469,6 +473,7 @@ typedef struct {
     int64_t t0, t1, t2, t3;         /* start, mark start, mark end, end */
     int64_t checkmark_ns;           /* of the pause, spent checking (not pacing) */
     int64_t reround_ns;             /* stops that found more to mark beside the program */
+    int64_t assist_ns, bg_ns;       /* marking by mutators, by the cycle's goroutine */
     uint64_t heap0, heap1, heap2, goal;
     int procs;
     bool user;

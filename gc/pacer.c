@@ -108,6 +108,6 @@ int64_t debug_set_memory_limit(int64_t limit)
     int64_t old = atomic_exchange(&memlimit, limit);
     gc__pacer_set(gc__state.heap_marked);
     if (sched__getg())
-        gc__maybe_start();
+        gc__maybe_start(0);
     return old;
 }
