@@ -1,22 +1,24 @@
 /*
- * gc/cycle.c -- the collection cycle and its pacer.
+ * gc/cycle.c -- the collection cycle: its phases, assists, the helper.
  *
  * Owns: starting a cycle when the heap reaches its trigger, runtime_gc,
- * runtime_set_gc_percent, the stop-the-world cycle itself (sweep
- * termination, mark, mark termination; the goal it sets is pacer.c's),
- * and the GC helper
- * goroutine that runs cycles asked for by threads that cannot stop the
- * world themselves (sysmon's 2-minute forced GC, P-less allocators), and
- * the cycle-start hooks (gc__on_cycle_start: sync.Pool's cleanup).
- * May call: every gc/ file, sched stop/start the world, park/ready, and
- * the registered hooks (world stopped; they neither allocate nor block).
+ * runtime_set_gc_percent, the cycle's phases (sweep termination and mark
+ * setup with the world stopped; the root jobs and the mark beside the
+ * program; termination detection; mark termination with the world
+ * stopped; the goal it sets is pacer.c's), mark assists, the GC helper
+ * goroutine that runs cycles the allocators ask for (and sysmon's
+ * 2-minute forced GC, and P-less allocators), and the cycle-start hooks
+ * (gc__on_cycle_start: sync.Pool's cleanup).
+ * May call: every gc/ file, sched stop/start the world, park/ready,
+ * gosched, and the registered hooks (world stopped; they neither
+ * allocate nor block).
  * Invariants: at most one cycle runs (gc__state.cycle_lock); a cycle runs
  * on a user or system goroutine that holds no runtime lock; the world is
- * stopped from sweep termination to the end of mark termination (the
- * mark is not concurrent; the structures are ready for it).
+ * stopped only for the two phase flips (and the flushes of termination
+ * detection), for work that does not grow with the heap or the number of
+ * goroutines; with GODEBUG=gcstoptheworld=1 (=2: the sweep too) it stays
+ * stopped throughout.
  */
-#include <setjmp.h>
-
 #include "internal.h"
 
 gc__state_t gc__state;
