@@ -291,19 +291,24 @@ static double assist_ratio(void)
 }
 
 /* Marks about debt bytes' worth of grey objects (fewer if none are left),
- * a small budget at a time with a preemption point between. */
+ * a small budget at a time with a preemption point between. Its grey
+ * objects go back to the global list before each yield: the mark may
+ * terminate while this goroutine waits to run again. */
 static void assist_mark(uint64_t debt)
 {
     int64_t t0 = runtime__nanotime();
-    gc__work_t w;
-    gc__work_init(&w);
-    do {
-        if (gc__drain_some(&w, GC_ASSIST_BUDGET))
+    uint64_t marked = 0;
+    for (;;) {
+        gc__work_t w;
+        gc__work_init(&w);
+        bool empty = gc__drain_some(&w, GC_ASSIST_BUDGET);
+        marked += w.marked_bytes;
+        gc__work_dispose(&w);
+        if (empty || marked >= debt)
             break;
         sched__checkpreempt();
-    } while (w.marked_bytes < debt);
-    gc__note_marked(w.marked_bytes);
-    gc__work_dispose(&w);
+    }
+    gc__note_marked(marked);
     atomic_fetch_add_explicit(&assist_ns, runtime__nanotime() - t0, memory_order_relaxed);
 }
 

@@ -41,8 +41,8 @@ static size_t scan_nallg;            /* allgs at mark setup */
 static _Atomic uint64_t scan_bytes;  /* stack bytes scanned this cycle */
 
 /* Claims g's scan for this cycle: true if the caller must scan it now,
- * false if it is done (after waiting out a scan in progress, if wait). */
-static bool claim(g_t *g, bool wait)
+ * false if it is done (after waiting out a scan in progress). */
+static bool claim(g_t *g)
 {
     uint32_t tok = scan_token;
     for (;;) {
@@ -50,8 +50,6 @@ static bool claim(g_t *g, bool wait)
         if (v == tok)
             return false;
         if (v == tok - 1) {
-            if (!wait)
-                return false;
             __builtin_ia32_pause();
             continue;
         }
@@ -104,14 +102,14 @@ static GORT_NOINLINE void scan_self(gc__work_t *w)
     __builtin_unwind_init();
     setjmp(regs);
     g_t *g = sched__getg();
-    if (claim(g, true))
+    if (claim(g))
         scan_stack(w, g, (uintptr_t)&regs);
     __asm__ volatile("" : : "r"(&regs) : "memory");
 }
 
 void gc__stackscan_before_run(g_t *gp)
 {
-    if (!claim(gp, true))
+    if (!claim(gp))
         return;
     gc__work_t w;
     gc__work_init(&w);
@@ -157,7 +155,10 @@ void gc__stackscan_walk(gc__work_t *w, bool world_runs)
             batch[n++] = sched__allgs[i++];
         runtime__unlock(&sched__allglock);
         for (int k = 0; k < n; k++) {
-            if (!claim(batch[k], false))
+            /* A scan in progress is waited out: one by a goroutine leaving
+             * a system call holds no P, so no stop of the world would wait
+             * for its grey objects to reach the global list. */
+            if (!claim(batch[k]))
                 continue;
             uint64_t before = atomic_load_explicit(&scan_bytes, memory_order_relaxed);
             scan_stopped(w, batch[k]);
