@@ -54,6 +54,8 @@ TEST_SRCS := $(wildcard test/test_*.c test/go/test_*.c)
 TESTS     := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 BENCH_SRCS := $(wildcard test/bench/bench_*.c)
 BENCHES   := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
+# The echo load generator both bench_net and its Go twin start (no gort).
+NETLOAD   := $(BUILD)/test/bench/netload
 # docs/examples/*.c, built against libgort.so; test/test_examples runs them.
 EXAMPLES  := $(patsubst docs/examples/%.c,$(BUILD)/examples/%,$(wildcard docs/examples/*.c))
 
@@ -163,7 +165,14 @@ $(BUILD)/test/bench/%: test/bench/%.c test/bench/bench.h $(BUILD)/libgort.a
 	$(say) BENCH $@
 	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -pthread -D_GNU_SOURCE -Iruntime -Itest/bench $< -o $@ $(BUILD)/libgort.a $(LIBS) -lm
 
-bench: lib $(BENCHES)
+$(NETLOAD): test/bench/netload.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) $< -o $@
+
+$(BUILD)/test/bench/bench_net: | $(NETLOAD)
+
+bench: lib $(BENCHES) $(NETLOAD)
 	@sh tools/run-bench.sh $(BENCHES)
 
 $(BUILD)/examples/%: docs/examples/%.c $(BUILD)/libgort.so

@@ -391,12 +391,24 @@ static int netpoll_wait(struct epoll_event *ev, int64_t delay)
     return n < 0 ? 0 : n;
 }
 
-/* Turns n events into a list of Gs to ready (linked by schedlink). A
- * blocking poll consumes a break; a non-blocking one leaves it for the
- * M that blocks. */
+/* Appends gp to the list head..*tail (linked by schedlink). */
+static void glist_append(g_t **head, g_t **tail, g_t *gp)
+{
+    gp->schedlink = NULL;
+    if (*tail)
+        (*tail)->schedlink = gp;
+    else
+        *head = gp;
+    *tail = gp;
+}
+
+/* Turns n events into a list of Gs to ready (linked by schedlink), in
+ * the order epoll reported them: the descriptor ready longest is served
+ * first. A blocking poll consumes a break; a non-blocking one leaves it
+ * for the M that blocks. */
 static g_t *netpoll_events(struct epoll_event *ev, int n, bool block)
 {
-    g_t *list = NULL;
+    g_t *list = NULL, *tail = NULL;
     for (int i = 0; i < n; i++) {
         uint64_t d = ev[i].data.u64;
         if (d == 0) {
@@ -413,15 +425,11 @@ static g_t *netpoll_events(struct epoll_event *ev, int n, bool block)
         uint32_t e = ev[i].events;
         g_t *gp;
         if ((e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
-            (gp = pd_unblock(&pd->rg, true)) != NULL) {
-            gp->schedlink = list;
-            list = gp;
-        }
+            (gp = pd_unblock(&pd->rg, true)) != NULL)
+            glist_append(&list, &tail, gp);
         if ((e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) &&
-            (gp = pd_unblock(&pd->wg, true)) != NULL) {
-            gp->schedlink = list;
-            list = gp;
-        }
+            (gp = pd_unblock(&pd->wg, true)) != NULL)
+            glist_append(&list, &tail, gp);
     }
     return list;
 }

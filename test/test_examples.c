@@ -73,3 +73,11 @@ Test(examples, echo_server)
     EXPECT_LINES("echo_server", "echo server on 127.0.0.1:", "100 clients x 100 round trips in ",
                  " ms, 0 failures\n");
 }
+
+Test(examples, chat_server)
+{
+    EXPECT_LINES("chat_server", "chat server on 127.0.0.1:", "alice saw 30 lines from the 3 others\n",
+                 "bob saw 30 lines from the 3 others\n", "carol saw 30 lines from the 3 others\n",
+                 "dave saw 30 lines from the 3 others\n",
+                 "room: 4 joined, 4 left, 40 messages, 0 lines dropped\n");
+}

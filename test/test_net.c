@@ -9,7 +9,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "helpers.h"
+#include "net_helpers.h"
 
 #define SEC 1000000000LL
 #define MS  1000000LL
@@ -46,19 +46,6 @@ static void echo_server(void *arg)
     net_conn_t *c;
     while ((c = net_listener_accept(l)) != NULL)
         go(echo_conn, c);
-}
-
-/* Reads exactly len bytes; false on error or early EOF. */
-static bool read_full(net_conn_t *c, char *buf, size_t len)
-{
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = net_conn_read(c, buf + off, len - off);
-        if (n <= 0)
-            return false;
-        off += (size_t)n;
-    }
-    return true;
 }
 
 typedef struct {
@@ -103,7 +90,7 @@ static void echo_roundtrips(const char *network, const char *addr)
             w.len = sizes[k];
             atomic_store(&w.done, 0);
             go(writer, &w);
-            GT_CHECK(read_full(c, in, sizes[k]), "size %zu: %s", sizes[k], strerror(errno));
+            GT_CHECK(nt_read_full(c, in, sizes[k]), "size %zu: %s", sizes[k], strerror(errno));
             GT_CHECK(memcmp(in, out, sizes[k]) == 0);
             GT_CHECK(wait_flag(&w.done) && w.n == (ssize_t)sizes[k]);
         }
@@ -126,18 +113,6 @@ static int main_tcp4(int argc, char **argv)
     return 0;
 }
 Test(net, echo_tcp4) { gt_run(main_tcp4); }
-
-/* Whether ::1 can be bound here. */
-static bool have_ipv6(void)
-{
-    int s = socket(AF_INET6, SOCK_STREAM, 0);
-    if (s < 0)
-        return false;
-    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
-    bool ok = bind(s, (struct sockaddr *)&a, sizeof a) == 0;
-    close(s);
-    return ok;
-}
 
 static int main_tcp6(int argc, char **argv)
 {
@@ -332,11 +307,11 @@ static int main_half_close(int argc, char **argv)
     GT_CHECK(net_conn_write(c, "hello", 5) == 5);
     GT_CHECK(net_conn_close_write(c) == 0);
     char buf[16];
-    GT_CHECK(read_full(s, buf, 5) && memcmp(buf, "hello", 5) == 0);
+    GT_CHECK(nt_read_full(s, buf, 5) && memcmp(buf, "hello", 5) == 0);
     GT_CHECK(net_conn_read(s, buf, sizeof buf) == 0, "EOF after the peer's half-close");
     /* The other direction still works. */
     GT_CHECK(net_conn_write(s, "back", 4) == 4);
-    GT_CHECK(read_full(c, buf, 4) && memcmp(buf, "back", 4) == 0);
+    GT_CHECK(nt_read_full(c, buf, 4) && memcmp(buf, "back", 4) == 0);
     GT_CHECK(net_conn_write(c, "x", 1) == -1 && errno == EPIPE);
     net_conn_close(c);
     net_conn_close(s);

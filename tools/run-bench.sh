@@ -31,6 +31,7 @@
 #   BENCHTIMEOUT  seconds per process before it is killed (default 300)
 #   BENCHGO       0: do not run the Go twins
 #   BENCHOUT      file to keep every result as "side name value unit" lines
+#   GORT_NETLOAD  the echo load generator (default: netload beside the programs)
 # Exit status: 0 if every benchmark ran, 1 if any failed (the others still
 # run and are reported).
 
@@ -100,6 +101,15 @@ else
 fi
 echo "benchtime $BENCHTIME, $BENCHCOUNT round(s), GOMAXPROCS $BENCHCPU," \
      "load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) on $(nproc 2>/dev/null) CPUs"
+
+# The echo load generator (test/bench/netload.c) both sides of the
+# network benchmarks start: the one beside the benchmark programs.
+for prog in "$@"; do
+    d=$(cd "$(dirname "$prog")" 2>/dev/null && pwd)
+    if [ -z "${GORT_NETLOAD:-}" ] && [ -n "$d" ] && [ -x "$d/netload" ]; then
+        export GORT_NETLOAD="$d/netload"
+    fi
+done
 
 round=1
 while [ "$round" -le "$BENCHCOUNT" ]; do

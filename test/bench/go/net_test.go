@@ -4,20 +4,26 @@
 //	go test -run '^$' -bench Net -cpu 1,2
 //
 // EchoK: one op = one 64-byte round trip over one of K loopback TCP
-// connections to an echo server (a goroutine per connection), each
-// driven by its own client goroutine; metric req/s. EchoK with K = 10000
-// runs only with NETBENCH_10K=1.
+// connections to an echo server (a goroutine per connection), driven by
+// netload (test/bench/netload.c), the same external load generator the
+// C side starts; metrics req/s, p99-ns, threads, cpu-ns/req, gen-cpu%
+// as there.
+// EchoK with K = 10000 runs only with NETBENCH_10K=1.
 // ParkWake: one op = a 1-byte ping-pong over one connection, each side
 // parked in Read before the other writes.
 package gortbench
 
 import (
+	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"os"
-	"sync"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
-	"time"
 )
 
 func echoServe(c net.Conn) {
@@ -32,6 +38,37 @@ func echoServe(c net.Conn) {
 		}
 	}
 	c.Close()
+}
+
+// netloadPath is the load generator: $GORT_NETLOAD (tools/run-bench.sh
+// sets it), or the one make builds, relative to this directory.
+func netloadPath() string {
+	if p := os.Getenv("GORT_NETLOAD"); p != "" {
+		return p
+	}
+	return "../../../build/test/bench/netload"
+}
+
+// threadCount is this process's thread count from /proc/self/status.
+func threadCount() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "Threads:") {
+			n, _ := strconv.Atoi(strings.TrimSpace(line[len("Threads:"):]))
+			return float64(n)
+		}
+	}
+	return -1
+}
+
+// cpuNs is this process's CPU time (user + system) in nanoseconds.
+func cpuNs() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 func echoK(b *testing.B, k int) {
@@ -51,42 +88,45 @@ func echoK(b *testing.B, k int) {
 			go echoServe(c)
 		}
 	}()
-	conns := make([]net.Conn, k)
-	for i := range conns {
-		if conns[i], err = net.Dial("tcp4", l.Addr().String()); err != nil {
-			b.Fatal(err)
-		}
+	cmd := exec.Command(netloadPath(), l.Addr().String(), strconv.Itoa(k), strconv.Itoa(b.N))
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	wg.Add(k)
+	outp, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	out := bufio.NewReader(outp)
+	if line, err := out.ReadString('\n'); err != nil || line != "connected\n" {
+		b.Fatalf("netload said %q, %v", line, err)
+	}
 	b.ResetTimer()
-	t0 := time.Now()
-	for i := 0; i < k; i++ {
-		n := b.N / k
-		if i < b.N%k {
-			n++
-		}
-		go func(c net.Conn, n int) {
-			out := make([]byte, 64)
-			in := make([]byte, 64)
-			for j := 0; j < n; j++ {
-				if _, err := c.Write(out); err != nil {
-					panic(err)
-				}
-				if _, err := io.ReadFull(c, in); err != nil {
-					panic(err)
-				}
-			}
-			wg.Done()
-		}(conns[i], n)
+	c0 := cpuNs()
+	if _, err := io.WriteString(in, "go\n"); err != nil {
+		b.Fatal(err)
 	}
-	wg.Wait()
-	el := time.Since(t0)
+	line, err := out.ReadString('\n')
+	cpuServer := cpuNs() - c0
 	b.StopTimer()
-	b.ReportMetric(float64(b.N)/el.Seconds(), "req/s")
-	for _, c := range conns {
-		c.Close()
+	threads := threadCount()
+	var reqs, el, p50, p99, cpu int64
+	if _, err := fmt.Sscanf(line, "done %d %d %d %d %d", &reqs, &el, &p50, &p99, &cpu); err != nil {
+		b.Fatalf("netload said %q: %v", line, err)
 	}
+	if el > 0 {
+		b.ReportMetric(float64(reqs)*1e9/float64(el), "req/s")
+	}
+	b.ReportMetric(float64(p99), "p99-ns")
+	b.ReportMetric(threads, "threads")
+	b.ReportMetric(float64(cpu)/10, "gen-cpu%")
+	b.ReportMetric(float64(cpuServer)/float64(reqs), "cpu-ns/req")
+	in.Close()
+	cmd.Wait()
 	l.Close()
 }
 
