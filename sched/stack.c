@@ -28,7 +28,7 @@
  * Stacks are never unmapped: a dead G keeps its stack for reuse (G
  * descriptors are never freed, which the scheduler relies on).
  */
-#include <stdio.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -89,15 +89,22 @@ bool sched__stack_guard_installs(void)
     return r;
 }
 
-/* Reads vm.max_map_count once; a quarter of it goes to guard pages. */
+/* Reads vm.max_map_count once; a quarter of it goes to guard pages. With
+ * read and a digit loop, not stdio's scanf and strtol: those would be the
+ * only callers of their libc pages in an idle program's resident set. */
 static long initial_guard_budget(void)
 {
     long max = 65530;
-    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
-    if (f) {
-        if (fscanf(f, "%ld", &max) != 1)
-            max = 65530;
-        fclose(f);
+    char buf[32];
+    int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        long v = 0;
+        for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9' && v < (1L << 40); i++)
+            v = v * 10 + (buf[i] - '0');
+        if (v > 0)
+            max = v;
     }
     return max / 8;   /* each guard costs ~2 mappings: a quarter of the map */
 }
