@@ -172,7 +172,25 @@ $(NETLOAD): test/bench/netload.c
 
 $(BUILD)/test/bench/bench_net: | $(NETLOAD)
 
-bench: lib $(BENCHES) $(NETLOAD)
+# The idle program bench_idle measures, built as a user builds one
+# (against libgort.so), and -static; and the same without gort.
+IDLE_PROGS := $(BUILD)/test/bench/idle_gort $(BUILD)/test/bench/idle_gort_static \
+              $(BUILD)/test/bench/idle_libc
+$(BUILD)/test/bench/idle_libc: test/bench/idle/plain.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror $< -o $@
+$(BUILD)/test/bench/idle_gort: test/bench/idle/idle.c runtime/gort.h $(BUILD)/libgort.so
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime $< -o $@ -L$(BUILD) -lgort -Wl,-rpath,$(abspath $(BUILD))
+$(BUILD)/test/bench/idle_gort_static: test/bench/idle/idle.c runtime/gort.h $(BUILD)/libgort.a
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime -static $< -o $@ \
+	  $(BUILD)/libgort.a $(STATIC_LIBS) -pthread
+
+bench: lib $(BENCHES) $(NETLOAD) $(IDLE_PROGS)
 	@sh tools/run-bench.sh $(BENCHES)
 
 $(BUILD)/examples/%: docs/examples/%.c $(BUILD)/libgort.so

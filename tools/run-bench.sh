@@ -21,7 +21,8 @@
 # GO111MODULE=on); without go only the gort figures are printed.
 # Lines are paired by exact name; the table shows per benchmark the median
 # over the rounds of gort ns/op, Go ns/op, the ratio gort/Go (below 1:
-# gort is faster) and the extra metrics of both sides.
+# gort is faster) and the extra metrics of both sides, each with its own
+# gort/Go ratio in parentheses when both sides report it.
 #
 # Environment:
 #   BENCHTIME     go test -benchtime value for both sides (default 1s; e.g. 0.2s, 1000x)
@@ -206,9 +207,11 @@ awk '
             nu = split(units[name], us, " ")
             for (j = 1; j <= nu; j++) {
                 u = us[j]
-                extra = extra (extra == "" ? "" : ", ") u " " \
-                    fmt(median("gort" SUBSEP name SUBSEP u)) " | " \
-                    fmt(median("go" SUBSEP name SUBSEP u))
+                mg = median("gort" SUBSEP name SUBSEP u)
+                mo = median("go" SUBSEP name SUBSEP u)
+                extra = extra (extra == "" ? "" : ", ") u " " fmt(mg) " | " fmt(mo)
+                if (mg != "" && mo != "" && mo > 0)
+                    extra = extra sprintf(" (%.2f)", mg / mo)
             }
             printf "%-" w "s  %12s  %12s  %8s  %s\n", name, fmt(g), fmt(o), r, extra
         }
