@@ -39,6 +39,7 @@ _Atomic bool gc__stackscan_on;
 static uint32_t scan_token;          /* 2c of the running cycle */
 static size_t scan_nallg;            /* allgs at mark setup */
 static _Atomic uint64_t scan_bytes;  /* stack bytes scanned this cycle */
+static int64_t scan_start;           /* coarse time of mark setup */
 
 /* Claims g's scan for this cycle: true if the caller must scan it now,
  * false if it is done (after waiting out a scan in progress). */
@@ -58,8 +59,8 @@ static bool claim(g_t *g)
     }
 }
 
-/* Greys what g's descriptor and stack from lo up hold, and publishes the
- * scan (the token is claimed). */
+/* Greys what g's descriptor and stack from lo up hold (the token is
+ * claimed; the caller publishes the scan). */
 static void scan_stack(gc__work_t *w, g_t *g, uintptr_t lo)
 {
     /* The descriptor's fields that may hold GC pointers (not all of it:
@@ -73,25 +74,31 @@ static void scan_stack(gc__work_t *w, g_t *g, uintptr_t lo)
     gc__scan_range(w, lo, g->stack_hi);
     atomic_fetch_add_explicit(&scan_bytes, g->stack_hi - lo, memory_order_relaxed);
     g->gcscansp = lo;
-    atomic_store(&g->gcscan, scan_token);
 }
 
-/* Scans switched-out g, whose token the caller claimed. */
-static void scan_stopped(gc__work_t *w, g_t *g)
+/* Scans switched-out g, whose token the caller claimed, and publishes the
+ * scan. With shrink (the walk: g stays parked), a goroutine parked since
+ * before the cycle first gives back what a burst of deep calls left below
+ * its stack pointer, once per park (a system call each, so not on every
+ * cycle), while the claim still keeps it from running. */
+static void scan_stopped(gc__work_t *w, g_t *g, bool shrink)
 {
     uint32_t st = atomic_load_explicit(&g->status, memory_order_acquire);
-    if (st == G_DEAD || st == G_IDLE) {
-        atomic_store(&g->gcscan, scan_token);   /* a later start shades its argument */
-        return;
-    }
     if (unlikely(st == G_RUNNING))
         runtime__throwf("gc: goroutine %lld runs with an unscanned stack", (long long)g->goid);
-    uintptr_t lo = g->sp;
-    if (st == G_SYSCALL) {
-        lo = g->syscallsp;
-        gc__scan_range(w, (uintptr_t)g->syscallregs, (uintptr_t)(g->syscallregs + 8));
+    if (st != G_DEAD && st != G_IDLE) {   /* a later start shades a dead G's argument */
+        uintptr_t lo = g->sp;
+        if (st == G_SYSCALL) {
+            lo = g->syscallsp;
+            gc__scan_range(w, (uintptr_t)g->syscallregs, (uintptr_t)(g->syscallregs + 8));
+        }
+        scan_stack(w, g, lo);
+        if (shrink && st == G_WAITING && !g->stackshrunk && g->waitsince < scan_start) {
+            g->stackshrunk = true;
+            sched__stack_release_below(g, lo);
+        }
     }
-    scan_stack(w, g, lo);
+    atomic_store(&g->gcscan, scan_token);
 }
 
 /* Scans the calling G's own stack (its registers spilled into this
@@ -102,8 +109,10 @@ static GORT_NOINLINE void scan_self(gc__work_t *w)
     __builtin_unwind_init();
     setjmp(regs);
     g_t *g = sched__getg();
-    if (claim(g))
+    if (claim(g)) {
         scan_stack(w, g, (uintptr_t)&regs);
+        atomic_store(&g->gcscan, scan_token);
+    }
     __asm__ volatile("" : : "r"(&regs) : "memory");
 }
 
@@ -113,7 +122,7 @@ void gc__stackscan_before_run(g_t *gp)
         return;
     gc__work_t w;
     gc__work_init(&w);
-    scan_stopped(&w, gp);
+    scan_stopped(&w, gp, false);
     gc__note_marked(w.marked_bytes);
     gc__work_dispose(&w);
 }
@@ -132,6 +141,7 @@ void gc__stackscan_setup(gc__work_t *w)
     scan_token = 2 * (atomic_load(&gc__state.num_gc) + 1);
     atomic_store(&scan_bytes, 0);
     scan_nallg = atomic_load(&sched__allglen);
+    scan_start = atomic_load_explicit(&sched__coarsenow, memory_order_relaxed);
     atomic_store(&gc__stackscan_on, true);
     scan_self(w);
 }
@@ -161,7 +171,7 @@ void gc__stackscan_walk(gc__work_t *w, bool world_runs)
             if (!claim(batch[k]))
                 continue;
             uint64_t before = atomic_load_explicit(&scan_bytes, memory_order_relaxed);
-            scan_stopped(w, batch[k]);
+            scan_stopped(w, batch[k], true);
             since_yield += atomic_load_explicit(&scan_bytes, memory_order_relaxed) - before + 256;
         }
         if (world_runs && since_yield >= STACKSCAN_YIELD) {

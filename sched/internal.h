@@ -113,6 +113,7 @@ struct g {
     struct runtime_panic *panic;   /* innermost active panic */
     bool goexiting;
     bool paniconfault;             /* debug_set_panic_on_fault */
+    bool stackshrunk;              /* pages below sp returned since it parked */
 
     /* timers (sched/timer.c): time_sleep's timer, allocated on first use */
     struct sched_timer *sleeptimer;
@@ -537,6 +538,9 @@ static inline uint64_t *sched__canary_above(g_t *gp)
     uintptr_t top = ((uintptr_t)gp + sizeof(g_t) + 64 + 4095) & ~(uintptr_t)4095;
     return (uint64_t *)(top - sizeof(uint64_t));
 }
+/* Returns the pages of parked gp's stack below sp (and a page of slack)
+ * to the kernel; they read back as zero. The collector, once per park. */
+GORT_HIDDEN void sched__stack_release_below(g_t *gp, uintptr_t sp);
 /* Throws "stack overflow" if the goroutine above gp overran into it: gp's
  * saved context can no longer be trusted. Checked before resuming gp. */
 GORT_HIDDEN void sched__stackcheck_above(g_t *gp);

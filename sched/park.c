@@ -130,6 +130,7 @@ void sched__park(bool (*unlockf)(g_t *, void *), void *arg, const char *reason)
     m->waitlock = arg;
     g->waitreason = reason;
     g->waitsince = atomic_load_explicit(&sched__coarsenow, memory_order_relaxed);
+    g->stackshrunk = false;
     p_t *p = m->p;
     g_t *next;
     if (p && unlikely(sched__slice_over(p)))

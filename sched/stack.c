@@ -261,6 +261,17 @@ uint64_t sched__stack_resident(void)
     return pages * STACK_PAGE;
 }
 
+void sched__stack_release_below(g_t *gp, uintptr_t sp)
+{
+    if (sp < gp->stack_lo || sp > gp->stack_hi)
+        return;   /* not a stack pointer of this stack: keep everything */
+    uintptr_t hi = (sp - STACK_PAGE) & ~(uintptr_t)(STACK_PAGE - 1);
+    uintptr_t lo = (gp->stack_lo + STACK_PAGE - 1) & ~(uintptr_t)(STACK_PAGE - 1);
+    /* MADV_DONTNEED keeps guard regions (MADV_GUARD_INSTALL) in place. */
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 int debug_set_max_stack(int bytes)
 {
     int old = (int)sched__stack_size;

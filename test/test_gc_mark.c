@@ -7,7 +7,9 @@
  *    on its stack, keep those objects through cycles that scan their
  *    stacks one at a time while garbage is made around them;
  *  - assists: a goroutine that allocates much faster than the collector's
- *    own goroutine can mark keeps the heap near its goal.
+ *    own goroutine can mark keeps the heap near its goal;
+ *  - stack shrinking: goroutines parked after a burst of deep calls give
+ *    those pages back to the kernel when cycles run.
  * make check runs this suite a second time with GODEBUG=gccheckmark=1.
  */
 #include "helpers.h"
@@ -158,3 +160,57 @@ static int assist_main(int argc, char **argv)
 }
 
 Test(gc_mark, assists_keep_heap_near_goal, .timeout = 120) { gt_run(assist_main); }
+
+/* ---- stack shrinking ------------------------------------------------- */
+
+#define NDEEP      200
+#define DEEP_BYTES (40 << 10)
+
+static chan_t *deep_release;
+static gt_count_t deep_parked, deep_done;
+
+/* Touches about bytes of stack below the caller. */
+__attribute__((noinline)) static int go_deep(int bytes)
+{
+    volatile char buf[1024];
+    buf[0] = (char)bytes;
+    buf[1023] = 1;
+    return bytes > 1024 ? go_deep(bytes - 1024) + buf[0] : buf[1023];
+}
+
+static void deep_parker(void *arg)
+{
+    (void)arg;
+    go_deep(DEEP_BYTES);
+    gt_count_done(&deep_parked);
+    int v;
+    chan_recv(deep_release, &v);
+    gt_count_done(&deep_done);
+}
+
+static int shrink_main(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    GC_STORE(deep_release, chan_make(sizeof(int), 0));
+    gt_count_init(&deep_parked, NDEEP);
+    gt_count_init(&deep_done, NDEEP);
+    for (int i = 0; i < NDEEP; i++)
+        go(deep_parker, NULL);
+    gt_count_wait(&deep_parked);
+    time_sleep(20 * 1000 * 1000);   /* parked since before the cycles */
+    runtime_mem_stats_t ms;
+    runtime_read_mem_stats(&ms);
+    uint64_t before = ms.stack_inuse;
+    runtime_gc();
+    runtime_gc();
+    runtime_read_mem_stats(&ms);
+    uint64_t after = ms.stack_inuse;
+    GT_CHECK(before >= after + (uint64_t)NDEEP * (DEEP_BYTES / 2),
+             "resident stacks %llu KB -> %llu KB: the deep pages stayed",
+             (unsigned long long)(before >> 10), (unsigned long long)(after >> 10));
+    chan_close(deep_release);
+    gt_count_wait(&deep_done);
+    return 0;
+}
+
+Test(gc_mark, parked_stacks_give_back_deep_pages, .timeout = 60) { gt_run(shrink_main); }
