@@ -8,7 +8,7 @@
  * dequeues itself from the channels whose case did not fire.
  *
  * May call: chan/chan.c's element moves (chan__sendto, chan__recvfrom,
- * chan__bufput, chan__bufget), the channel lock, go_panic,
+ * the locked ring operations and flags), the channel lock, go_panic,
  * sched__park/ready/needg.
  *
  * Invariants:
@@ -26,6 +26,9 @@
 
 #include "internal.h"
 
+/* Selects of at most this many cases take the small path: their orders
+ * from one random number and a sorting network, fixed scratch. */
+#define SELECT_SMALL 3
 /* Selects with at most this many cases keep their scratch on the stack. */
 #define SELECT_STACK_CASES 64
 /* Up to this many channels are sorted by insertion, beyond by heap sort. */
@@ -44,10 +47,31 @@ typedef struct {
 } sel_t;
 
 /* Sorts the first n entries of order by channel address (heap sort,
- * constant stack, as Go; insertion sort for small n). */
+ * constant stack, as Go; insertion sort for small n, and at most three
+ * compare-exchanges for a small select). */
 static void sort_lockorder(select_case_t *cs, uint16_t *lo, const uint16_t *po, int n)
 {
 #define KEY(i) ((uintptr_t)cs[(i)].c)
+#define CMPXCHG(a, b)                                                     \
+    do {                                                                  \
+        if (KEY(lo[a]) > KEY(lo[b])) {                                    \
+            uint16_t t_ = lo[a];                                          \
+            lo[a] = lo[b];                                                \
+            lo[b] = t_;                                                   \
+        }                                                                 \
+    } while (0)
+    if (n <= SELECT_SMALL) {
+        for (int i = 0; i < n; i++)
+            lo[i] = po[i];
+        if (n >= 2)
+            CMPXCHG(0, 1);
+        if (n == 3) {
+            CMPXCHG(1, 2);
+            CMPXCHG(0, 1);
+        }
+        return;
+    }
+#undef CMPXCHG
     if (n <= SELECT_INSERTION_SORT) {
         for (int i = 0; i < n; i++) {
             uint16_t v = po[i];
@@ -178,18 +202,18 @@ enum { CASE_WAIT = 0, CASE_DONE, CASE_CLOSED_RECV, CASE_CLOSED_SEND };
 
 /* Tries case cs now (cs->c locked): moves the data if a peer or the ring
  * allows; *wake gets a peer to ready once the locks are released. */
-static int try_case(select_case_t *cs, g_t **wake)
+static inline __attribute__((always_inline)) int try_case(select_case_t *cs, g_t **wake)
 {
     chan_t *c = cs->c;
     if (cs->dir == SELECT_RECV) {
         sudog_t *sg = chan__waitq_dequeue(&c->sendq);
         if (sg) {
             *wake = chan__recvfrom(c, sg, cs->elem);
+            chan__ring_sync(c);
             cs->ok = true;
             return CASE_DONE;
         }
-        if (c->qcount > 0) {
-            chan__bufget(c, cs->elem);
+        if (c->dataqsiz && chan__ring_get_locked(c, cs->elem)) {
             cs->ok = true;
             return CASE_DONE;
         }
@@ -205,12 +229,11 @@ static int try_case(select_case_t *cs, g_t **wake)
         sudog_t *sg = chan__waitq_dequeue(&c->recvq);
         if (sg) {
             *wake = chan__sendto(c, sg, cs->elem);
+            chan__ring_sync(c);
             return CASE_DONE;
         }
-        if (c->qcount < c->dataqsiz) {
-            chan__bufput(c, cs->elem);
+        if (c->dataqsiz && chan__ring_put_locked(c, cs->elem))
             return CASE_DONE;
-        }
     }
     return CASE_WAIT;
 }
@@ -223,9 +246,9 @@ static bool looks_ready(const select_case_t *cs)
         return true;
     if (cs->dir == SELECT_RECV)
         return __atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED) != NULL ||
-               chan__load(&c->qcount) > 0;
+               (c->dataqsiz && chan__ring_count(c) > 0);
     return __atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED) != NULL ||
-           chan__load(&c->qcount) < c->dataqsiz;
+           (c->dataqsiz && chan__ring_count(c) < c->dataqsiz);
 }
 
 /* One-case select: the plain channel operation, as Go's compiler does. */
@@ -254,6 +277,33 @@ static void sel_pollorder(sel_t *s, int ncases)
         norder++;
     }
     s->n = norder;
+}
+
+/* Poll order of a select of at most SELECT_SMALL cases: the non-nil
+ * cases in a uniformly random order drawn with one random number. */
+static void sel_pollorder_small(sel_t *s, int ncases)
+{
+    static const uint8_t perm3[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+                                        {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    uint16_t live[SELECT_SMALL];
+    int k = 0;
+    for (int i = 0; i < ncases; i++)
+        if (s->cases[i].c != NULL)
+            live[k++] = (uint16_t)i;
+    uint16_t *po = s->pollorder;
+    if (k == 3) {
+        const uint8_t *p = perm3[((uint64_t)runtime__fastrand() * 6) >> 32];
+        po[0] = live[p[0]];
+        po[1] = live[p[1]];
+        po[2] = live[p[2]];
+    } else if (k == 2) {
+        uint32_t r = runtime__fastrand() >> 31;
+        po[0] = live[r];
+        po[1] = live[r ^ 1];
+    } else if (k == 1) {
+        po[0] = live[0];
+    }
+    s->n = k;
 }
 
 /* Fast path: the first case in poll order that looks ready is tried with
@@ -295,9 +345,20 @@ static void sel_lockall(sel_t *s, chan_t *held)
 }
 
 /* Pass 1, every channel locked: the first case in poll order that can
- * proceed now, with its outcome in *r, or -1. */
+ * proceed now, with its outcome in *r, or -1. Buffered channels get their
+ * wait flags first, so no lock-free operation slips in between this look
+ * and the enqueue of pass 2 (sel_sync takes them off if no wait follows). */
 static int sel_poll(sel_t *s, int *r)
 {
+    for (int k = 0; k < s->n; k++) {
+        select_case_t *cs = &s->cases[s->pollorder[k]];
+        if (cs->c->dataqsiz == 0)
+            continue;
+        if (cs->dir == SELECT_RECV)
+            chan__ring_flag(cs->c, CHAN_TAIL_RWAIT, 0);
+        else
+            chan__ring_flag(cs->c, CHAN_TAIL_SWAIT, CHAN_HEAD_SWAIT);
+    }
     for (int k = 0; k < s->n; k++) {
         int casi = s->pollorder[k];
         *r = try_case(&s->cases[casi], &s->wake);
@@ -305,6 +366,16 @@ static int sel_poll(sel_t *s, int *r)
             return casi;
     }
     return -1;
+}
+
+/* Every channel locked: their flags match their queues again. */
+static void sel_sync(sel_t *s, chan_t *skip)
+{
+    for (int k = 0; k < s->n; k++) {
+        chan_t *c = s->cases[s->lockorder[k]].c;
+        if (c != skip)
+            chan__ring_sync(c);
+    }
 }
 
 /* Pass 2, every channel locked: enqueues one sudog per case on its
@@ -373,8 +444,10 @@ static int sel_dequeue(sel_t *s, g_t *gp, int *r)
     }
     if (casi < 0)
         runtime__throw("selectgo: bad wakeup");
-    if (relock)
+    if (relock) {
+        sel_sync(s, skip);
         selunlock(s->cases, s->lockorder, s->n, skip);
+    }
     select_case_t *cs = &s->cases[casi];
     if (cs->dir == SELECT_RECV)
         cs->ok = won->success;
@@ -398,7 +471,12 @@ int chan_select(select_case_t *cases, int n, bool block)
     sel_t s = {.cases = cases};
     void *heap = NULL;
     size_t heapsize = 0;
-    if (n <= SELECT_STACK_CASES) {
+    uint16_t small_orders[2 * SELECT_SMALL];
+    sudog_t small_sgs[SELECT_SMALL];
+    if (n <= SELECT_SMALL) {
+        s.pollorder = small_orders;
+        s.sgs = small_sgs;
+    } else if (n <= SELECT_STACK_CASES) {
         s.pollorder = alloca(2 * sizeof(uint16_t) * (size_t)n);
     } else {
         heapsize = 2 * sizeof(uint16_t) * (size_t)n + sizeof(sudog_t) * (size_t)n;
@@ -407,7 +485,10 @@ int chan_select(select_case_t *cases, int n, bool block)
         s.pollorder = (uint16_t *)(s.sgs + n);
     }
     s.lockorder = s.pollorder + n;
-    sel_pollorder(&s, n);
+    if (n <= SELECT_SMALL)
+        sel_pollorder_small(&s, n);
+    else
+        sel_pollorder(&s, n);
 
     chan_t *held;
     int r = CASE_WAIT;
@@ -416,6 +497,7 @@ int chan_select(select_case_t *cases, int n, bool block)
         sel_lockall(&s, held);
         casi = sel_poll(&s, &r);
         if (casi >= 0 || !block) {
+            sel_sync(&s, NULL);
             selunlock(cases, s.lockorder, s.n, NULL);
         } else {
             g_t *gp = sched__needg(WAIT_SELECT);
