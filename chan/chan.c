@@ -29,36 +29,25 @@
 /* creation, len, cap                                                  */
 /* ------------------------------------------------------------------ */
 
-/* make(chan T, size): header, ring positions and slots in one scanned GC
- * object; each slot is a stamp and the element, 8-byte aligned. */
+/* make(chan T, size): header and ring in one scanned GC object. */
 chan_t *chan_make(size_t elem_size, size_t cap)
 {
     if (elem_size >= CHAN_MAX_ELEM)
         runtime__throw("makechan: invalid channel element type");
-    size_t mem, slotsize = 8 + ((elem_size + 7) & ~(size_t)7);
+    size_t mem;
     if (__builtin_mul_overflow(elem_size, cap, &mem) ||
         mem > CHAN_MAX_ALLOC - sizeof(chan_t) || cap > (size_t)INT64_MAX)
         go_panic("makechan: size out of range");
-    size_t ringmem = 0;
-    if (cap && (__builtin_mul_overflow(slotsize, cap, &ringmem) ||
-                __builtin_add_overflow(ringmem, sizeof(chan__ring_t) + sizeof(chan_t), &ringmem)))
-        go_panic("makechan: size out of range");   /* zero-size elements, cap >= 2^60 */
-    chan_t *c = gc_alloc(cap ? ringmem : sizeof(chan_t));
+    chan_t *c = gc_alloc(sizeof(chan_t) + mem);
     c->elemsize = (uint32_t)elem_size;
     c->dataqsiz = cap;
-    if (cap) {
-        c->slotsize = (uint32_t)slotsize;
-        c->onelap = (uint64_t)1 << (64 - __builtin_clzll((unsigned long long)cap));
-        for (size_t i = 0; i < cap; i++)
-            atomic_store_explicit(chan__stamp(chan__slot(c, i)), i, memory_order_relaxed);
-    }
     return c;
 }
 
 /* len(c): elements in the ring (a racy snapshot, as in Go). */
 size_t chan_len(chan_t *c)
 {
-    return c && c->dataqsiz ? chan__ring_count(c) : 0;
+    return c ? chan__load(&c->qcount) : 0;
 }
 
 /* cap(c). */
@@ -129,62 +118,23 @@ g_t *chan__recvfrom(chan_t *c, sudog_t *sg, void *ep)
     if (c->dataqsiz == 0) {
         if (ep && c->elemsize)
             chan__copy(ep, sg->elem, c->elemsize);
-    } else if (!chan__ring_get_locked(c, ep) || !chan__ring_put_locked(c, sg->elem)) {
-        /* A sender waits only on a full ring, frozen by the wait flags. */
-        runtime__throw("chanrecv: sender waits on a ring that is not full");
+    } else {
+        /* The ring is full: take its head, the sender's value becomes the
+         * tail (same slot, since sendx == recvx when full). */
+        char *slot = chan__buf(c, c->recvx);
+        if (c->elemsize) {
+            if (ep)
+                chan__copy(ep, slot, c->elemsize);
+            chan__copy(slot, sg->elem, c->elemsize);
+        }
+        if (++c->recvx == c->dataqsiz)
+            c->recvx = 0;
+        c->sendx = c->recvx;
     }
     g_t *gp = sg->g;
     gp->param = sg;
     sg->success = true;
     return gp;
-}
-
-/* Waits out a slot in transit: pause-spins, then yields the thread (the
- * other side may be a thread the kernel descheduled). */
-static void ring_spin(uint32_t *i)
-{
-    if ((*i)++ < CHAN_LOCK_SPINS)
-        __builtin_ia32_pause();
-    else
-        sched_yield();
-}
-
-bool chan__ring_put_locked(chan_t *c, const void *ep)
-{
-    for (uint32_t i = 0;; ring_spin(&i)) {
-        int r = chan__ring_put(c, ep, 0);
-        if (r != CHAN_RING_BUSY)
-            return r == CHAN_RING_OK;
-    }
-}
-
-bool chan__ring_get_locked(chan_t *c, void *ep)
-{
-    for (uint32_t i = 0;; ring_spin(&i)) {
-        int r = chan__ring_get(c, ep, 0);
-        if (r != CHAN_RING_BUSY)
-            return r == CHAN_RING_OK;
-    }
-}
-
-void chan__ring_sync(chan_t *c)
-{
-    if (c->dataqsiz == 0)
-        return;
-    chan__ring_t *r = chan__ring(c);
-    uint64_t tw = (c->recvq.first ? CHAN_TAIL_RWAIT : 0) | (c->sendq.first ? CHAN_TAIL_SWAIT : 0) |
-                  (c->closed ? CHAN_TAIL_CLOSED : 0);
-    uint64_t hw = c->sendq.first ? CHAN_HEAD_SWAIT : 0;
-    uint64_t tf = atomic_load_explicit(&r->tail, memory_order_relaxed) & CHAN_FLAGS;
-    if (tf & ~tw)
-        atomic_fetch_and(&r->tail, ~(tf & ~tw));
-    if (tw & ~tf)
-        atomic_fetch_or(&r->tail, tw & ~tf);
-    uint64_t hf = atomic_load_explicit(&r->head, memory_order_relaxed) & CHAN_FLAGS;
-    if (hf & ~hw)
-        atomic_fetch_and(&r->head, ~(hf & ~hw));
-    if (hw & ~hf)
-        atomic_fetch_or(&r->head, hw & ~hf);
 }
 
 /* Parks the calling goroutine forever (nil channel, empty select). */
@@ -199,21 +149,7 @@ _Noreturn void chan__block(const char *reason)
 /* send                                                                */
 /* ------------------------------------------------------------------ */
 
-/* Parks the caller on q with a sudog for ep (c locked, flags already
- * set); returns whether a peer completed the operation (false: closed). */
-static bool wait_on(chan_t *c, chan__waitq_t *q, void *ep, const char *reason)
-{
-    g_t *gp = sched__needg(reason);
-    sudog_t mysg = {.g = gp, .elem = ep, .c = c};
-    gp->param = NULL;
-    chan__waitq_enqueue(q, &mysg);
-    chan__parkunlock(c, reason);
-    gp->param = NULL;
-    return __atomic_load_n(&mysg.success, __ATOMIC_ACQUIRE);
-}
-
-/* The locked path of a send (c locked): a waiting receiver, the ring, or
- * park. Also a nil channel (c == NULL, nothing locked). */
+/* Slow path: nil channel, closed channel, or the caller must park. */
 static GORT_NOINLINE bool send_slow(chan_t *c, const void *ep, bool block)
 {
     if (c == NULL) {
@@ -225,32 +161,17 @@ static GORT_NOINLINE bool send_slow(chan_t *c, const void *ep, bool block)
         chan__unlock(c);
         go_panic("send on closed channel");
     }
-    sudog_t *sg = chan__waitq_dequeue(&c->recvq);
-    if (sg) {
-        g_t *gp = chan__sendto(c, sg, ep);
-        chan__ring_sync(c);
-        chan__unlock(c);
-        sched__ready(gp, true);
-        return true;
-    }
-    if (c->dataqsiz) {
-        bool done = chan__ring_put_locked(c, ep);
-        if (!done && block) {
-            /* Freeze the ring (no lock-free send or receive from now on),
-             * then look again: a receiver may have made room before. */
-            chan__ring_flag(c, CHAN_TAIL_SWAIT, CHAN_HEAD_SWAIT);
-            done = chan__ring_put_locked(c, ep);
-        }
-        if (done || !block) {
-            chan__ring_sync(c);
-            chan__unlock(c);
-            return done;
-        }
-    } else if (!block) {
+    if (!block) {
         chan__unlock(c);
         return false;
     }
-    if (!wait_on(c, &c->sendq, (void *)ep, WAIT_CHAN_SEND)) {
+    g_t *gp = sched__needg(WAIT_CHAN_SEND);
+    sudog_t mysg = {.g = gp, .elem = (void *)ep, .c = c};
+    gp->param = NULL;
+    chan__waitq_enqueue(&c->sendq, &mysg);
+    chan__parkunlock(c, WAIT_CHAN_SEND);
+    gp->param = NULL;
+    if (!__atomic_load_n(&mysg.success, __ATOMIC_ACQUIRE)) {
         if (!c->closed)
             runtime__throw("chansend: spurious wakeup");
         go_panic("send on closed channel");
@@ -258,50 +179,34 @@ static GORT_NOINLINE bool send_slow(chan_t *c, const void *ep, bool block)
     return true;
 }
 
-/* The calling thread's M is inside a lock-free channel operation: counted
- * in m->locks like the lock, so it is not preempted while it owns a slot
- * (a large element's copy calls out of the runtime). */
-static inline m_t *ring_enter(void)
-{
-    m_t *m = sched__getm();
-    if (likely(m != NULL))
-        m->locks++;
-    else
-        chan__foreign();
-    return m;
-}
-
-/* Ends what ring_enter began. */
-static inline void ring_leave(m_t *m)
-{
-    if (likely(m != NULL))
-        m->locks--;
-}
-
 /* Go's chansend: the fast paths, inlined into each caller (so a blocking
- * send drops the non-blocking tests); waiters, parking and panics in
- * send_slow. A buffered send that finds room and nobody waiting takes no
- * lock. */
+ * send drops the non-blocking tests); parking and panics in send_slow. */
 static inline __attribute__((always_inline)) bool send_fast(chan_t *c, const void *ep, bool block)
 {
     if (unlikely(c == NULL))
         return send_slow(c, ep, block);
-    if (likely(c->dataqsiz)) {
-        m_t *m = ring_enter();
-        int r = chan__ring_put(c, ep, CHAN_FLAGS);
-        ring_leave(m);
-        if (likely(r == CHAN_RING_OK))
-            return true;
-        /* Full, open and nobody waiting when looked at: a non-blocking
-         * send fails without the lock. */
-        if (r == CHAN_RING_NONE && !block)
-            return false;
-    } else if (!block && !__atomic_load_n(&c->closed, __ATOMIC_RELAXED) &&
-               __atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED) == NULL) {
-        /* Closed is read first, as in Go: closed cannot revert to open. */
+    /* Non-blocking on a full, open channel: fail without the lock. The
+     * closed check comes first, as in Go: closed cannot revert to open. */
+    if (!block && !__atomic_load_n(&c->closed, __ATOMIC_RELAXED) &&
+        (c->dataqsiz == 0 ? __atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED) == NULL
+                          : chan__load(&c->qcount) == c->dataqsiz))
         return false;
-    }
+
     chan__lock(c);
+    if (likely(!c->closed)) {
+        sudog_t *sg = chan__waitq_dequeue(&c->recvq);
+        if (sg) {
+            g_t *gp = chan__sendto(c, sg, ep);
+            chan__unlock(c);
+            sched__ready(gp, true);
+            return true;
+        }
+        if (c->qcount < c->dataqsiz) {
+            chan__bufput(c, ep);
+            chan__unlock(c);
+            return true;
+        }
+    }
     return send_slow(c, ep, block);
 }
 
@@ -321,17 +226,7 @@ void chan_send(chan_t *c, const void *elem)
 /* receive                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Closed and drained: the zero value and ok = false. */
-static inline bool recv_closed(chan_t *c, void *ep, bool *ok)
-{
-    if (ep && c->elemsize)
-        gc_memclr(ep, c->elemsize);
-    *ok = false;
-    return true;
-}
-
-/* The locked path of a receive (c locked): a waiting sender, the ring,
- * closed, or park. Also a nil channel (c == NULL, nothing locked). */
+/* Slow path: nil channel, or the caller must park. c->lock held if c. */
 static GORT_NOINLINE bool recv_slow(chan_t *c, void *ep, bool block, bool *ok)
 {
     *ok = false;
@@ -340,73 +235,66 @@ static GORT_NOINLINE bool recv_slow(chan_t *c, void *ep, bool block, bool *ok)
             return false;
         chan__block(WAIT_CHAN_RECV_NIL);
     }
+    if (!block) {
+        chan__unlock(c);
+        return false;
+    }
+    g_t *gp = sched__needg(WAIT_CHAN_RECV);
+    sudog_t mysg = {.g = gp, .elem = ep, .c = c};
+    gp->param = NULL;
+    chan__waitq_enqueue(&c->recvq, &mysg);
+    chan__parkunlock(c, WAIT_CHAN_RECV);
+    gp->param = NULL;
+    *ok = __atomic_load_n(&mysg.success, __ATOMIC_ACQUIRE);
+    return true;
+}
+
+/* Go's chanrecv: the fast paths, inlined into each caller; parking in
+ * recv_slow. */
+static inline __attribute__((always_inline)) bool recv_fast(chan_t *c, void *ep, bool block, bool *ok)
+{
+    if (unlikely(c == NULL))
+        return recv_slow(c, ep, block, ok);
+    /* Non-blocking on an empty channel: decide without the lock. Empty is
+     * read before closed; if it was empty and then found closed, it was
+     * empty when closed (a closed channel gets no new elements). */
+    if (!block && (c->dataqsiz == 0
+                       ? __atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED) == NULL
+                       : chan__load(&c->qcount) == 0)) {
+        if (!__atomic_load_n(&c->closed, __ATOMIC_ACQUIRE))
+            return false;
+        if (c->dataqsiz == 0
+                ? __atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED) == NULL
+                : chan__load(&c->qcount) == 0) {
+            if (ep && c->elemsize)
+                gc_memclr(ep, c->elemsize);
+            *ok = false;
+            return true;
+        }
+    }
+
+    chan__lock(c);
     sudog_t *sg = chan__waitq_dequeue(&c->sendq);
     if (sg) {
         g_t *gp = chan__recvfrom(c, sg, ep);
-        chan__ring_sync(c);
         chan__unlock(c);
         sched__ready(gp, true);
         *ok = true;
         return true;
     }
-    bool done = false;
-    if (c->dataqsiz) {
-        done = chan__ring_get_locked(c, ep);
-        if (!done && block && !c->closed) {
-            /* Stop lock-free sends, then look again: one may have put a
-             * value in before. */
-            chan__ring_flag(c, CHAN_TAIL_RWAIT, 0);
-            done = chan__ring_get_locked(c, ep);
-        }
-        if (done || c->closed || !block)
-            chan__ring_sync(c);     /* (a waiter keeps the flag it set) */
-    }
-    if (done || c->closed || !block) {
+    if (c->qcount > 0) {
+        chan__bufget(c, ep);
         chan__unlock(c);
-        if (done)
-            *ok = true;
-        else if (c->closed)
-            recv_closed(c, ep, ok);
-        return done || c->closed;
+        *ok = true;
+        return true;
     }
-    *ok = wait_on(c, &c->recvq, ep, WAIT_CHAN_RECV);
-    return true;
-}
-
-/* Go's chanrecv: the fast paths, inlined into each caller; waiters,
- * parking and closed in recv_slow. A buffered receive that finds a value
- * and no sender waiting takes no lock. */
-static inline __attribute__((always_inline)) bool recv_fast(chan_t *c, void *ep, bool block, bool *ok)
-{
-    if (unlikely(c == NULL))
-        return recv_slow(c, ep, block, ok);
-    if (likely(c->dataqsiz)) {
-        m_t *m = ring_enter();
-        int r = chan__ring_get(c, ep, CHAN_FLAGS);
-        ring_leave(m);
-        if (likely(r == CHAN_RING_OK)) {
-            *ok = true;
-            return true;
-        }
-        /* Empty and no sender waiting when looked at; if closed after
-         * that, it was empty when closed (no value comes in after close). */
-        if (r == CHAN_RING_NONE && !block) {
-            if (!__atomic_load_n(&c->closed, __ATOMIC_ACQUIRE)) {
-                *ok = false;
-                return false;
-            }
-            if (chan__ring_count(c) == 0)
-                return recv_closed(c, ep, ok);
-        }
-    } else if (!block && __atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED) == NULL) {
-        if (!__atomic_load_n(&c->closed, __ATOMIC_ACQUIRE)) {
-            *ok = false;
-            return false;
-        }
-        if (__atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED) == NULL)
-            return recv_closed(c, ep, ok);
+    if (c->closed) {
+        chan__unlock(c);
+        if (ep && c->elemsize)
+            gc_memclr(ep, c->elemsize);
+        *ok = false;
+        return true;
     }
-    chan__lock(c);
     return recv_slow(c, ep, block, ok);
 }
 
@@ -492,7 +380,6 @@ void chan_close(chan_t *c)
         gp->schedlink = list;
         list = gp;
     }
-    chan__ring_sync(c);
     chan__unlock(c);
     while (list) {
         g_t *gp = list;

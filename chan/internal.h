@@ -15,11 +15,7 @@
  * scheduler's park/ready (sched/internal.h).
  *
  * Invariants (all under c->lock, except the lock-free reads marked below):
- *  - A buffered channel's ring is a bounded lock-free MPMC queue (per-slot
- *    stamps): sends and receives that find neither a waiter nor a full /
- *    empty ring take no lock. Flags in its tail and head words, changed
- *    only under the lock, send them to the locked path while a queue of
- *    waiters is not empty or the channel is closed (chan__ring_t).
+ *  - 0 <= qcount <= dataqsiz; the ring holds qcount elements from recvx.
  *  - recvq holds live sudogs only while the buffer is empty, sendq only
  *    while it is full (for dataqsiz == 0: always "full"); a select's sudog
  *    whose select was already won elsewhere may linger until its goroutine
@@ -68,46 +64,19 @@ typedef struct {
     sudog_t *first, *last;
 } chan__waitq_t;
 
-/* The channel (Go's hchan). A buffered channel's ring state (chan__ring_t)
- * and then its slots follow the header in the same GC object. */
+/* The channel (Go's hchan). The ring buffer follows the header in the same
+ * GC object. qcount and closed are also read without the lock. */
 struct chan {
+    size_t qcount;                 /* elements in the buffer (lock-free reads) */
     size_t dataqsiz;               /* capacity */
-    uint64_t onelap;               /* ring: a power of two > dataqsiz, the lap unit */
+    size_t sendx, recvx;           /* ring indices */
     uint32_t elemsize;
-    uint32_t slotsize;             /* ring: bytes per slot, stamp and element */
     uint32_t closed;               /* lock-free reads */
-    runtime_lock_t lock;
     chan__waitq_t recvq, sendq;
+    runtime_lock_t lock;
     void *owner;                   /* time.Timer/Ticker owning this channel, or NULL */
 };
 
-/* A buffered channel's ring positions, each on a cache line of its own
- * (senders write tail, receivers head). A position is lap * onelap + index;
- * the word holds position << CHAN_POS_SHIFT | flags. The flags change only under the
- * channel lock and make the lock-free operations take the locked path:
- *  - CHAN_TAIL_RWAIT: receivers wait (recvq not empty), so a send must
- *    hand its value to the first of them;
- *  - CHAN_TAIL_SWAIT / CHAN_HEAD_SWAIT: senders wait (sendq not empty),
- *    so a send must queue behind them and a receive must move the first
- *    one's value into the ring;
- *  - CHAN_TAIL_CLOSED: closed, a send panics.
- * Each slot starts with a stamp: the position it is free for (pos), or
- * pos + 1 once the element for pos is in it; a receiver frees it for the
- * next lap (pos + onelap). */
-typedef struct {
-    char pad0[64];
-    _Atomic uint64_t tail;
-    char pad1[56];
-    _Atomic uint64_t head;
-    char pad2[56];
-} chan__ring_t;
-
-#define CHAN_TAIL_RWAIT  ((uint64_t)1)
-#define CHAN_TAIL_SWAIT  ((uint64_t)2)
-#define CHAN_TAIL_CLOSED ((uint64_t)4)
-#define CHAN_HEAD_SWAIT  ((uint64_t)1)
-#define CHAN_POS_SHIFT   3
-#define CHAN_FLAGS       (((uint64_t)1 << CHAN_POS_SHIFT) - 1)
 /* ------------------------------------------------------------------ */
 /* the channel lock                                                    */
 /* ------------------------------------------------------------------ */
@@ -156,6 +125,17 @@ static inline void chan__unlock(chan_t *c)
 /* G. Parks the caller with reason; c's lock is released once switched out. */
 GORT_HIDDEN void chan__parkunlock(chan_t *c, const char *reason);
 
+/* Address of slot i of the ring. */
+static inline char *chan__buf(chan_t *c, size_t i)
+{
+    return (char *)(c + 1) + i * c->elemsize;
+}
+
+static inline size_t chan__load(const size_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
 /* Copies an element of n bytes from src to dst through the bulk barrier.
  * While no mark runs, a word-sized element is one load and one store: the
  * barrier's marking-off test inlined, no call. */
@@ -195,152 +175,34 @@ static inline void chan__zero_shaded(char *p, size_t n)
         __builtin_memset(p, 0, n);
 }
 
-/* The ring state of buffered channel c. */
-static inline chan__ring_t *chan__ring(chan_t *c)
+/* Appends *ep at sendx (c locked, room in the ring). */
+static inline void chan__bufput(chan_t *c, const void *ep)
 {
-    return (chan__ring_t *)(c + 1);
+    if (likely(c->elemsize))
+        chan__copy(chan__buf(c, c->sendx), ep, c->elemsize);
+    size_t x = c->sendx + 1;
+    c->sendx = x == c->dataqsiz ? 0 : x;
+    __atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
 }
 
-/* The slot for position pos: its stamp, then the element. */
-static inline char *chan__slot(chan_t *c, uint64_t pos)
+/* Takes the ring head into ep, or drops it if ep is NULL (c locked, the
+ * ring not empty). The slot is cleared so the ring does not keep the
+ * value alive. */
+static inline void chan__bufget(chan_t *c, void *ep)
 {
-    return (char *)(chan__ring(c) + 1) + (size_t)(pos & (c->onelap - 1)) * c->slotsize;
-}
-
-/* The stamp of a slot. */
-static inline _Atomic uint64_t *chan__stamp(char *slot)
-{
-    return (_Atomic uint64_t *)(void *)slot;
-}
-
-/* The position after pos (index 0 of the next lap after the last index). */
-static inline uint64_t chan__next(const chan_t *c, uint64_t pos)
-{
-    uint64_t lap = pos & ~(c->onelap - 1);
-    return pos - lap + 1 < c->dataqsiz ? pos + 1 : lap + c->onelap;
-}
-
-/* Outcomes of a ring operation. */
-enum {
-    CHAN_RING_OK,      /* done */
-    CHAN_RING_NONE,    /* the ring was full (put) or empty (get) */
-    CHAN_RING_BUSY     /* a refused flag, or a slot in transit: retry or lock */
-};
-
-/* Appends *ep to c's ring without the lock, unless the tail word has one
- * of the refuse flags. A sender owns the slot once its CAS advances the
- * tail; the release store of the stamp publishes the element. */
-static inline __attribute__((always_inline)) int chan__ring_put(chan_t *c, const void *ep, uint64_t refuse)
-{
-    chan__ring_t *r = chan__ring(c);
-    uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
-    for (;;) {
-        if (t & refuse)
-            return CHAN_RING_BUSY;
-        uint64_t pos = t >> CHAN_POS_SHIFT;
-        char *slot = chan__slot(c, pos);
-        uint64_t st = atomic_load_explicit(chan__stamp(slot), memory_order_acquire);
-        if (likely(st == pos)) {
-            uint64_t nt = chan__next(c, pos) << CHAN_POS_SHIFT | (t & CHAN_FLAGS);
-            if (likely(atomic_compare_exchange_weak_explicit(&r->tail, &t, nt, memory_order_acquire,
-                                                             memory_order_acquire))) {
-                if (likely(c->elemsize))
-                    chan__copy(slot + 8, ep, c->elemsize);
-                atomic_store_explicit(chan__stamp(slot), pos + 1, memory_order_release);
-                return CHAN_RING_OK;
-            }
-            continue;
+    char *slot = chan__buf(c, c->recvx);
+    if (likely(c->elemsize)) {
+        if (likely(ep != NULL)) {
+            chan__copy(ep, slot, c->elemsize);
+            chan__zero_shaded(slot, c->elemsize);
+        } else {
+            gc_memclr(slot, c->elemsize);
         }
-        if (st + c->onelap == pos + 1) {
-            /* The previous lap's element is still there: full, unless a
-             * receiver has taken it and is still copying it out. */
-            uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire) >> CHAN_POS_SHIFT;
-            return h + c->onelap == pos ? CHAN_RING_NONE : CHAN_RING_BUSY;
-        }
-        t = atomic_load_explicit(&r->tail, memory_order_acquire);   /* another sender took pos */
     }
+    size_t x = c->recvx + 1;
+    c->recvx = x == c->dataqsiz ? 0 : x;
+    __atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
 }
-
-/* Takes the head of c's ring into ep (NULL: drops it) without the lock,
- * unless the head word has one of the refuse flags. The slot is cleared
- * (so the ring does not keep the value alive) and freed for the next lap
- * by the release store of its stamp. */
-static inline __attribute__((always_inline)) int chan__ring_get(chan_t *c, void *ep, uint64_t refuse)
-{
-    chan__ring_t *r = chan__ring(c);
-    uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
-    for (;;) {
-        if (h & refuse)
-            return CHAN_RING_BUSY;
-        uint64_t pos = h >> CHAN_POS_SHIFT;
-        char *slot = chan__slot(c, pos);
-        uint64_t st = atomic_load_explicit(chan__stamp(slot), memory_order_acquire);
-        if (likely(st == pos + 1)) {
-            uint64_t nh = chan__next(c, pos) << CHAN_POS_SHIFT | (h & CHAN_FLAGS);
-            if (likely(atomic_compare_exchange_weak_explicit(&r->head, &h, nh, memory_order_acquire,
-                                                             memory_order_acquire))) {
-                if (likely(c->elemsize)) {
-                    if (likely(ep != NULL)) {
-                        chan__copy(ep, slot + 8, c->elemsize);
-                        chan__zero_shaded(slot + 8, c->elemsize);
-                    } else {
-                        gc_memclr(slot + 8, c->elemsize);
-                    }
-                }
-                atomic_store_explicit(chan__stamp(slot), pos + c->onelap, memory_order_release);
-                return CHAN_RING_OK;
-            }
-            continue;
-        }
-        if (st == pos) {
-            /* Nothing written for pos: empty, unless a sender has taken
-             * pos and is still copying its value in. */
-            uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire) >> CHAN_POS_SHIFT;
-            return t == pos ? CHAN_RING_NONE : CHAN_RING_BUSY;
-        }
-        h = atomic_load_explicit(&r->head, memory_order_acquire);   /* another receiver took pos */
-    }
-}
-
-/* Elements in c's ring (a racy snapshot, as Go's len). */
-static inline size_t chan__ring_count(chan_t *c)
-{
-    chan__ring_t *r = chan__ring(c);
-    uint64_t t, h;
-    do {
-        t = atomic_load_explicit(&r->tail, memory_order_acquire);
-        h = atomic_load_explicit(&r->head, memory_order_acquire);
-    } while (atomic_load_explicit(&r->tail, memory_order_acquire) != t);
-    t >>= CHAN_POS_SHIFT;
-    h >>= CHAN_POS_SHIFT;
-    uint64_t m = c->onelap - 1, hix = h & m, tix = t & m;
-    if (hix < tix)
-        return (size_t)(tix - hix);
-    if (hix > tix)
-        return (size_t)(c->dataqsiz - hix + tix);
-    return t == h ? 0 : c->dataqsiz;
-}
-
-/* c locked: the ring operations ignoring the flags, waiting out a slot in
- * transit (a lock-free operation a few instructions from its end). They
- * return false when the ring is full / empty. */
-GORT_HIDDEN bool chan__ring_put_locked(chan_t *c, const void *ep);
-GORT_HIDDEN bool chan__ring_get_locked(chan_t *c, void *ep);
-/* c locked, buffered: sets flags in the tail and head words, before the
- * final look that decides to wait (the lock-free operations take the
- * locked path from then on, so none can slip in unseen). */
-static inline void chan__ring_flag(chan_t *c, uint64_t tailf, uint64_t headf)
-{
-    chan__ring_t *r = chan__ring(c);
-    if (tailf && (atomic_load_explicit(&r->tail, memory_order_relaxed) & tailf) != tailf)
-        atomic_fetch_or(&r->tail, tailf);
-    if (headf && (atomic_load_explicit(&r->head, memory_order_relaxed) & headf) != headf)
-        atomic_fetch_or(&r->head, headf);
-}
-/* c locked: makes a buffered channel's flags match its wait queues and
- * closed flag (nothing for an unbuffered one). Called before every unlock
- * that follows a change of the queues or a chan__ring_flag. */
-GORT_HIDDEN void chan__ring_sync(chan_t *c);
 
 /* Appends sg to q. */
 static inline void chan__waitq_enqueue(chan__waitq_t *q, sudog_t *sg)

@@ -8,7 +8,7 @@
  * dequeues itself from the channels whose case did not fire.
  *
  * May call: chan/chan.c's element moves (chan__sendto, chan__recvfrom,
- * the locked ring operations and flags), the channel lock, go_panic,
+ * chan__bufput, chan__bufget), the channel lock, go_panic,
  * sched__park/ready/needg.
  *
  * Invariants:
@@ -42,36 +42,16 @@ typedef struct {
     uint16_t *pollorder;   /* the non-nil cases, in random order */
     uint16_t *lockorder;   /* the same, by channel address */
     int n;                 /* entries of both orders */
+    bool sorted;           /* lockorder already made (small selects) */
     sudog_t *sgs;          /* one per entry of lockorder, when blocking */
     g_t *wake;             /* a peer to ready once the locks are released */
 } sel_t;
 
 /* Sorts the first n entries of order by channel address (heap sort,
- * constant stack, as Go; insertion sort for small n, and at most three
- * compare-exchanges for a small select). */
+ * constant stack, as Go; insertion sort for small n). */
 static void sort_lockorder(select_case_t *cs, uint16_t *lo, const uint16_t *po, int n)
 {
 #define KEY(i) ((uintptr_t)cs[(i)].c)
-#define CMPXCHG(a, b)                                                     \
-    do {                                                                  \
-        if (KEY(lo[a]) > KEY(lo[b])) {                                    \
-            uint16_t t_ = lo[a];                                          \
-            lo[a] = lo[b];                                                \
-            lo[b] = t_;                                                   \
-        }                                                                 \
-    } while (0)
-    if (n <= SELECT_SMALL) {
-        for (int i = 0; i < n; i++)
-            lo[i] = po[i];
-        if (n >= 2)
-            CMPXCHG(0, 1);
-        if (n == 3) {
-            CMPXCHG(1, 2);
-            CMPXCHG(0, 1);
-        }
-        return;
-    }
-#undef CMPXCHG
     if (n <= SELECT_INSERTION_SORT) {
         for (int i = 0; i < n; i++) {
             uint16_t v = po[i];
@@ -209,11 +189,11 @@ static inline __attribute__((always_inline)) int try_case(select_case_t *cs, g_t
         sudog_t *sg = chan__waitq_dequeue(&c->sendq);
         if (sg) {
             *wake = chan__recvfrom(c, sg, cs->elem);
-            chan__ring_sync(c);
             cs->ok = true;
             return CASE_DONE;
         }
-        if (c->dataqsiz && chan__ring_get_locked(c, cs->elem)) {
+        if (c->qcount > 0) {
+            chan__bufget(c, cs->elem);
             cs->ok = true;
             return CASE_DONE;
         }
@@ -229,11 +209,12 @@ static inline __attribute__((always_inline)) int try_case(select_case_t *cs, g_t
         sudog_t *sg = chan__waitq_dequeue(&c->recvq);
         if (sg) {
             *wake = chan__sendto(c, sg, cs->elem);
-            chan__ring_sync(c);
             return CASE_DONE;
         }
-        if (c->dataqsiz && chan__ring_put_locked(c, cs->elem))
+        if (c->qcount < c->dataqsiz) {
+            chan__bufput(c, cs->elem);
             return CASE_DONE;
+        }
     }
     return CASE_WAIT;
 }
@@ -246,9 +227,9 @@ static bool looks_ready(const select_case_t *cs)
         return true;
     if (cs->dir == SELECT_RECV)
         return __atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED) != NULL ||
-               (c->dataqsiz && chan__ring_count(c) > 0);
+               chan__load(&c->qcount) > 0;
     return __atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED) != NULL ||
-           (c->dataqsiz && chan__ring_count(c) < c->dataqsiz);
+           chan__load(&c->qcount) < c->dataqsiz;
 }
 
 /* One-case select: the plain channel operation, as Go's compiler does. */
@@ -279,9 +260,50 @@ static void sel_pollorder(sel_t *s, int ncases)
     s->n = norder;
 }
 
-/* Poll order of a select of at most SELECT_SMALL cases: the non-nil
- * cases in a uniformly random order drawn with one random number. */
-static void sel_pollorder_small(sel_t *s, int ncases)
+/* Lock order of a small select: its non-nil cases, in case order, sorted
+ * by a network of compare-exchanges. Sorting them in case order rather
+ * than poll order makes the comparisons the same at every execution of a
+ * select statement, so they predict well. */
+static void sel_lockorder_small(sel_t *s, const uint16_t *live, int k)
+{
+    select_case_t *cs = s->cases;
+    uint16_t *lo = s->lockorder;
+    const uint16_t *from = live;
+#define KEY(i) ((uintptr_t)cs[(i)].c)
+#define CMPXCHG(a, b)                                                     \
+    do {                                                                  \
+        if (KEY(lo[a]) > KEY(lo[b])) {                                    \
+            uint16_t t_ = lo[a];                                          \
+            lo[a] = lo[b];                                                \
+            lo[b] = t_;                                                   \
+        }                                                                 \
+    } while (0)
+again:
+    for (int i = 0; i < k; i++)
+        lo[i] = from[i];
+    if (k >= 2)
+        CMPXCHG(0, 1);
+    if (k == 3) {
+        CMPXCHG(1, 2);
+        CMPXCHG(0, 1);
+    }
+    /* Cases on one channel keep their random poll order among themselves
+     * (the network is stable): it is their order in the channel's wait
+     * queue, so the peer that comes picks one at random, as in Go. */
+    if (from == live && k >= 2 &&
+        (KEY(lo[0]) == KEY(lo[1]) || (k == 3 && KEY(lo[1]) == KEY(lo[2])))) {
+        from = s->pollorder;
+        goto again;
+    }
+#undef CMPXCHG
+#undef KEY
+    s->sorted = true;
+}
+
+/* Poll and lock orders of a select of at most SELECT_SMALL cases: the
+ * non-nil cases in a uniformly random order drawn with one random number,
+ * and by channel address. */
+static void sel_orders_small(sel_t *s, int ncases)
 {
     static const uint8_t perm3[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
                                         {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
@@ -304,6 +326,7 @@ static void sel_pollorder_small(sel_t *s, int ncases)
         po[0] = live[0];
     }
     s->n = k;
+    sel_lockorder_small(s, live, k);
 }
 
 /* Fast path: the first case in poll order that looks ready is tried with
@@ -335,7 +358,8 @@ static int sel_fast(sel_t *s, chan_t **held, int *r)
  * if the order allows. */
 static void sel_lockall(sel_t *s, chan_t *held)
 {
-    sort_lockorder(s->cases, s->lockorder, s->pollorder, s->n);
+    if (!s->sorted)
+        sort_lockorder(s->cases, s->lockorder, s->pollorder, s->n);
     if (held == NULL) {
         sellock(s->cases, s->lockorder, s->n, NULL);
     } else if (!sellock_holding(s->cases, s->lockorder, s->n, held)) {
@@ -345,20 +369,9 @@ static void sel_lockall(sel_t *s, chan_t *held)
 }
 
 /* Pass 1, every channel locked: the first case in poll order that can
- * proceed now, with its outcome in *r, or -1. Buffered channels get their
- * wait flags first, so no lock-free operation slips in between this look
- * and the enqueue of pass 2 (sel_sync takes them off if no wait follows). */
+ * proceed now, with its outcome in *r, or -1. */
 static int sel_poll(sel_t *s, int *r)
 {
-    for (int k = 0; k < s->n; k++) {
-        select_case_t *cs = &s->cases[s->pollorder[k]];
-        if (cs->c->dataqsiz == 0)
-            continue;
-        if (cs->dir == SELECT_RECV)
-            chan__ring_flag(cs->c, CHAN_TAIL_RWAIT, 0);
-        else
-            chan__ring_flag(cs->c, CHAN_TAIL_SWAIT, CHAN_HEAD_SWAIT);
-    }
     for (int k = 0; k < s->n; k++) {
         int casi = s->pollorder[k];
         *r = try_case(&s->cases[casi], &s->wake);
@@ -366,16 +379,6 @@ static int sel_poll(sel_t *s, int *r)
             return casi;
     }
     return -1;
-}
-
-/* Every channel locked: their flags match their queues again. */
-static void sel_sync(sel_t *s, chan_t *skip)
-{
-    for (int k = 0; k < s->n; k++) {
-        chan_t *c = s->cases[s->lockorder[k]].c;
-        if (c != skip)
-            chan__ring_sync(c);
-    }
 }
 
 /* Pass 2, every channel locked: enqueues one sudog per case on its
@@ -444,10 +447,8 @@ static int sel_dequeue(sel_t *s, g_t *gp, int *r)
     }
     if (casi < 0)
         runtime__throw("selectgo: bad wakeup");
-    if (relock) {
-        sel_sync(s, skip);
+    if (relock)
         selunlock(s->cases, s->lockorder, s->n, skip);
-    }
     select_case_t *cs = &s->cases[casi];
     if (cs->dir == SELECT_RECV)
         cs->ok = won->success;
@@ -486,7 +487,7 @@ int chan_select(select_case_t *cases, int n, bool block)
     }
     s.lockorder = s.pollorder + n;
     if (n <= SELECT_SMALL)
-        sel_pollorder_small(&s, n);
+        sel_orders_small(&s, n);
     else
         sel_pollorder(&s, n);
 
@@ -497,7 +498,6 @@ int chan_select(select_case_t *cases, int n, bool block)
         sel_lockall(&s, held);
         casi = sel_poll(&s, &r);
         if (casi >= 0 || !block) {
-            sel_sync(&s, NULL);
             selunlock(cases, s.lockorder, s.n, NULL);
         } else {
             g_t *gp = sched__needg(WAIT_SELECT);
