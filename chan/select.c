@@ -279,11 +279,15 @@ static void sel_lockorder_small(sel_t *s, const uint16_t *live, int k)
         }                                                                 \
     } while (0)
 again:
-    for (int i = 0; i < k; i++)
-        lo[i] = from[i];
-    if (k >= 2)
+    /* Element by element: a loop here becomes a call to memmove. */
+    if (k >= 1)
+        lo[0] = from[0];
+    if (k >= 2) {
+        lo[1] = from[1];
         CMPXCHG(0, 1);
+    }
     if (k == 3) {
+        lo[2] = from[2];
         CMPXCHG(1, 2);
         CMPXCHG(0, 1);
     }
@@ -300,6 +304,23 @@ again:
     s->sorted = true;
 }
 
+/* The calling thread's state for small selects' random numbers. */
+static __thread __attribute__((tls_model("initial-exec"))) uint64_t sel_rand_state;
+
+/* A random number for a small select's poll order: the generator of
+ * runtime__fastrand (wyrand), inline, on a per-thread state seeded from
+ * it, so a select makes no call for it. */
+static inline uint32_t sel_rand(void)
+{
+    uint64_t x = sel_rand_state;
+    if (unlikely(x == 0))
+        x = (uint64_t)runtime__fastrand() << 32 | runtime__fastrand();
+    x += 0xa0761d6478bd642fULL;
+    sel_rand_state = x;
+    __uint128_t r = (__uint128_t)x * (x ^ 0xe7037ed1a0b428dbULL);
+    return (uint32_t)((uint64_t)(r >> 64) ^ (uint64_t)r);
+}
+
 /* Poll and lock orders of a select of at most SELECT_SMALL cases: the
  * non-nil cases in a uniformly random order drawn with one random number,
  * and by channel address. */
@@ -314,12 +335,12 @@ static void sel_orders_small(sel_t *s, int ncases)
             live[k++] = (uint16_t)i;
     uint16_t *po = s->pollorder;
     if (k == 3) {
-        const uint8_t *p = perm3[((uint64_t)runtime__fastrand() * 6) >> 32];
+        const uint8_t *p = perm3[((uint64_t)sel_rand() * 6) >> 32];
         po[0] = live[p[0]];
         po[1] = live[p[1]];
         po[2] = live[p[2]];
     } else if (k == 2) {
-        uint32_t r = runtime__fastrand() >> 31;
+        uint32_t r = sel_rand() >> 31;
         po[0] = live[r];
         po[1] = live[r ^ 1];
     } else if (k == 1) {
