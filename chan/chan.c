@@ -12,7 +12,8 @@
  *    lock after the switch, so no wake-up can be lost.
  *  - A waiting goroutine is readied only after every channel lock is
  *    released, and always with next = true (it runs next on this P).
- *  - Every element copy goes through gc_memmove, including the direct copy
+ *  - Every element copy goes through the bulk barrier (chan__copy, whose
+ *    marking-off case for small elements is inline), including the direct copy
  *    into a waiting goroutine's stack: that stack may already have been
  *    scanned in this GC cycle, and it is never rescanned.
  */
@@ -99,49 +100,11 @@ void chan__foreign(void)
 /* element moves (c->lock held)                                        */
 /* ------------------------------------------------------------------ */
 
-/* Appends *ep at sendx (c locked, room in the ring). */
-void chan__bufput(chan_t *c, const void *ep)
-{
-    if (c->elemsize)
-        gc_memmove(chan__buf(c, c->sendx), ep, c->elemsize);
-    if (++c->sendx == c->dataqsiz)
-        c->sendx = 0;
-    __atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
-}
-
-/* Zeroes n bytes at p without a barrier: for a slot whose old words were
- * just shaded (a gc_memmove read them), so the deletion barrier is done. */
-static inline void zero_shaded(char *p, size_t n)
-{
-    if (n == 8)
-        __builtin_memset(p, 0, 8);
-    else
-        memset(p, 0, n);
-}
-
-/* Takes the ring head into ep, or drops it if ep is NULL (c locked). */
-void chan__bufget(chan_t *c, void *ep)
-{
-    char *slot = chan__buf(c, c->recvx);
-    if (c->elemsize) {
-        /* Clear the slot so the ring does not keep the value alive. */
-        if (ep) {
-            gc_memmove(ep, slot, c->elemsize);
-            zero_shaded(slot, c->elemsize);
-        } else {
-            gc_memclr(slot, c->elemsize);
-        }
-    }
-    if (++c->recvx == c->dataqsiz)
-        c->recvx = 0;
-    __atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
-}
-
 /* Hands *ep to the dequeued receiver sg (c locked); returns its G. */
 g_t *chan__sendto(chan_t *c, sudog_t *sg, const void *ep)
 {
     if (sg->elem && c->elemsize)
-        gc_memmove(sg->elem, ep, c->elemsize);
+        chan__copy(sg->elem, ep, c->elemsize);
     g_t *gp = sg->g;
     gp->param = sg;
     sg->success = true;
@@ -154,15 +117,15 @@ g_t *chan__recvfrom(chan_t *c, sudog_t *sg, void *ep)
 {
     if (c->dataqsiz == 0) {
         if (ep && c->elemsize)
-            gc_memmove(ep, sg->elem, c->elemsize);
+            chan__copy(ep, sg->elem, c->elemsize);
     } else {
         /* The ring is full: take its head, the sender's value becomes the
          * tail (same slot, since sendx == recvx when full). */
         char *slot = chan__buf(c, c->recvx);
         if (c->elemsize) {
             if (ep)
-                gc_memmove(ep, slot, c->elemsize);
-            gc_memmove(slot, sg->elem, c->elemsize);
+                chan__copy(ep, slot, c->elemsize);
+            chan__copy(slot, sg->elem, c->elemsize);
         }
         if (++c->recvx == c->dataqsiz)
             c->recvx = 0;
@@ -216,8 +179,9 @@ static GORT_NOINLINE bool send_slow(chan_t *c, const void *ep, bool block)
     return true;
 }
 
-/* Go's chansend: the fast paths inline, the rest in send_slow. */
-bool chan__send(chan_t *c, const void *ep, bool block)
+/* Go's chansend: the fast paths, inlined into each caller (so a blocking
+ * send drops the non-blocking tests); parking and panics in send_slow. */
+static inline __attribute__((always_inline)) bool send_fast(chan_t *c, const void *ep, bool block)
 {
     if (unlikely(c == NULL))
         return send_slow(c, ep, block);
@@ -246,10 +210,16 @@ bool chan__send(chan_t *c, const void *ep, bool block)
     return send_slow(c, ep, block);
 }
 
+/* Non-blocking or blocking send (for select and chan_try_send). */
+bool chan__send(chan_t *c, const void *ep, bool block)
+{
+    return send_fast(c, ep, block);
+}
+
 /* c <- *elem. */
 void chan_send(chan_t *c, const void *elem)
 {
-    chan__send(c, elem, true);
+    send_fast(c, elem, true);
 }
 
 /* ------------------------------------------------------------------ */
@@ -279,8 +249,9 @@ static GORT_NOINLINE bool recv_slow(chan_t *c, void *ep, bool block, bool *ok)
     return true;
 }
 
-/* Go's chanrecv: the fast paths inline, parking in recv_slow. */
-bool chan__recv(chan_t *c, void *ep, bool block, bool *ok)
+/* Go's chanrecv: the fast paths, inlined into each caller; parking in
+ * recv_slow. */
+static inline __attribute__((always_inline)) bool recv_fast(chan_t *c, void *ep, bool block, bool *ok)
 {
     if (unlikely(c == NULL))
         return recv_slow(c, ep, block, ok);
@@ -327,18 +298,24 @@ bool chan__recv(chan_t *c, void *ep, bool block, bool *ok)
     return recv_slow(c, ep, block, ok);
 }
 
+/* Receive for select and chan_try_recv. */
+bool chan__recv(chan_t *c, void *ep, bool block, bool *ok)
+{
+    return recv_fast(c, ep, block, ok);
+}
+
 /* *elem = <-c. */
 void chan_recv(chan_t *c, void *elem)
 {
     bool ok;
-    chan__recv(c, elem, true, &ok);
+    recv_fast(c, elem, true, &ok);
 }
 
 /* v, ok := <-c. */
 bool chan_recv2(chan_t *c, void *elem)
 {
     bool ok;
-    chan__recv(c, elem, true, &ok);
+    recv_fast(c, elem, true, &ok);
     return ok;
 }
 

@@ -10,7 +10,8 @@
  * Owns also the channel lock (chan__lock: an M-level spin lock counted in
  * m->locks; see docs/channels.md).
  *
- * May call: go_panic/throw, gc_alloc/gc_memmove/gc_memclr, and the
+ * May call: go_panic/throw, gc_alloc/gc_memmove/gc_memclr (and read
+ * gc__wb_enabled, the barrier's marking test), and the
  * scheduler's park/ready (sched/internal.h).
  *
  * Invariants (all under c->lock, except the lock-free reads marked below):
@@ -24,12 +25,13 @@
  *    memory that goroutine owns) for exactly as long as it is queued, so a
  *    waker may use a dequeued sudog only until it readies its goroutine.
  *  - Sudogs are never in the GC heap, so the queue links need no write
- *    barrier; element copies always go through gc_memmove/gc_memclr.
+ *    barrier; element copies always go through the bulk barrier
+ *    (chan__copy, gc_memmove, gc_memclr).
  */
 #ifndef GORT_CHAN_INTERNAL_H
 #define GORT_CHAN_INTERNAL_H
 
-#include "../sched/internal.h"
+#include "../gc/internal.h"
 
 /* Largest element, as Go (1<<16 is a compile error there). */
 #define CHAN_MAX_ELEM   ((size_t)1 << 16)
@@ -134,6 +136,74 @@ static inline size_t chan__load(const size_t *p)
     return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+/* Copies an element of n bytes from src to dst through the bulk barrier.
+ * While no mark runs, a word-sized element is one load and one store: the
+ * barrier's marking-off test inlined, no call. */
+static inline void chan__copy(void *dst, const void *src, size_t n)
+{
+    if (likely(!gc__wb_enabled)) {
+        if (likely(n == 8)) {
+            uint64_t v;
+            __builtin_memcpy(&v, src, 8);
+            __builtin_memcpy(dst, &v, 8);
+            return;
+        }
+        if (n == 4) {
+            uint32_t v;
+            __builtin_memcpy(&v, src, 4);
+            __builtin_memcpy(dst, &v, 4);
+            return;
+        }
+        if (n == 16) {
+            uint64_t v[2];
+            __builtin_memcpy(v, src, 16);
+            __builtin_memcpy(dst, v, 16);
+            return;
+        }
+    }
+    gc_memmove(dst, src, n);
+}
+
+/* Zeroes n bytes at p without a barrier: for a slot whose old words were
+ * just shaded (a chan__copy read them while marking), so the deletion
+ * barrier is done; while no mark runs no barrier is due. */
+static inline void chan__zero_shaded(char *p, size_t n)
+{
+    if (likely(n == 8))
+        __builtin_memset(p, 0, 8);
+    else
+        __builtin_memset(p, 0, n);
+}
+
+/* Appends *ep at sendx (c locked, room in the ring). */
+static inline void chan__bufput(chan_t *c, const void *ep)
+{
+    if (likely(c->elemsize))
+        chan__copy(chan__buf(c, c->sendx), ep, c->elemsize);
+    size_t x = c->sendx + 1;
+    c->sendx = x == c->dataqsiz ? 0 : x;
+    __atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
+}
+
+/* Takes the ring head into ep, or drops it if ep is NULL (c locked, the
+ * ring not empty). The slot is cleared so the ring does not keep the
+ * value alive. */
+static inline void chan__bufget(chan_t *c, void *ep)
+{
+    char *slot = chan__buf(c, c->recvx);
+    if (likely(c->elemsize)) {
+        if (likely(ep != NULL)) {
+            chan__copy(ep, slot, c->elemsize);
+            chan__zero_shaded(slot, c->elemsize);
+        } else {
+            gc_memclr(slot, c->elemsize);
+        }
+    }
+    size_t x = c->recvx + 1;
+    c->recvx = x == c->dataqsiz ? 0 : x;
+    __atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
+}
+
 /* Appends sg to q. */
 static inline void chan__waitq_enqueue(chan__waitq_t *q, sudog_t *sg)
 {
@@ -213,10 +283,6 @@ GORT_HIDDEN g_t *chan__sendto(chan_t *c, sudog_t *sg, const void *ep);
  * or from the buffer head while the sender's value moves to the tail).
  * Returns the G to ready once the locks are released. */
 GORT_HIDDEN g_t *chan__recvfrom(chan_t *c, sudog_t *sg, void *ep);
-/* Locked c with qcount < dataqsiz: appends *ep to the ring. */
-GORT_HIDDEN void chan__bufput(chan_t *c, const void *ep);
-/* Locked c with qcount > 0: takes the ring head into ep (NULL: drop). */
-GORT_HIDDEN void chan__bufget(chan_t *c, void *ep);
 /* Parks the calling goroutine forever with reason. */
 GORT_HIDDEN _Noreturn void chan__block(const char *reason);
 

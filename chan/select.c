@@ -26,6 +26,9 @@
 
 #include "internal.h"
 
+/* Selects of at most this many cases take the small path: their orders
+ * from one random number and a sorting network, fixed scratch. */
+#define SELECT_SMALL 3
 /* Selects with at most this many cases keep their scratch on the stack. */
 #define SELECT_STACK_CASES 64
 /* Up to this many channels are sorted by insertion, beyond by heap sort. */
@@ -39,6 +42,7 @@ typedef struct {
     uint16_t *pollorder;   /* the non-nil cases, in random order */
     uint16_t *lockorder;   /* the same, by channel address */
     int n;                 /* entries of both orders */
+    bool sorted;           /* lockorder already made (small selects) */
     sudog_t *sgs;          /* one per entry of lockorder, when blocking */
     g_t *wake;             /* a peer to ready once the locks are released */
 } sel_t;
@@ -178,7 +182,7 @@ enum { CASE_WAIT = 0, CASE_DONE, CASE_CLOSED_RECV, CASE_CLOSED_SEND };
 
 /* Tries case cs now (cs->c locked): moves the data if a peer or the ring
  * allows; *wake gets a peer to ready once the locks are released. */
-static int try_case(select_case_t *cs, g_t **wake)
+static inline __attribute__((always_inline)) int try_case(select_case_t *cs, g_t **wake)
 {
     chan_t *c = cs->c;
     if (cs->dir == SELECT_RECV) {
@@ -256,6 +260,96 @@ static void sel_pollorder(sel_t *s, int ncases)
     s->n = norder;
 }
 
+/* Lock order of a small select: its non-nil cases, in case order, sorted
+ * by a network of compare-exchanges. Sorting them in case order rather
+ * than poll order makes the comparisons the same at every execution of a
+ * select statement, so they predict well. */
+static void sel_lockorder_small(sel_t *s, const uint16_t *live, int k)
+{
+    select_case_t *cs = s->cases;
+    uint16_t *lo = s->lockorder;
+    const uint16_t *from = live;
+#define KEY(i) ((uintptr_t)cs[(i)].c)
+#define CMPXCHG(a, b)                                                     \
+    do {                                                                  \
+        if (KEY(lo[a]) > KEY(lo[b])) {                                    \
+            uint16_t t_ = lo[a];                                          \
+            lo[a] = lo[b];                                                \
+            lo[b] = t_;                                                   \
+        }                                                                 \
+    } while (0)
+again:
+    /* Element by element: a loop here becomes a call to memmove. */
+    if (k >= 1)
+        lo[0] = from[0];
+    if (k >= 2) {
+        lo[1] = from[1];
+        CMPXCHG(0, 1);
+    }
+    if (k == 3) {
+        lo[2] = from[2];
+        CMPXCHG(1, 2);
+        CMPXCHG(0, 1);
+    }
+    /* Cases on one channel keep their random poll order among themselves
+     * (the network is stable): it is their order in the channel's wait
+     * queue, so the peer that comes picks one at random, as in Go. */
+    if (from == live && k >= 2 &&
+        (KEY(lo[0]) == KEY(lo[1]) || (k == 3 && KEY(lo[1]) == KEY(lo[2])))) {
+        from = s->pollorder;
+        goto again;
+    }
+#undef CMPXCHG
+#undef KEY
+    s->sorted = true;
+}
+
+/* The calling thread's state for small selects' random numbers. */
+static __thread __attribute__((tls_model("initial-exec"))) uint64_t sel_rand_state;
+
+/* A random number for a small select's poll order: the generator of
+ * runtime__fastrand (wyrand), inline, on a per-thread state seeded from
+ * it, so a select makes no call for it. */
+static inline uint32_t sel_rand(void)
+{
+    uint64_t x = sel_rand_state;
+    if (unlikely(x == 0))
+        x = (uint64_t)runtime__fastrand() << 32 | runtime__fastrand();
+    x += 0xa0761d6478bd642fULL;
+    sel_rand_state = x;
+    __uint128_t r = (__uint128_t)x * (x ^ 0xe7037ed1a0b428dbULL);
+    return (uint32_t)((uint64_t)(r >> 64) ^ (uint64_t)r);
+}
+
+/* Poll and lock orders of a select of at most SELECT_SMALL cases: the
+ * non-nil cases in a uniformly random order drawn with one random number,
+ * and by channel address. */
+static void sel_orders_small(sel_t *s, int ncases)
+{
+    static const uint8_t perm3[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+                                        {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    uint16_t live[SELECT_SMALL];
+    int k = 0;
+    for (int i = 0; i < ncases; i++)
+        if (s->cases[i].c != NULL)
+            live[k++] = (uint16_t)i;
+    uint16_t *po = s->pollorder;
+    if (k == 3) {
+        const uint8_t *p = perm3[((uint64_t)sel_rand() * 6) >> 32];
+        po[0] = live[p[0]];
+        po[1] = live[p[1]];
+        po[2] = live[p[2]];
+    } else if (k == 2) {
+        uint32_t r = sel_rand() >> 31;
+        po[0] = live[r];
+        po[1] = live[r ^ 1];
+    } else if (k == 1) {
+        po[0] = live[0];
+    }
+    s->n = k;
+    sel_lockorder_small(s, live, k);
+}
+
 /* Fast path: the first case in poll order that looks ready is tried with
  * only its own channel locked. Only success commits: returns that case
  * (its channel unlocked again), *r its outcome. Any doubt (a stale look,
@@ -285,7 +379,8 @@ static int sel_fast(sel_t *s, chan_t **held, int *r)
  * if the order allows. */
 static void sel_lockall(sel_t *s, chan_t *held)
 {
-    sort_lockorder(s->cases, s->lockorder, s->pollorder, s->n);
+    if (!s->sorted)
+        sort_lockorder(s->cases, s->lockorder, s->pollorder, s->n);
     if (held == NULL) {
         sellock(s->cases, s->lockorder, s->n, NULL);
     } else if (!sellock_holding(s->cases, s->lockorder, s->n, held)) {
@@ -398,7 +493,12 @@ int chan_select(select_case_t *cases, int n, bool block)
     sel_t s = {.cases = cases};
     void *heap = NULL;
     size_t heapsize = 0;
-    if (n <= SELECT_STACK_CASES) {
+    uint16_t small_orders[2 * SELECT_SMALL];
+    sudog_t small_sgs[SELECT_SMALL];
+    if (n <= SELECT_SMALL) {
+        s.pollorder = small_orders;
+        s.sgs = small_sgs;
+    } else if (n <= SELECT_STACK_CASES) {
         s.pollorder = alloca(2 * sizeof(uint16_t) * (size_t)n);
     } else {
         heapsize = 2 * sizeof(uint16_t) * (size_t)n + sizeof(sudog_t) * (size_t)n;
@@ -407,7 +507,10 @@ int chan_select(select_case_t *cases, int n, bool block)
         s.pollorder = (uint16_t *)(s.sgs + n);
     }
     s.lockorder = s.pollorder + n;
-    sel_pollorder(&s, n);
+    if (n <= SELECT_SMALL)
+        sel_orders_small(&s, n);
+    else
+        sel_pollorder(&s, n);
 
     chan_t *held;
     int r = CASE_WAIT;

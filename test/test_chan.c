@@ -3,8 +3,9 @@
  * (order, len/cap), close (drain, ok=false and zeroed values, waking every
  * waiter), nil channels, zero-size and large elements, the exact panic
  * texts, Go's wait reasons of parked goroutines, the select statement
- * (default, closed cases, duplicates, many cases, fairness), non-blocking
- * use from a thread that is not a goroutine, and pointers kept alive
+ * (default, closed cases, duplicates, many cases, fairness, also of the
+ * two- and three-case forms), non-blocking use from a thread that is not
+ * a goroutine, and pointers kept alive
  * inside a channel's buffer across a GC.
  */
 #include <math.h>
@@ -554,6 +555,44 @@ static int main_fairness(int argc, char **argv)
 }
 
 Test(chan_select, fairness) { gt_run(main_fairness); }
+
+/* Selects of two and three cases (their own poll order): every ready
+ * case is chosen about equally often, a nil case never. Configurations:
+ * {c0, c1}; {c0, nil, c1}; {c0, c1, c2}. */
+static int main_fairness_small(int argc, char **argv)
+{
+    enum { TRIALS = 9000 };
+    for (int conf = 0; conf < 3; conf++) {
+        int k = conf == 2 ? 3 : 2;
+        chan_t *c[3];
+        for (int j = 0; j < 3; j++) {
+            c[j] = chan_make(1, TRIALS);
+            for (int i = 0; i < TRIALS; i++) {
+                uint8_t v = (uint8_t)j;
+                chan_send(c[j], &v);
+            }
+        }
+        int cnt[3] = {0, 0, 0};
+        for (int i = 0; i < TRIALS; i++) {
+            uint8_t b = 9;
+            select_case_t two[2] = {{c[0], SELECT_RECV, &b, false}, {c[1], SELECT_RECV, &b, false}};
+            select_case_t nil3[3] = {{c[0], SELECT_RECV, &b, false}, {NULL, SELECT_RECV, &b, false},
+                                     {c[1], SELECT_RECV, &b, false}};
+            select_case_t three[3] = {{c[0], SELECT_RECV, &b, false}, {c[1], SELECT_RECV, &b, false},
+                                      {c[2], SELECT_RECV, &b, false}};
+            int r = conf == 0 ? chan_select(two, 2, true)
+                  : conf == 1 ? chan_select(nil3, 3, true) : chan_select(three, 3, true);
+            GT_CHECK(r >= 0 && b < k && !(conf == 1 && r == 1), "case %d, value %d", r, b);
+            cnt[b]++;
+        }
+        double n = TRIALS, p = 1.0 / k, d = 10 * sqrt(n * p * (1 - p));
+        for (int j = 0; j < k; j++)
+            GT_CHECK(fabs(cnt[j] - n * p) <= d, "conf %d: %d %d %d", conf, cnt[0], cnt[1], cnt[2]);
+    }
+    return 0;
+}
+
+Test(chan_select, fairness_small) { gt_run(main_fairness_small); }
 
 /* ------------------------------------------------------------------ */
 /* a thread that is not a goroutine                                    */

@@ -6,6 +6,10 @@
  *                            calls sync_waitgroup_done; rounds of at most
  *                            1,000,000 goroutines, each joined with
  *                            sync_waitgroup_wait. At every GOMAXPROCS.
+ *   BenchmarkSpawnChain[-P]  one op = one goroutine that starts the next
+ *                            one and exits; chains of 10,000, the last
+ *                            one sends on an unbuffered channel main
+ *                            waits on. At every GOMAXPROCS.
  *   BenchmarkYield           one op = one runtime_gosched by one of two
  *                            goroutines. GOMAXPROCS=1 only.
  *   BenchmarkParked100k[-P]  one op = one goroutine that blocks in
@@ -47,6 +51,40 @@ static void bench_spawn(bench_b_t *b)
         for (int64_t i = 0; i < k; i++)
             go(spawn_fn, NULL);
         sync_waitgroup_wait(&spawn_wg);
+        done += k;
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/* SpawnChain                                                       */
+/* ---------------------------------------------------------------- */
+
+#define SPAWN_CHAIN 10000     /* goroutines per chain */
+
+static chan_t *chain_done;
+
+/* A link: starts the next one (arg: how many are still to come) and
+ * exits; the last one tells main. */
+static void chain_fn(void *arg)
+{
+    intptr_t left = (intptr_t)arg;
+    if (left == 0)
+        chan_send(chain_done, NULL);
+    else
+        go(chain_fn, (void *)(left - 1));
+}
+
+/* b->n goroutines in chains of at most SPAWN_CHAIN. */
+static void bench_spawn_chain(bench_b_t *b)
+{
+    if (chain_done == NULL)
+        GC_STORE(chain_done, chan_make(0, 0));
+    for (int64_t done = 0; done < b->n;) {
+        int64_t k = b->n - done;
+        if (k > SPAWN_CHAIN)
+            k = SPAWN_CHAIN;
+        go(chain_fn, (void *)(intptr_t)(k - 1));
+        chan_recv(chain_done, NULL);
         done += k;
     }
 }
@@ -141,6 +179,7 @@ static void bench_parked1m(bench_b_t *b) { bench_parked(b, 1000000, &parked1m_by
 static int run(int argc, char **argv)
 {
     bench_run("BenchmarkSpawn", bench_spawn);
+    bench_run("BenchmarkSpawnChain", bench_spawn_chain);
     if (bench_procs() == 1)
         bench_run("BenchmarkYield", bench_yield);
     bench_run("BenchmarkParked100k", bench_parked100k);

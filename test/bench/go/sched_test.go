@@ -3,7 +3,8 @@
 //
 //	go test -run '^$' -bench . -cpu 1,2
 //
-// One operation is one goroutine (Spawn, Parked*) or one Gosched (Yield).
+// One operation is one goroutine (Spawn, SpawnChain, Parked*) or one
+// Gosched (Yield).
 package gortbench
 
 import (
@@ -39,6 +40,33 @@ func BenchmarkSpawn(b *testing.B) {
 // BenchmarkYield: two goroutines calling Gosched, b.N calls in all. It
 // always runs at GOMAXPROCS=1 (set here for its duration), as its C twin;
 // tools/run-bench.sh asks for it at -cpu 1 only.
+const spawnChain = 10000 // goroutines per SpawnChain chain
+
+// chainLink starts the next link (left more to come) and exits; the last
+// one tells the benchmark.
+func chainLink(left int, done chan struct{}) {
+	if left == 0 {
+		done <- struct{}{}
+		return
+	}
+	go chainLink(left-1, done)
+}
+
+// SpawnChain: one op = one goroutine that starts the next one and exits,
+// in chains of 10,000.
+func BenchmarkSpawnChain(b *testing.B) {
+	done := make(chan struct{})
+	for n := 0; n < b.N; {
+		k := b.N - n
+		if k > spawnChain {
+			k = spawnChain
+		}
+		go chainLink(k-1, done)
+		<-done
+		n += k
+	}
+}
+
 func BenchmarkYield(b *testing.B) {
 	b.StopTimer()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
