@@ -21,7 +21,7 @@
 
 #include "internal.h"
 
-GORT_HIDDEN bool gc__wb_enabled;
+bool gc__wb_enabled;   /* exported: gort.h inlines the test */
 
 /* A P's buffer of pointers to shade, as Go's wbBuf: the barrier appends
  * to it with plain stores (the P is the M's and the runtime's code is
@@ -145,7 +145,7 @@ static GORT_NOINLINE void shade_range(const void *lo, size_t n)
         shade(w[i]);
 }
 
-void gc_store(void *slot, const void *ptr)
+void (gc_store)(void *slot, const void *ptr)
 {
     if (unlikely(gc__wb_enabled))
         shade2(*(uintptr_t *)slot, (uintptr_t)ptr);

@@ -366,8 +366,7 @@ GORT_HIDDEN bool gc__work_pending(void);
 GORT_HIDDEN void gc__assist(uint64_t allocated);
 /* Objects are allocated black (a mark is running beside the program). */
 GORT_HIDDEN extern _Atomic bool gc__black_alloc;
-/* The write barrier shades (barrier.c): set and cleared with the world stopped. */
-GORT_HIDDEN extern bool gc__wb_enabled;
+/* gc__wb_enabled, the barrier's switch, is declared in gort.h (its test is inline). */
 /* Marks a freshly allocated object of s, slot idx, while gc__black_alloc. */
 GORT_HIDDEN void gc__mark_new(gc__span_t *s, uintptr_t idx);
 /* barrier.c: the barrier's grey objects go to the global list (world

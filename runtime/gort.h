@@ -207,6 +207,21 @@ void *gc_alloc_noscan(size_t size);
  * variables need nothing. */
 void gc_store(void *slot, const void *ptr);  /* *(void **)slot = ptr */
 #define GC_STORE(lvalue, value) gc_store((void *)&(lvalue), (value))
+/* gc_store's fast path inline, as the Go compiler inlines its barrier
+ * check: with no mark running, one load, one predictable branch and the
+ * store; while a mark runs, the call out of line. gc__wb_enabled (not
+ * API) is set and cleared only with the world stopped. The function
+ * itself still exists: (gc_store)(slot, ptr) or &gc_store bypass the
+ * macro. */
+extern bool gc__wb_enabled;
+static inline void gc__store_fast(void *slot, const void *ptr)
+{
+    if (__builtin_expect(gc__wb_enabled, 0))
+        (gc_store)(slot, ptr);
+    else
+        *(const void **)slot = ptr;
+}
+#define gc_store(slot, ptr) gc__store_fast((slot), (ptr))
 /* memmove / memset(0) for memory that may hold GC pointers. */
 void gc_memmove(void *dst, const void *src, size_t n);
 void gc_memclr(void *dst, size_t n);

@@ -621,7 +621,6 @@ GORT_HIDDEN void gc__stackscan_before_run(g_t *gp);   /* gp switched out */
 GORT_HIDDEN void gc__stackscan_self(void);            /* leaving a syscall */
 /* The barrier's shade, for the runtime's own stores of GC pointers into G
  * descriptors and timer heaps while a mark runs (gc__wb_enabled). */
-GORT_HIDDEN extern bool gc__wb_enabled;
 GORT_HIDDEN void gc__shade(const void *p);
 
 /* Scans gp's stack before it runs if a cycle is scanning stacks. */
