@@ -39,6 +39,7 @@ static g_t *assist_waiters;           /* parked in "GC assist wait", by schedlin
 static _Atomic uint64_t side_marked;  /* bytes marked beside the cycle's own marker */
 static uint64_t assist_live0;          /* heap_live at mark setup */
 static _Atomic int64_t assist_ns;      /* time mutators spent marking, this cycle */
+static _Atomic int64_t idle_ns;        /* time idle Ps spent marking, this cycle */
 static void clear_dead_stack(void);
 
 /* Starts the helper and sweeper goroutines once, from a goroutine. */
@@ -174,6 +175,7 @@ static void mark_setup(gc__work_t *w)
 {
     assist_live0 = atomic_load(&gc__state.heap_live);
     atomic_store(&assist_ns, 0);
+    atomic_store(&idle_ns, 0);
     gc__work_init(w);
     atomic_store(&gc__phase, GC_PHASE_MARK);
     gc__wb_enabled = true;
@@ -338,6 +340,21 @@ void gc__note_marked(uint64_t bytes)
     atomic_fetch_add_explicit(&side_marked, bytes, memory_order_relaxed);
 }
 
+bool gc__idle_mark(void)
+{
+    if (atomic_load_explicit(&assist_phase, memory_order_relaxed) != ASSIST_MARKING ||
+        !gc__work_pending())
+        return false;
+    int64_t t0 = runtime__nanotime();
+    gc__work_t w;
+    gc__work_init(&w);
+    (void)gc__drain_some(&w, GC_IDLE_BUDGET);
+    gc__note_marked(w.marked_bytes);
+    gc__work_dispose(&w);   /* nothing grey stays here past the budget */
+    atomic_fetch_add_explicit(&idle_ns, runtime__nanotime() - t0, memory_order_relaxed);
+    return true;
+}
+
 /* Mark termination's marking, world stopped: whatever the barrier shaded
  * and the markers left, the finalizer queue, and the barrier off. Returns
  * the bytes marked. */
@@ -389,7 +406,8 @@ static void mark_termination(gc__trace_t *t, uint64_t marked, uint64_t live0, bo
     gc__state.pause_total += pause;
     gc__state.pause_ns[(n + 255) % 256] = pause;
     t->assist_ns = atomic_load(&assist_ns);
-    gc__state.gc_cpu_ns += pause * (uint64_t)procs + (uint64_t)(t->bg_ns + t->assist_ns);
+    t->idle_ns = atomic_load(&idle_ns);
+    gc__state.gc_cpu_ns += pause * (uint64_t)procs + (uint64_t)(t->bg_ns + t->assist_ns + t->idle_ns);
     /* checkmark's second mark is a debugging aid, not collection work:
      * the limiter does not count it (the cycle counts from after it). */
     gc__limiter_note(t->t0 + t->checkmark_ns, end);

@@ -67,6 +67,7 @@
 #define GC_PARALLEL_MIN_BUFS 4         /* full work buffers worth waking them for */
 #define GC_WBBUF_N        256          /* pointers a P's barrier buffer holds */
 #define GC_ASSIST_BUDGET  256          /* objects an assist scans between preemption points */
+#define GC_IDLE_BUDGET    1024         /* objects an idle P scans before looking for work again */
 #define GC_ASSIST_MIN_ROOM (1u << 20)  /* smallest heap room an assist ratio assumes */
 #define GC_MARK_ROUNDS    3            /* concurrent rounds before termination drains the rest */
 #define GC_RETAIN_PCT     10           /* scavenger keeps goal + 10% */
@@ -472,7 +473,7 @@ typedef struct {
     int64_t t0, t1, t2, t3;         /* start, mark start, mark end, end */
     int64_t checkmark_ns;           /* of the pause, spent checking (not pacing) */
     int64_t reround_ns;             /* stops that found more to mark beside the program */
-    int64_t assist_ns, bg_ns;       /* marking by mutators, by the cycle's goroutine */
+    int64_t assist_ns, bg_ns, idle_ns; /* marking by mutators, the cycle's goroutine, idle Ps */
     uint64_t heap0, heap1, heap2, goal;
     int procs;
     bool user;

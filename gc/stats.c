@@ -80,19 +80,19 @@ static char *fmt_ms(char *end, uint64_t ns)
 
 void gc__trace_print(const gc__trace_t *t)
 {
-    char b[9][32];
+    char b[10][32];
     uint64_t stw1 = (uint64_t)(t->t1 - t->t0), mark = (uint64_t)(t->t2 - t->t1),
              stw2 = (uint64_t)(t->t3 - t->t2);
     int64_t el = t->t3 - gc__state.init_time;
     int util = el > 0 ? (int)((double)gc__state.gc_cpu_ns / ((double)el * t->procs) * 100) : 0;
-    runtime__printf("gc %u @%ss %d%%: %s+%s+%s ms clock, %s+%s/%s/0+%s ms cpu, "
+    runtime__printf("gc %u @%ss %d%%: %s+%s+%s ms clock, %s+%s/%s/%s+%s ms cpu, "
                     "%lu->%lu->%lu MB, %lu MB goal, %lu MB stacks, %lu MB globals, %d P%s\n",
                     atomic_load(&gc__state.num_gc),
                     itoa_div(b[0] + 32, (uint64_t)(t->t0 - gc__state.init_time) / 1000000, 3),
                     util, fmt_ms(b[1] + 32, stw1), fmt_ms(b[2] + 32, mark),
                     fmt_ms(b[3] + 32, stw2), fmt_ms(b[4] + 32, stw1 * (uint64_t)t->procs),
                     fmt_ms(b[5] + 32, (uint64_t)t->assist_ns), fmt_ms(b[6] + 32, (uint64_t)t->bg_ns),
-                    fmt_ms(b[7] + 32, stw2 * (uint64_t)t->procs),
+                    fmt_ms(b[7] + 32, (uint64_t)t->idle_ns), fmt_ms(b[8] + 32, stw2 * (uint64_t)t->procs),
                     (unsigned long)(t->heap0 >> 20), (unsigned long)(t->heap1 >> 20),
                     (unsigned long)(t->heap2 >> 20), (unsigned long)(t->goal >> 20),
                     (unsigned long)(gc__stack_scan_bytes >> 20),

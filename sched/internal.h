@@ -613,6 +613,7 @@ GORT_HIDDEN void gc__init(void);              /* boot, before main G */
 GORT_HIDDEN void gc__p_init(p_t *p);          /* P created (world stopped or boot) */
 GORT_HIDDEN void gc__p_destroy(p_t *p);       /* P removed by procresize */
 GORT_HIDDEN void gc__sysmon(int64_t now);     /* sysmon tick: forced GC */
+GORT_HIDDEN bool gc__idle_mark(void);         /* idle P, g0: marks a budget; false if none */
 /* While a cycle scans stacks (gc/stackscan.c), a G about to run has its
  * stack scanned first, unless this cycle already did: no G runs with an
  * unscanned stack, so the scanner never meets a running one. */

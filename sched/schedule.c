@@ -193,6 +193,8 @@ static g_t *findrunnable(bool *inherit)
             gp = find_steal(m, p, inherit);
         if (gp)
             return gp;
+        if (gc__idle_mark())
+            continue;   /* an idle P marks, then looks for work again */
         bool retry = false;
         gp = release_p(p, &retry);
         if (gp) {
