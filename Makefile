@@ -31,9 +31,20 @@ endif
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 ALLCFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -fPIC -pthread -D_GNU_SOURCE \
-            -fno-omit-frame-pointer -fvisibility=hidden -Iruntime
+            -fno-omit-frame-pointer -fvisibility=hidden -Iruntime $(SANFLAGS)
 # -lbacktrace is gcc's own libbacktrace (libgcc-12-dev): file:line in tracebacks.
 LIBS    := -ljemalloc -lunwind -lunwind-x86_64 -lbacktrace -lpthread -ldl
+
+# SANITIZE=address or SANITIZE=thread: the library, the tests and the
+# programs they run are built with that sanitizer, into build-$(SANITIZE)/
+# (docs/HACKING.md, "Sanitizers and valgrind"). Without jemalloc: the
+# sanitizer's allocator must be the one malloc.
+SANFLAGS :=
+ifneq ($(SANITIZE),)
+BUILD    := build-$(SANITIZE)
+SANFLAGS := -fsanitize=$(SANITIZE)
+LIBS     := $(filter-out -ljemalloc,$(LIBS))
+endif
 
 SUBDIRS := runtime sched gc chan sync net
 SRCS    := $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c))
@@ -91,11 +102,11 @@ $(BUILD)/libgort.a: $(OBJS)
 
 $(BUILD)/libgort.so: $(OBJS)
 	$(say) LD $@
-	$(Q)$(CC) -shared -o $@ $^ $(LIBS) -Wl,-soname,libgort.so.0 -Wl,-z,noexecstack -Wl,--exclude-libs,ALL
+	$(Q)$(CC) $(SANFLAGS) -shared -o $@ $^ $(LIBS) -Wl,-soname,libgort.so.0 -Wl,-z,noexecstack -Wl,--exclude-libs,ALL
 	$(Q)ln -sf libgort.so $(BUILD)/libgort.so.0   # the soname, for -rpath users (make run)
 
 # Tests link libgort statically (the common case for gort programs).
-TCFLAGS = -std=gnu11 -O2 -g $(WARN) -pthread -D_GNU_SOURCE -Iruntime -Itest \
+TCFLAGS = -std=gnu11 -O2 -g $(WARN) -pthread -D_GNU_SOURCE -Iruntime -Itest $(SANFLAGS) \
           -DGT_BUILD_DIR='"$(abspath $(BUILD))"' -DGT_SRC_DIR='"$(abspath .)"'
 $(BUILD)/test/%: test/%.c $(wildcard test/*.h test/go/*.h) $(BUILD)/libgort.a
 	@mkdir -p $(dir $@)
@@ -112,7 +123,7 @@ $(BUILD)/test/static_spin: test/static_spin.c runtime/gort.h $(BUILD)/libgort.a
 	  $(BUILD)/libgort.a $(STATIC_LIBS) -pthread
 
 # The C++ program test_cxx runs, built by both C++ compilers.
-CXXFLAGS_T := -std=c++11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime
+CXXFLAGS_T := -std=c++11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime $(SANFLAGS)
 $(BUILD)/test/cxx_gxx $(BUILD)/test/cxx_clang: test/cxx/cxx_program.cpp runtime/gort.h $(BUILD)/libgort.a
 	@mkdir -p $(dir $@)
 	$(say) CXX $@
@@ -126,11 +137,16 @@ GUIDE_PROGS := $(patsubst docs/guide/%.c,$(BUILD)/guide/%,$(GUIDE_SRCS))
 $(BUILD)/guide/%: docs/guide/%.c runtime/gort.h $(BUILD)/libgort.so
 	@mkdir -p $(dir $@)
 	$(say) CC $@
-	$(Q)$(CC) -std=c11 -O2 -g -Wall -Wextra -pedantic -Werror -pthread -fno-optimize-sibling-calls \
+	$(Q)$(CC) -std=c11 -O2 -g -Wall -Wextra -pedantic -Werror -pthread -fno-optimize-sibling-calls $(SANFLAGS) \
 	  -Iruntime $< -o $@ -L$(BUILD) -lgort -Wl,-rpath,$(abspath $(BUILD))
 
 HELPER_PROGS := $(BUILD)/test/static_spin $(BUILD)/test/cxx_gxx $(BUILD)/test/cxx_clang \
                 $(GUIDE_PROGS)
+# A fully static program cannot carry a sanitizer's runtime: its test is
+# skipped in those builds (test/test_sched_preempt.c).
+ifneq ($(SANITIZE),)
+HELPER_PROGS := $(filter-out $(BUILD)/test/static_spin,$(HELPER_PROGS))
+endif
 tests: $(TESTS) $(HELPER_PROGS)
 
 # The collector's, channel, timer and finalizer suites run a second time
@@ -140,8 +156,16 @@ CHECKMARK_TESTS := $(filter $(BUILD)/test/test_gc% $(BUILD)/test/test_chan $(BUI
                      $(BUILD)/test/go/test_gc_go $(BUILD)/test/test_sync_pool \
                      $(BUILD)/test/test_context,$(TESTS))
 
+# Under ASan, LeakSanitizer is off: it does not scan goroutine stacks
+# (memory the runtime maps itself), so what only a parked goroutine
+# still points at looks leaked when the program ends.
+SAN_ENV :=
+ifeq ($(SANITIZE),address)
+SAN_ENV := ASAN_OPTIONS=detect_leaks=0:$(ASAN_OPTIONS)
+endif
+
 check: lib $(TESTS) $(HELPER_PROGS) $(EXAMPLES)
-	@sh tools/run-tests.sh $(TESTS) $(addprefix GODEBUG=gccheckmark=1:,$(CHECKMARK_TESTS))
+	@$(SAN_ENV) sh tools/run-tests.sh $(TESTS) $(addprefix GODEBUG=gccheckmark=1:,$(CHECKMARK_TESTS))
 
 # The suites make stress repeats: the scheduler's, the channel and sync
 # stress tests and ports, and the collector's.
@@ -164,7 +188,7 @@ bench: lib $(BENCHES)
 $(BUILD)/examples/%: docs/examples/%.c $(BUILD)/libgort.so
 	@mkdir -p $(dir $@)
 	$(say) CC $@
-	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime $< -o $@ -L$(BUILD) -lgort -Wl,-rpath,$(abspath $(BUILD))
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime $(SANFLAGS) $< -o $@ -L$(BUILD) -lgort -Wl,-rpath,$(abspath $(BUILD))
 
 guide: $(GUIDE_PROGS)
 examples: $(EXAMPLES)

@@ -330,6 +330,7 @@ static _Noreturn void goexit0(g_t *gp)
     }
     gp->fn = NULL;
     gp->arg = NULL;
+    sched__fiber_dead(gp);
     sched__gfput(m->p, gp);
     sched__schedule();
 }
@@ -341,6 +342,7 @@ static void goexit_hook(g_t *gp)
     gp->fn = NULL;
     gp->arg = NULL;
     atomic_store(&gp->status, G_DEAD);
+    sched__fiber_dead(gp);
     sched__gfput(m->p, gp);
 }
 

@@ -34,6 +34,25 @@
 
 static _Atomic int gt_failures;
 
+/* The sanitizer this test was built with (make SANITIZE=...), or NULL. */
+#if defined(__SANITIZE_ADDRESS__)
+#define GT_SANITIZER "address"
+#elif defined(__SANITIZE_THREAD__)
+#define GT_SANITIZER "thread"
+#else
+#define GT_SANITIZER NULL
+#endif
+
+/* Skips the running test in the build with sanitizer which ("address",
+ * "thread", or "any"), with the reason why it cannot run there
+ * (tools/run-tests.sh prints it). */
+#define GT_SKIP_UNDER(which, why)                                               \
+    do {                                                                        \
+        if (GT_SANITIZER && (strcmp(which, "any") == 0 ||                       \
+                             strcmp(which, GT_SANITIZER ? GT_SANITIZER : "") == 0)) \
+            cr_skip_test("not under SANITIZE=%s: %s", GT_SANITIZER, why);       \
+    } while (0)
+
 #define GT_CHECK(cond, ...)                                                     \
     do {                                                                        \
         if (!(cond)) {                                                          \
