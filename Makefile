@@ -1,7 +1,9 @@
 # gort -- the only build entry point. See README.md.
 #
 #   make            build/libgort.a and build/libgort.so
-#   make check      build and run the Criterion suite (what CI runs)
+#   make check      build and run the Criterion suite (what CI runs);
+#                   SANITIZE=address or thread: the same under ASan or TSan
+#   make check-valgrind  a subset under valgrind's memcheck
 #   make stress     scheduler, channel, sync and GC suites 10 times each at
 #                   GOMAXPROCS=1, 2, 4 (tools/run-stress.sh; not part of check)
 #   make bench      benchmarks, with the Go twins and gort/Go ratios
@@ -18,7 +20,8 @@ CC      ?= cc
 BUILD   := build
 # gdb: the test of tools/gort-gdb.py attaches it to a live program;
 # g++ and clang: the C++ test program.
-DEPS    := libcriterion-dev libunwind-dev libjemalloc-dev pkg-config gdb g++ clang
+# valgrind: its headers (stack registration) and make check-valgrind.
+DEPS    := libcriterion-dev libunwind-dev libjemalloc-dev pkg-config gdb g++ clang valgrind
 
 ifeq ($(V),1)
 Q   :=
@@ -31,7 +34,7 @@ endif
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 ALLCFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -fPIC -pthread -D_GNU_SOURCE \
-            -fno-omit-frame-pointer -fvisibility=hidden -Iruntime $(SANFLAGS)
+            -fno-omit-frame-pointer -fvisibility=hidden -Iruntime $(SANFLAGS) $(LIBSANFLAGS)
 # -lbacktrace is gcc's own libbacktrace (libgcc-12-dev): file:line in tracebacks.
 LIBS    := -ljemalloc -lunwind -lunwind-x86_64 -lbacktrace -lpthread -ldl
 
@@ -44,6 +47,12 @@ ifneq ($(SANITIZE),)
 BUILD    := build-$(SANITIZE)
 SANFLAGS := -fsanitize=$(SANITIZE)
 LIBS     := $(filter-out -ljemalloc,$(LIBS))
+endif
+# TSan does not model fences: the runtime's are paired with annotations
+# (runtime/sanitizer.h).
+LIBSANFLAGS :=
+ifeq ($(SANITIZE),thread)
+LIBSANFLAGS := -Wno-tsan
 endif
 
 SUBDIRS := runtime sched gc chan sync net
@@ -68,7 +77,7 @@ BENCHES   := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
 # docs/examples/*.c, built against libgort.so; test/test_examples runs them.
 EXAMPLES  := $(patsubst docs/examples/%.c,$(BUILD)/examples/%,$(wildcard docs/examples/*.c))
 
-.PHONY: all lib check stress bench run examples guide install deps clean tests
+.PHONY: all lib check check-valgrind stress bench run examples guide install deps clean tests
 all: lib
 lib: $(BUILD)/libgort.a $(BUILD)/libgort.so
 
@@ -163,9 +172,26 @@ SAN_ENV :=
 ifeq ($(SANITIZE),address)
 SAN_ENV := ASAN_OPTIONS=detect_leaks=0:$(ASAN_OPTIONS)
 endif
+# Under TSan, races whose access lies in the runtime's own code are not
+# reported (tools/tsan.supp): its lock-free reads of scheduler state are
+# deliberate, as in Go, whose runtime -race does not instrument. Races
+# between the program's own accesses are.
+ifeq ($(SANITIZE),thread)
+SAN_ENV := TSAN_OPTIONS="suppressions=$(abspath tools/tsan.supp) die_after_fork=0 $(TSAN_OPTIONS)"
+endif
 
 check: lib $(TESTS) $(HELPER_PROGS) $(EXAMPLES)
 	@$(SAN_ENV) sh tools/run-tests.sh $(TESTS) $(addprefix GODEBUG=gccheckmark=1:,$(CHECKMARK_TESTS))
+
+# make check-valgrind: the channel and collector suites and the channel
+# examples under valgrind's memcheck (tools/run-valgrind.sh), clean with
+# the conservative scan's suppressions (tools/valgrind.supp). Not part
+# of check: about a minute.
+VALGRIND_PROGS := $(filter $(BUILD)/test/test_chan $(BUILD)/test/test_gc $(BUILD)/test/test_gc_concurrent \
+                    $(BUILD)/test/go/test_gc_go $(BUILD)/test/test_sync,$(TESTS)) \
+                  $(filter-out $(BUILD)/examples/echo_server,$(EXAMPLES))
+check-valgrind: lib $(VALGRIND_PROGS)
+	@sh tools/run-valgrind.sh $(VALGRIND_PROGS)
 
 # The suites make stress repeats: the scheduler's, the channel and sync
 # stress tests and ports, and the collector's.

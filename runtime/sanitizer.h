@@ -65,9 +65,17 @@
  * through a channel, a semaphore's ticket, a G through a run queue. */
 #define GORT_TSAN_RELEASE(addr) __tsan_release((void *)(addr))
 #define GORT_TSAN_ACQUIRE(addr) __tsan_acquire((void *)(addr))
+/* Writes between these are not checked: a plain store that readers load
+ * atomically, published by a fence TSan does not model. */
+void AnnotateIgnoreWritesBegin(const char *file, int line);
+void AnnotateIgnoreWritesEnd(const char *file, int line);
+#define GORT_TSAN_IGNORE_WRITES_BEGIN() AnnotateIgnoreWritesBegin(__FILE__, __LINE__)
+#define GORT_TSAN_IGNORE_WRITES_END() AnnotateIgnoreWritesEnd(__FILE__, __LINE__)
 #else
 #define GORT_TSAN_RELEASE(addr) ((void)0)
 #define GORT_TSAN_ACQUIRE(addr) ((void)0)
+#define GORT_TSAN_IGNORE_WRITES_BEGIN() ((void)0)
+#define GORT_TSAN_IGNORE_WRITES_END() ((void)0)
 #endif
 
 #endif

@@ -97,8 +97,10 @@ static inline void sched__gswitch(g_t *from, uintptr_t to_sp, void (*hook)(g_t *
 
 static inline _Noreturn void sched__grestart(uintptr_t sp)
 {
+#if GORT_ASAN
     g_t *g = sched__getg();
     GORT_ASAN_UNPOISON(g->stack_lo, g->stack_hi - g->stack_lo);
+#endif
     sched__grestart_raw(sp);
 }
 

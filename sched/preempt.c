@@ -229,6 +229,13 @@ void sched__preempt_init(void)
 {
     int first = 1;
     dl_iterate_phdr(phdr_cb, &first);
+#if GORT_TSAN
+    /* TSan defers an asynchronous signal's handler to a safe point and
+     * hands it a copy of the interrupted context: the injected call would
+     * land on a stack that has moved on since. */
+    async_off_why = "asynchronous preemption is off under ThreadSanitizer";
+    return;
+#endif
     async_off_why = "asynchronous preemption is off (GODEBUG=asyncpreemptoff=1)";
     if (runtime__debug.asyncpreemptoff)
         return;
