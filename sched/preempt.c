@@ -200,10 +200,12 @@ void sched__preemptone(p_t *p)
 
 /* sysmon: gp has run on its P for ran_ns without a new time slice. With
  * asynchronous preemption off, nothing can stop it before its next gort
- * call, and every G queued on its P waits: say so once per process. */
+ * call, and every G queued on its P waits: say so once per process. Not
+ * under TSan: the build, not the program, turned preemption off, and
+ * TSan's slowdown makes every loop look stuck. */
 void sched__report_unpreemptible(g_t *gp, int64_t ran_ns)
 {
-    if (async_enabled || atomic_exchange(&stuck_reported, true))
+    if (GORT_TSAN || async_enabled || atomic_exchange(&stuck_reported, true))
         return;
     runtime__printf("gort: goroutine %lld has run for %lld ms without a gort call and "
                     "cannot be preempted: %s; goroutines queued on its P wait until it "
