@@ -165,19 +165,21 @@ CHECKMARK_TESTS := $(filter $(BUILD)/test/test_gc% $(BUILD)/test/test_chan $(BUI
                      $(BUILD)/test/go/test_gc_go $(BUILD)/test/test_sync_pool \
                      $(BUILD)/test/test_context,$(TESTS))
 
+# Criterion's verbose level prints each skipped test's reason.
 # Under ASan, LeakSanitizer is off: it does not scan goroutine stacks
 # (memory the runtime maps itself), so what only a parked goroutine
 # still points at looks leaked when the program ends.
 SAN_ENV :=
 ifeq ($(SANITIZE),address)
-SAN_ENV := ASAN_OPTIONS=detect_leaks=0:$(ASAN_OPTIONS)
+SAN_ENV := ASAN_OPTIONS=detect_leaks=0:$(ASAN_OPTIONS) CRITERION_VERBOSITY_LEVEL=1
 endif
 # Under TSan, races whose access lies in the runtime's own code are not
 # reported (tools/tsan.supp): its lock-free reads of scheduler state are
 # deliberate, as in Go, whose runtime -race does not instrument. Races
 # between the program's own accesses are.
 ifeq ($(SANITIZE),thread)
-SAN_ENV := TSAN_OPTIONS="suppressions=$(abspath tools/tsan.supp) die_after_fork=0 $(TSAN_OPTIONS)"
+SAN_ENV := TSAN_OPTIONS="suppressions=$(abspath tools/tsan.supp) die_after_fork=0 $(TSAN_OPTIONS)" \
+           CRITERION_VERBOSITY_LEVEL=1
 endif
 
 check: lib $(TESTS) $(HELPER_PROGS) $(EXAMPLES)

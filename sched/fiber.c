@@ -63,7 +63,7 @@ void sched__fiber_init_m(m_t *m)
     m->g0lo = (uintptr_t)addr;
     m->g0hi = (uintptr_t)addr + size;
 #if GORT_TSAN
-    m->g0_tsan_fiber = __tsan_get_current_fiber();
+    m->g0_tsan_fiber = m->thread_tsan_fiber = __tsan_get_current_fiber();
 #endif
 }
 
@@ -83,12 +83,48 @@ void sched__fiber_dead(g_t *gp)
 #endif
 }
 
+#if GORT_TSAN
+/* Entries into g0 (or restarts of one G) between two fresh fibers: each
+ * leaves a few frames on TSan's shadow stack, which holds 65,536. */
+#define TSAN_FRESH_EVERY 1024
+
+/* Every TSAN_FRESH_EVERY-th call (*count), moves the running code onto a
+ * fresh TSan fiber and destroys *fiber, the one it ran on (unless it is
+ * the thread's own, keep): the frames TSan still holds for it never
+ * return (g0 starts afresh on every mcall; a restarted G drops its last
+ * goroutine's frames), and TSan's shadow call stack would otherwise grow
+ * until its stack depot fails a CHECK. */
+static void tsan_fresh(void **fiber, void *keep, uint32_t *count)
+{
+    if (++*count % TSAN_FRESH_EVERY != 0)
+        return;
+    void *old = *fiber;
+    *fiber = __tsan_create_fiber(0);
+    __tsan_switch_to_fiber(*fiber, 0);
+    if (old != keep)
+        __tsan_destroy_fiber(old);
+}
+#endif
+
 void sched__fiber_mcall_tramp(g_t *g)
 {
     m_t *m = sched__getm();
     arrive(m, m->g0_asan_fake);
+#if GORT_TSAN
+    tsan_fresh(&m->g0_tsan_fiber, m->thread_tsan_fiber, &m->g0_tsan_entries);
+#endif
     m->fiber_fn(g);
     __builtin_unreachable();
+}
+
+void sched__fiber_restart(g_t *g)
+{
+#if GORT_ASAN
+    GORT_ASAN_UNPOISON(g->stack_lo, g->stack_hi - g->stack_lo);
+#endif
+#if GORT_TSAN
+    tsan_fresh(&g->tsan_fiber, NULL, &g->tsan_restarts);
+#endif
 }
 
 void sched__fiber_gswitch_tramp(g_t *from)

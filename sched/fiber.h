@@ -39,6 +39,9 @@ GORT_HIDDEN void sched__fiber_mcall_tramp(g_t *g);
 /* gswitch's hook on the next G's stack: finishes the switch, then
  * m->fiber_fn(from). */
 GORT_HIDDEN void sched__fiber_gswitch_tramp(g_t *from);
+/* g's stack is about to start a new goroutine afresh: drop what the
+ * sanitizers hold for the frames on it. */
+GORT_HIDDEN void sched__fiber_restart(g_t *g);
 /* Finishes the switch that brought the M to its current G, if one is
  * in flight. */
 GORT_HIDDEN void sched__fiber_arrive_g(void);
@@ -97,10 +100,7 @@ static inline void sched__gswitch(g_t *from, uintptr_t to_sp, void (*hook)(g_t *
 
 static inline _Noreturn void sched__grestart(uintptr_t sp)
 {
-#if GORT_ASAN
-    g_t *g = sched__getg();
-    GORT_ASAN_UNPOISON(g->stack_lo, g->stack_hi - g->stack_lo);
-#endif
+    sched__fiber_restart(sched__getg());
     sched__grestart_raw(sp);
 }
 

@@ -126,7 +126,10 @@ struct g {
     uintptr_t syscallregs[8];
     uintptr_t syscallsp;
 #if GORT_FIBERS
-    void *asan_fake;               /* ASan's fake stack while switched out */
+    union {                        /* one sanitizer per build */
+        void *asan_fake;           /* ASan's fake stack while switched out */
+        uint32_t tsan_restarts;    /* TSan: goroutines restarted on it (fiber.c) */
+    };
     void *tsan_fiber;              /* TSan's context of this goroutine */
 #endif
 };
@@ -168,6 +171,8 @@ struct m {
     uintptr_t g0lo, g0hi;          /* the thread's own stack, where g0 runs */
     void *g0_asan_fake;
     void *g0_tsan_fiber;
+    void *thread_tsan_fiber;       /* the thread's own, never destroyed */
+    uint32_t g0_tsan_entries;      /* mcalls since boot (fiber.c) */
     bool fiber_pending;            /* a switch begun, not yet finished */
     void (*fiber_fn)(g_t *);       /* what mcall or gswitch is to call */
 #endif
