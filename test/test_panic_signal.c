@@ -349,6 +349,9 @@ static void expect_parked(const char *out)
 
 Test(panic_signal, sigquit_dumps_every_goroutine)
 {
+    GT_SKIP_UNDER("thread", "TSan holds an asynchronous signal until the thread's next "
+                  "call it intercepts, and the runtime's threads wait in raw futex "
+                  "calls: the SIGQUIT lands after the 10 s the test gives it");
     gt_result_t *r = FATAL_CHILD(quit_main, NULL, "SIGQUIT: quit\nPC=0x", " sigcode=0\n\n");
     expect_parked(r->out);
     cr_assert_not_null(strstr(r->out, "\nrip    0x"), "registers:\n%s", r->out);
