@@ -1,7 +1,9 @@
 # gort -- the only build entry point. See README.md.
 #
 #   make            build/libgort.a and build/libgort.so
-#   make check      build and run the Criterion suite (what CI runs)
+#   make check      build and run the Criterion suite (what CI runs);
+#                   SANITIZE=address or thread: the same under ASan or TSan
+#   make check-valgrind  a subset under valgrind's memcheck
 #   make stress     scheduler, channel, sync and GC suites 10 times each at
 #                   GOMAXPROCS=1, 2, 4 (tools/run-stress.sh; not part of check)
 #   make bench      benchmarks, with the Go twins and gort/Go ratios
@@ -18,7 +20,8 @@ CC      ?= cc
 BUILD   := build
 # gdb: the test of tools/gort-gdb.py attaches it to a live program;
 # g++ and clang: the C++ test program.
-DEPS    := libcriterion-dev libunwind-dev libjemalloc-dev pkg-config gdb g++ clang
+# valgrind: its headers (stack registration) and make check-valgrind.
+DEPS    := libcriterion-dev libunwind-dev libjemalloc-dev pkg-config gdb g++ clang valgrind
 
 ifeq ($(V),1)
 Q   :=
@@ -31,9 +34,26 @@ endif
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 ALLCFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -fPIC -pthread -D_GNU_SOURCE \
-            -fno-omit-frame-pointer -fvisibility=hidden -Iruntime
+            -fno-omit-frame-pointer -fvisibility=hidden -Iruntime $(SANFLAGS) $(LIBSANFLAGS)
 # -lbacktrace is gcc's own libbacktrace (libgcc-12-dev): file:line in tracebacks.
 LIBS    := -ljemalloc -lunwind -lunwind-x86_64 -lbacktrace -lpthread -ldl
+
+# SANITIZE=address or SANITIZE=thread: the library, the tests and the
+# programs they run are built with that sanitizer, into build-$(SANITIZE)/
+# (docs/HACKING.md, "Sanitizers and valgrind"). Without jemalloc: the
+# sanitizer's allocator must be the one malloc.
+SANFLAGS :=
+ifneq ($(SANITIZE),)
+BUILD    := build-$(SANITIZE)
+SANFLAGS := -fsanitize=$(SANITIZE)
+LIBS     := $(filter-out -ljemalloc,$(LIBS))
+endif
+# TSan does not model fences: the runtime's are paired with annotations
+# (runtime/sanitizer.h).
+LIBSANFLAGS :=
+ifeq ($(SANITIZE),thread)
+LIBSANFLAGS := -Wno-tsan
+endif
 
 SUBDIRS := runtime sched gc chan sync net
 SRCS    := $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c))
@@ -59,7 +79,7 @@ NETLOAD   := $(BUILD)/test/bench/netload
 # docs/examples/*.c, built against libgort.so; test/test_examples runs them.
 EXAMPLES  := $(patsubst docs/examples/%.c,$(BUILD)/examples/%,$(wildcard docs/examples/*.c))
 
-.PHONY: all lib check stress bench run examples guide install deps clean tests
+.PHONY: all lib check check-valgrind stress bench run examples guide install deps clean tests
 all: lib
 lib: $(BUILD)/libgort.a $(BUILD)/libgort.so
 
@@ -93,11 +113,11 @@ $(BUILD)/libgort.a: $(OBJS)
 
 $(BUILD)/libgort.so: $(OBJS)
 	$(say) LD $@
-	$(Q)$(CC) -shared -o $@ $^ $(LIBS) -Wl,-soname,libgort.so.0 -Wl,-z,noexecstack -Wl,--exclude-libs,ALL
+	$(Q)$(CC) $(SANFLAGS) -shared -o $@ $^ $(LIBS) -Wl,-soname,libgort.so.0 -Wl,-z,noexecstack -Wl,--exclude-libs,ALL
 	$(Q)ln -sf libgort.so $(BUILD)/libgort.so.0   # the soname, for -rpath users (make run)
 
 # Tests link libgort statically (the common case for gort programs).
-TCFLAGS = -std=gnu11 -O2 -g $(WARN) -pthread -D_GNU_SOURCE -Iruntime -Itest \
+TCFLAGS = -std=gnu11 -O2 -g $(WARN) -pthread -D_GNU_SOURCE -Iruntime -Itest $(SANFLAGS) \
           -DGT_BUILD_DIR='"$(abspath $(BUILD))"' -DGT_SRC_DIR='"$(abspath .)"'
 $(BUILD)/test/%: test/%.c $(wildcard test/*.h test/go/*.h) $(BUILD)/libgort.a
 	@mkdir -p $(dir $@)
@@ -114,7 +134,7 @@ $(BUILD)/test/static_spin: test/static_spin.c runtime/gort.h $(BUILD)/libgort.a
 	  $(BUILD)/libgort.a $(STATIC_LIBS) -pthread
 
 # The C++ program test_cxx runs, built by both C++ compilers.
-CXXFLAGS_T := -std=c++11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime
+CXXFLAGS_T := -std=c++11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime $(SANFLAGS)
 $(BUILD)/test/cxx_gxx $(BUILD)/test/cxx_clang: test/cxx/cxx_program.cpp runtime/gort.h $(BUILD)/libgort.a
 	@mkdir -p $(dir $@)
 	$(say) CXX $@
@@ -128,11 +148,16 @@ GUIDE_PROGS := $(patsubst docs/guide/%.c,$(BUILD)/guide/%,$(GUIDE_SRCS))
 $(BUILD)/guide/%: docs/guide/%.c runtime/gort.h $(BUILD)/libgort.so
 	@mkdir -p $(dir $@)
 	$(say) CC $@
-	$(Q)$(CC) -std=c11 -O2 -g -Wall -Wextra -pedantic -Werror -pthread -fno-optimize-sibling-calls \
+	$(Q)$(CC) -std=c11 -O2 -g -Wall -Wextra -pedantic -Werror -pthread -fno-optimize-sibling-calls $(SANFLAGS) \
 	  -Iruntime $< -o $@ -L$(BUILD) -lgort -Wl,-rpath,$(abspath $(BUILD))
 
 HELPER_PROGS := $(BUILD)/test/static_spin $(BUILD)/test/cxx_gxx $(BUILD)/test/cxx_clang \
                 $(GUIDE_PROGS)
+# A fully static program cannot carry a sanitizer's runtime: its test is
+# skipped in those builds (test/test_sched_preempt.c).
+ifneq ($(SANITIZE),)
+HELPER_PROGS := $(filter-out $(BUILD)/test/static_spin,$(HELPER_PROGS))
+endif
 tests: $(TESTS) $(HELPER_PROGS)
 
 # The collector's, channel, timer and finalizer suites run a second time
@@ -142,13 +167,40 @@ CHECKMARK_TESTS := $(filter $(BUILD)/test/test_gc% $(BUILD)/test/test_chan $(BUI
                      $(BUILD)/test/go/test_gc_go $(BUILD)/test/test_sync_pool \
                      $(BUILD)/test/test_context,$(TESTS))
 
+# Criterion's verbose level prints each skipped test's reason.
+# Under ASan, LeakSanitizer is off: it does not scan goroutine stacks
+# (memory the runtime maps itself), so what only a parked goroutine
+# still points at looks leaked when the program ends.
+SAN_ENV :=
+ifeq ($(SANITIZE),address)
+SAN_ENV := ASAN_OPTIONS=detect_leaks=0:$(ASAN_OPTIONS) CRITERION_VERBOSITY_LEVEL=1
+endif
+# Under TSan, races whose access lies in the runtime's own code are not
+# reported (tools/tsan.supp): its lock-free reads of scheduler state are
+# deliberate, as in Go, whose runtime -race does not instrument. Races
+# between the program's own accesses are.
+ifeq ($(SANITIZE),thread)
+SAN_ENV := TSAN_OPTIONS="suppressions=$(abspath tools/tsan.supp) die_after_fork=0 $(TSAN_OPTIONS)" \
+           CRITERION_VERBOSITY_LEVEL=1
+endif
+
 # ... and the collector's own suites once more with the whole cycle, sweep
 # included, done with the world stopped (GODEBUG=gcstoptheworld=2).
 STW_TESTS := $(filter $(BUILD)/test/test_gc $(BUILD)/test/test_gc_concurrent,$(TESTS))
 
 check: lib $(TESTS) $(HELPER_PROGS) $(EXAMPLES)
-	@sh tools/run-tests.sh $(TESTS) $(addprefix GODEBUG=gccheckmark=1:,$(CHECKMARK_TESTS)) \
+	@$(SAN_ENV) sh tools/run-tests.sh $(TESTS) $(addprefix GODEBUG=gccheckmark=1:,$(CHECKMARK_TESTS)) \
 	    $(addprefix GODEBUG=gcstoptheworld=2:,$(STW_TESTS))
+
+# make check-valgrind: the channel and collector suites and the channel
+# examples under valgrind's memcheck (tools/run-valgrind.sh), clean with
+# the conservative scan's suppressions (tools/valgrind.supp). Not part
+# of check: about a minute.
+VALGRIND_PROGS := $(filter $(BUILD)/test/test_chan $(BUILD)/test/test_gc $(BUILD)/test/test_gc_concurrent \
+                    $(BUILD)/test/go/test_gc_go $(BUILD)/test/test_sync,$(TESTS)) \
+                  $(filter-out $(BUILD)/examples/echo_server,$(EXAMPLES))
+check-valgrind: lib $(VALGRIND_PROGS)
+	@sh tools/run-valgrind.sh $(VALGRIND_PROGS)
 
 # The suites make stress repeats: the scheduler's, the channel and sync
 # stress tests and ports, and the collector's.
@@ -196,7 +248,7 @@ bench: lib $(BENCHES) $(NETLOAD) $(IDLE_PROGS)
 $(BUILD)/examples/%: docs/examples/%.c $(BUILD)/libgort.so
 	@mkdir -p $(dir $@)
 	$(say) CC $@
-	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime $< -o $@ -L$(BUILD) -lgort -Wl,-rpath,$(abspath $(BUILD))
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -Werror -Iruntime $(SANFLAGS) $< -o $@ -L$(BUILD) -lgort -Wl,-rpath,$(abspath $(BUILD))
 
 guide: $(GUIDE_PROGS)
 examples: $(EXAMPLES)

@@ -166,7 +166,7 @@ void gc__mark_ptr(gc__work_t *w, uintptr_t p)
 }
 
 /* Scans [lo, hi) word by word (the hot loop of marking). */
-static inline __attribute__((always_inline, no_sanitize_address)) void
+static inline __attribute__((always_inline)) GORT_NO_SANITIZE void
 scan_block(gc__work_t *w, uintptr_t lo, uintptr_t hi)
 {
     uintptr_t hlo = atomic_load_explicit(&gc__heap_lo, memory_order_relaxed);
@@ -179,7 +179,7 @@ scan_block(gc__work_t *w, uintptr_t lo, uintptr_t hi)
     }
 }
 
-__attribute__((no_sanitize_address)) void gc__scan_range(gc__work_t *w, uintptr_t lo, uintptr_t hi)
+GORT_NO_SANITIZE void gc__scan_range(gc__work_t *w, uintptr_t lo, uintptr_t hi)
 {
     scan_block(w, lo, hi);
 }

@@ -3,11 +3,19 @@
  *
  * M, P, timer and table allocations go through mallocx/sdallocx: fast
  * under threads, and sized frees skip a metadata lookup. Out of memory is
- * fatal, as in Go.
+ * fatal, as in Go. A sanitizer build takes them from calloc/free, which
+ * the sanitizer's allocator serves and checks.
  */
-#include <jemalloc/jemalloc.h>
-
 #include "internal.h"
+#include "sanitizer.h"
+
+#if GORT_ASAN || GORT_TSAN
+#include <stdlib.h>
+#define mallocx(size, flags) calloc(1, (size))
+#define sdallocx(p, size, flags) free(p)
+#else
+#include <jemalloc/jemalloc.h>
+#endif
 
 void *runtime__malloc(size_t size)
 {

@@ -158,6 +158,7 @@ int runtime_main(int (*main_fn)(int argc, char **argv), int argc, char **argv)
     m0->thread = pthread_self();
     atomic_store(&sched__allm, m0);
     runtime__tls_m = m0;
+    sched__fiber_init_m(m0);
     sched__signal_init_m(m0);
 
     int32_t procs = runtime_num_cpu();

@@ -39,6 +39,13 @@
 
 #include "internal.h"
 
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define GALLOC_VALGRIND 1
+#else
+#define GALLOC_VALGRIND 0
+#endif
+
 #define SCHED_GFREE_LOCAL   64      /* per-P free stack Gs before spilling */
 #define SCHED_UBATCH        64      /* unstarted Gs moved between P and pool at once */
 #define SCHED_UHAND         16      /* whole batches the pool keeps as they are */
@@ -399,6 +406,11 @@ static void scrub_stack_top(g_t *gp)
     uintptr_t lo = gp->stack_hi - SCHED_SCRUB_BYTES;
     if (lo < gp->stack_lo)
         lo = gp->stack_lo;
+#if GALLOC_VALGRIND
+    /* Below where the stack's last user stood, valgrind has the memory
+     * unaddressable; it is the stack's own, being reset. */
+    VALGRIND_MAKE_MEM_UNDEFINED((void *)lo, gp->stack_hi - lo);
+#endif
     memset((void *)lo, 0, gp->stack_hi - lo);
 }
 

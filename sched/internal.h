@@ -28,6 +28,7 @@
 #include <signal.h>
 
 #include "../runtime/internal.h"
+#include "../runtime/sanitizer.h"
 
 typedef struct g g_t;
 typedef struct m m_t;
@@ -125,6 +126,13 @@ struct g {
     /* registers saved at entersyscall, for conservative scanning */
     uintptr_t syscallregs[8];
     uintptr_t syscallsp;
+#if GORT_FIBERS
+    union {                        /* one sanitizer per build */
+        void *asan_fake;           /* ASan's fake stack while switched out */
+        uint32_t tsan_restarts;    /* TSan: goroutines restarted on it (fiber.c) */
+    };
+    void *tsan_fiber;              /* TSan's context of this goroutine */
+#endif
 };
 
 /* ------------------------------------------------------------------ */
@@ -159,6 +167,16 @@ struct m {
     bool (*waitunlockf)(g_t *, void *);
     void *waitlock;
     const char *waitreason;
+#if GORT_FIBERS
+    /* the sanitizers' view of the switches (sched/fiber.c) */
+    uintptr_t g0lo, g0hi;          /* the thread's own stack, where g0 runs */
+    void *g0_asan_fake;
+    void *g0_tsan_fiber;
+    void *thread_tsan_fiber;       /* the thread's own, never destroyed */
+    uint32_t g0_tsan_entries;      /* mcalls since boot (fiber.c) */
+    bool fiber_pending;            /* a switch begun, not yet finished */
+    void (*fiber_fn)(g_t *);       /* what mcall or gswitch is to call */
+#endif
 };
 
 /* ------------------------------------------------------------------ */
@@ -306,6 +324,12 @@ static inline g_t *sched__getg(void)
 /* context switch (runtime/arch/amd64.S)                               */
 /* ------------------------------------------------------------------ */
 
+/* In a sanitizer build the four switches below are inline wrappers
+ * (sched/fiber.h) that announce the switch and call the assembly's
+ * *_raw versions. */
+#if GORT_FIBERS
+#include "fiber.h"
+#else
 /* Saves the callee-saved state of the calling G into g->sp, switches to
  * stack g0sp and calls fn(g) there. fn must not return. From G to g0. */
 GORT_HIDDEN void sched__mcall(g_t *g, uintptr_t g0sp, void (*fn)(g_t *));
@@ -318,6 +342,11 @@ GORT_HIDDEN void sched__gswitch(g_t *from, uintptr_t to_sp, void (*hook)(g_t *))
 /* Restarts the calling G on its own stack at sched__gostart, with the
  * stack pointer sp (a first context's sp + 64) and default MXCSR/x87. */
 GORT_HIDDEN _Noreturn void sched__grestart(uintptr_t sp);
+/* The sanitizers' hooks of sched/fiber.h: nothing to tell. */
+static inline void sched__fiber_init_m(m_t *m) { (void)m; }
+static inline void sched__fiber_start(void) {}
+static inline void sched__fiber_dead(g_t *gp) { (void)gp; }
+#endif
 /* Entry trampoline of a fresh G: calls sched__goentry. */
 GORT_HIDDEN void sched__gostart(void);
 /* Async preemption trampoline (see sched/preempt.c). */

@@ -95,6 +95,7 @@ static void *mstart(void *arg)
     runtime__tls_m = m;
     m->tid = (int)syscall(SYS_gettid);
     m->g0sp = ((uintptr_t)__builtin_frame_address(0) - 4096) & ~(uintptr_t)15;
+    sched__fiber_init_m(m);
     sched__signal_init_m(m);
     pthread_sigmask(SIG_SETMASK, &m->sigmask, NULL);
     if (m->mstartfn) {

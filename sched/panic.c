@@ -202,6 +202,7 @@ static _Noreturn GORT_NOINLINE void fatal_panic(g_t *g)
 static _Noreturn void recovery(g_t *g, sched__panic_t *p, sched__frame_t *f)
 {
     g->panic = p->link;
+    GORT_ASAN_NORETURN();
     if (g->panic && g->panic->goexit && g->panic->aborted)
         __builtin_longjmp(g->panic->jb, 1);
     while (g->panic && g->panic->aborted)
@@ -303,7 +304,7 @@ _Noreturn void sched__panic_sig(const char *msg, int sig, uintptr_t code,
  *  - Otherwise (a helper called by fn, ...): no.
  * A helper that tail-calls go_recover vanishes from the stack and passes
  * (docs/panic.md). Without unwind tables the check passes. */
-static bool called_directly(uintptr_t ra, uintptr_t cfa, sched__frame_t *f)
+static GORT_NO_SANITIZE bool called_directly(uintptr_t ra, uintptr_t cfa, sched__frame_t *f)
 {
     uintptr_t start, size, fsize;
     uintptr_t fn = (uintptr_t)f->fn;

@@ -74,8 +74,10 @@ void sched__switch_to(m_t *m, g_t *next)
 }
 
 /* Leaves g (its stack checked, its status set) for next, running hook
- * on next's stack once g is switched out. Returns when g is resumed. */
-static void switch_direct(m_t *m, g_t *g, uint32_t status, g_t *next,
+ * on next's stack once g is switched out. Returns when g is resumed.
+ * Always inline: a parked G's innermost frame is then its park or yield
+ * function whichever way it left (tracebacks, profiles). */
+static inline __attribute__((always_inline)) void switch_direct(m_t *m, g_t *g, uint32_t status, g_t *next,
                           void (*hook)(g_t *))
 {
     sched__stackcheck(g);
@@ -335,6 +337,7 @@ static _Noreturn void goexit0(g_t *gp)
     }
     gp->fn = NULL;
     gp->arg = NULL;
+    sched__fiber_dead(gp);
     sched__gfput(m->p, gp);
     sched__schedule();
 }
@@ -346,6 +349,7 @@ static void goexit_hook(g_t *gp)
     gp->fn = NULL;
     gp->arg = NULL;
     atomic_store(&gp->status, G_DEAD);
+    sched__fiber_dead(gp);
     sched__gfput(m->p, gp);
 }
 

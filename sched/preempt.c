@@ -200,10 +200,12 @@ void sched__preemptone(p_t *p)
 
 /* sysmon: gp has run on its P for ran_ns without a new time slice. With
  * asynchronous preemption off, nothing can stop it before its next gort
- * call, and every G queued on its P waits: say so once per process. */
+ * call, and every G queued on its P waits: say so once per process. Not
+ * under TSan: the build, not the program, turned preemption off, and
+ * TSan's slowdown makes every loop look stuck. */
 void sched__report_unpreemptible(g_t *gp, int64_t ran_ns)
 {
-    if (async_enabled || atomic_exchange(&stuck_reported, true))
+    if (GORT_TSAN || async_enabled || atomic_exchange(&stuck_reported, true))
         return;
     runtime__printf("gort: goroutine %lld has run for %lld ms without a gort call and "
                     "cannot be preempted: %s; goroutines queued on its P wait until it "
@@ -229,6 +231,13 @@ void sched__preempt_init(void)
 {
     int first = 1;
     dl_iterate_phdr(phdr_cb, &first);
+#if GORT_TSAN
+    /* TSan defers an asynchronous signal's handler to a safe point and
+     * hands it a copy of the interrupted context: the injected call would
+     * land on a stack that has moved on since. */
+    async_off_why = "asynchronous preemption is off under ThreadSanitizer";
+    return;
+#endif
     async_off_why = "asynchronous preemption is off (GODEBUG=asyncpreemptoff=1)";
     if (runtime__debug.asyncpreemptoff)
         return;

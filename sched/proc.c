@@ -104,6 +104,7 @@ void sched__go_system(void (*fn)(void *), void *arg)
 /* First Go-level code of every goroutine (called by sched__gostart). */
 _Noreturn void sched__goentry(void)
 {
+    sched__fiber_start();
     g_t *g = sched__getg();
     sched__call_entry(g->fn, g->arg);
     sched__goexit1();

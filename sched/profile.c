@@ -67,6 +67,11 @@ static void add_frame(void *arg, uintptr_t pc, uintptr_t start)
         return;
     if (start == p->entry)
         p->has_entry = true;
+    /* A parked G's innermost frame is sched__park at one of its two
+     * switches (straight to the next G, or through g0): one PC for both,
+     * as Go's gopark has one call, so that identical stacks group. */
+    if (c->n == 0 && start == (uintptr_t)sched__park)
+        pc = start + 1;
     c->pc[c->n++] = pc;
 }
 

@@ -286,6 +286,39 @@ static void crash_report(void *arg)
     runtime__fatal_error("unexpected signal during runtime execution");
 }
 
+#if GORT_ASAN
+typedef struct {
+    void (*fn)(void *);
+    void *arg;
+    const void *bottom;   /* the stack left for the crash stack */
+    size_t size;
+} crashcall_t;
+
+/* On the crash stack: ASan's switch to it is finished, fn runs, and the
+ * switch back is begun. */
+static void crash_call_tramp(void *arg)
+{
+    crashcall_t *cc = arg;
+    __sanitizer_finish_switch_fiber(NULL, &cc->bottom, &cc->size);
+    cc->fn(cc->arg);
+    __sanitizer_start_switch_fiber(NULL, cc->bottom, cc->size);
+}
+#endif
+
+/* Calls fn(arg) on the crash stack, announced to ASan in its build. */
+static void crash_call(void (*fn)(void *), void *arg)
+{
+#if GORT_ASAN
+    crashcall_t cc = {fn, arg, NULL, 0};
+    void *fake;
+    __sanitizer_start_switch_fiber(&fake, crash_stack, sizeof crash_stack);
+    runtime__call_on_stack(crash_call_tramp, &cc, crash_stack + sizeof crash_stack);
+    __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#else
+    runtime__call_on_stack(fn, arg, crash_stack + sizeof crash_stack);
+#endif
+}
+
 /* Runs fn(arg) on the crash stack, owned by one thread at a time. */
 void sched__call_on_crash_stack(void (*fn)(void *), void *arg)
 {
@@ -295,7 +328,7 @@ void sched__call_on_crash_stack(void (*fn)(void *), void *arg)
     if (atomic_load(&owner) == me) {
         fn(arg);  /* already on it */
     } else if (atomic_compare_exchange_strong(&owner, &none, me)) {
-        runtime__call_on_stack(fn, arg, crash_stack + sizeof crash_stack);
+        crash_call(fn, arg);
         atomic_store(&owner, NULL);
     } else {
         fn(arg);

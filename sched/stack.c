@@ -34,12 +34,31 @@
 
 #include "internal.h"
 
+/* Valgrind's client requests cost a few instructions outside valgrind. */
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define STACK_VALGRIND 1
+#else
+#define STACK_VALGRIND 0
+#endif
+
 #define STACK_PAGE            4096
 #define STACK_CANARY          0x676f72747374616bULL  /* "gortstak" */
 #define STACK_GUARDED_CHUNK   64      /* slots per guarded chunk */
 #define STACK_UNGUARDED_CHUNK 1024    /* slots per unguarded chunk */
 #define STACK_MAX_CHUNKS      65536
 #define STACK_INSTALLED_CHUNK 1024    /* slots per chunk with installed guards */
+
+/* A sanitizer's frames are larger (ASan's redzones around every local
+ * whose address is taken, TSan's bookkeeping): as in Go's race build, a
+ * goroutine there gets a multiple of the stack it asked for, so that a
+ * program that fits in the default build fits there too. Limits and
+ * messages keep the size asked for. */
+#if GORT_ASAN || GORT_TSAN
+#define STACK_MULT            2
+#else
+#define STACK_MULT            1
+#endif
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL    102     /* Linux 6.13 */
@@ -168,9 +187,11 @@ static g_t *slot_g(uintptr_t slot, size_t stride)
     return (g_t *)((slot + stride - 64 - sizeof(g_t)) & ~(uintptr_t)63);
 }
 
-/* Allocates a fresh, zeroed G at the top of a fresh stack slot. */
-g_t *sched__stackalloc_g(size_t size)
+/* Allocates a fresh, zeroed G at the top of a fresh stack slot for a
+ * stack of size bytes. */
+g_t *sched__stackalloc_g(size_t asked)
 {
+    size_t size = asked * STACK_MULT;
     runtime__lock(&stacklock);
     if (cur >= curend || curstride != size + (curguarded ? STACK_PAGE : 0))
         chunk_new(size);
@@ -185,7 +206,7 @@ g_t *sched__stackalloc_g(size_t size)
         atomic_fetch_add_explicit(&sched__stack_guards, 1, memory_order_relaxed);
     g_t *g = slot_g(slot, size + (guarded ? STACK_PAGE : 0));
     g->stack_base = slot;
-    g->stacksize = size;
+    g->stacksize = asked;
     g->stack_lo = slot + (guarded ? STACK_PAGE : 0);
     g->stack_hi = (uintptr_t)g & ~(uintptr_t)15;
     if (!guarded) {
@@ -196,6 +217,11 @@ g_t *sched__stackalloc_g(size_t size)
      * descriptor. An overflow from above crosses it before it reaches our
      * descriptor and saved registers (sched__stackcheck_above). */
     *sched__canary_above(g) = STACK_CANARY;
+#if STACK_VALGRIND
+    /* Valgrind takes a jump into a registered stack for a switch, not for
+     * a huge stack frame; the stack lives as long as the program. */
+    (void)VALGRIND_STACK_REGISTER(g->stack_lo, g->stack_hi);
+#endif
     return g;
 }
 

@@ -259,7 +259,9 @@ static bool entry_delete(entry_t *e, void **value)
 
 static inline readonly_t *load_read(sync_map_t *m)
 {
-    return __atomic_load_n((readonly_t **)&m->read, __ATOMIC_ACQUIRE);
+    readonly_t *r = __atomic_load_n((readonly_t **)&m->read, __ATOMIC_ACQUIRE);
+    GORT_TSAN_ACQUIRE(&m->read);
+    return r;
 }
 
 /* m->mu held: publishes the snapshot {t, amended}. */
@@ -269,7 +271,10 @@ static void store_read(sync_map_t *m, table_t *t, bool amended)
     gc_store(&r->t, t);
     r->amended = amended;
     __atomic_thread_fence(__ATOMIC_RELEASE);
+    GORT_TSAN_RELEASE(&m->read);
+    GORT_TSAN_IGNORE_WRITES_BEGIN();
     gc_store(&m->read, r);
+    GORT_TSAN_IGNORE_WRITES_END();
 }
 
 /* m->mu held: dirty becomes the snapshot once misses reach its size. */

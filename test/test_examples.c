@@ -57,6 +57,8 @@ Test(examples, safe_map)
 
 Test(examples, timeout_handler)
 {
+    GT_SKIP_UNDER("thread", "the program races work against a deadline (timeout_handler) or a 10 s "
+                  "budget (echo_server) that TSan's 5-15x slowdown overruns");
     EXPECT_LINES("timeout_handler", "work  10 ms, timeout 200 ms: answer 42",
                  "work 500 ms, timeout  20 ms: gave up (context deadline exceeded)",
                  "goroutines left behind: 0");
@@ -70,6 +72,8 @@ Test(examples, pipeline)
 
 Test(examples, echo_server)
 {
+    GT_SKIP_UNDER("thread", "the program races work against a deadline (timeout_handler) or a 10 s "
+                  "budget (echo_server) that TSan's 5-15x slowdown overruns");
     EXPECT_LINES("echo_server", "echo server on 127.0.0.1:", "100 clients x 100 round trips in ",
                  " ms, 0 failures\n");
 }

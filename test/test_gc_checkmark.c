@@ -60,6 +60,9 @@ static const char *const ck_env[] = {"GODEBUG=gccheckmark=1", "GORT_GC_MARK_BUDG
 
 Test(gc_checkmark, missing_gc_store_is_caught, .timeout = 120)
 {
+    GT_SKIP_UNDER("address", "in this Criterion binary under ASan the moved objects stay "
+                  "reachable from another (conservative) root, so the miss is never "
+                  "provoked; the same program linked alone with ASan is caught");
     GT_EXPECT_EXIT(main_broken, ck_env, 100000, 2,
                    "runtime: checkmarks found unexpected unmarked object obj=0x",
                    "fatal error: checkmark found unmarked object\n");

@@ -63,6 +63,8 @@ static void park_numbers(const char *const *env, int *installs, unsigned long lo
 
 Test(sched_guard, every_stack_guarded_without_mappings, .timeout = 180)
 {
+    GT_SKIP_UNDER("thread", "TSan counts each live goroutine as a thread, at most 8128 at once, "
+                  "and this test keeps a million");
     int installs;
     unsigned long long guards;
     long maps;
@@ -75,6 +77,8 @@ Test(sched_guard, every_stack_guarded_without_mappings, .timeout = 180)
 
 Test(sched_guard, mprotect_fallback_stays_within_map_budget, .timeout = 180)
 {
+    GT_SKIP_UNDER("thread", "TSan counts each live goroutine as a thread, at most 8128 at once, "
+                  "and this test keeps a million");
     static const char *const env[] = {"GORT_STACK_GUARD=mprotect", NULL};
     int installs;
     unsigned long long guards;

@@ -63,6 +63,8 @@ static int main_million(int argc, char **argv)
 
 Test(sched_million, one_million_alive_at_once, .timeout = 120)
 {
+    GT_SKIP_UNDER("any", "a million goroutines take the sanitizer's shadow and "
+                  "bookkeeping of each (8 KiB under ASan: 8 GB)");
     gt_run(main_million);
 }
 
@@ -94,5 +96,7 @@ static int main_two_waves(int argc, char **argv)
 
 Test(sched_million, stacks_reused_across_waves, .timeout = 120)
 {
+    GT_SKIP_UNDER("any", "a million goroutines take the sanitizer's shadow and "
+                  "bookkeeping of each (8 KiB under ASan: 8 GB)");
     gt_run(main_two_waves);
 }

@@ -48,6 +48,7 @@ static int main_tight_loop(int argc, char **argv)
 
 Test(sched_preempt, tight_loop_does_not_starve, .timeout = 30)
 {
+    GT_SKIP_UNDER("thread", "asynchronous preemption is off under TSan");
     gt_run(main_tight_loop);
 }
 
@@ -67,6 +68,7 @@ static int main_tight_loop_main_stops(int argc, char **argv)
 
 Test(sched_preempt, main_regains_cpu_from_tight_loop, .timeout = 30)
 {
+    GT_SKIP_UNDER("thread", "asynchronous preemption is off under TSan");
     gt_run(main_tight_loop_main_stops);
 }
 
@@ -108,6 +110,7 @@ static int main_many_loops(int argc, char **argv)
 
 Test(sched_preempt, all_tight_loops_progress, .timeout = 30)
 {
+    GT_SKIP_UNDER("thread", "asynchronous preemption is off under TSan");
     gt_run(main_many_loops);
 }
 
@@ -179,6 +182,7 @@ static int main_mix(int argc, char **argv)
 
 Test(sched_preempt, registers_survive_preemption, .timeout = 30)
 {
+    GT_SKIP_UNDER("thread", "asynchronous preemption is off under TSan");
     mix(MIX_ITERS, &ref_i, &ref_d); /* reference, before the runtime runs */
     gt_run(main_mix);
 }
@@ -223,6 +227,7 @@ static int main_busy(int argc, char **argv)
 
 Test(sched_preempt, busy_loop_preempted_by_default, .timeout = 30)
 {
+    GT_SKIP_UNDER("thread", "asynchronous preemption is off under TSan");
     gt_result_t *r = malloc(sizeof *r);
     gt_child(r, main_busy, NULL, 10000);
     cr_assert_eq(r->status, 10, "status %d (11: not preempted), output:\n%s",
@@ -233,6 +238,7 @@ Test(sched_preempt, busy_loop_preempted_by_default, .timeout = 30)
 
 Test(sched_preempt, asyncpreemptoff_disables_signal, .timeout = 30)
 {
+    GT_SKIP_UNDER("thread", "asynchronous preemption is off under TSan");
     static const char *const env[] = {"GODEBUG=asyncpreemptoff=1", NULL};
     gt_result_t *r = malloc(sizeof *r);
     gt_child(r, main_busy, env, 10000);
@@ -247,6 +253,7 @@ Test(sched_preempt, asyncpreemptoff_disables_signal, .timeout = 30)
  * is reported, once, with the reason. */
 Test(sched_preempt, static_program_reports_unpreemptible_loop, .timeout = 30)
 {
+    GT_SKIP_UNDER("any", "a fully static program cannot carry the sanitizer's runtime");
     char *argv[] = {(char *)GT_BUILD_DIR "/test/static_spin", NULL};
     gt_result_t *r = malloc(sizeof *r);
     gt_exec(r, argv, 10000);

@@ -20,6 +20,8 @@ for arg in "$@"; do
     [ -z "$syn" ] && tested=$((tested + 1))
     pass=$((pass + passing)); fail=$((fail + tested - passing))
     printf '%-40s %s\n' "$(basename "$t")${envset:+ ($envset)}" "${syn:-CRASHED (exit $rc)}"
+    # Tests a sanitizer build cannot run say why.
+    printf '%s\n' "$out" | grep 'not under SANITIZE' | sed 's/^/    /'
 done
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ] && exit $status

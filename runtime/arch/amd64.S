@@ -13,6 +13,15 @@
  */
     .text
 
+/* In a sanitizer build sched/fiber.c wraps the four switches in C that
+ * announces them to the sanitizer; these are then the *_raw symbols. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define sched__mcall    sched__mcall_raw
+#define sched__gogo     sched__gogo_raw
+#define sched__gswitch  sched__gswitch_raw
+#define sched__grestart sched__grestart_raw
+#endif
+
 /* Pushes the callee-saved state in the layout above; rsp is then g->sp. */
 .macro SAVE_CONTEXT
     pushq %rbp

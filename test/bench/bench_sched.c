@@ -19,6 +19,16 @@
  *                            untimed, before any stack is reused: the VmRSS
  *                            growth with the whole round parked, divided by
  *                            the round's size.
+ *   BenchmarkStackNew[-P]    one op = one goroutine parked on a stack no
+ *                            goroutine used before, in rounds of 1,000:
+ *                            each round asks one page more of stack
+ *                            (debug_set_max_stack), so no dead stack fits
+ *                            and every go() maps a slot and installs its
+ *                            guard. Run it with GORT_STACK_GUARD=mprotect
+ *                            for the fallback's cost. The Go twin parks the
+ *                            same rounds (Go reuses its dead goroutines'
+ *                            stacks: the ratio is the price of a fresh,
+ *                            guarded stack over Go's recycled one).
  *
  * May call: the public gort API and bench.h.
  */
@@ -175,6 +185,24 @@ static double parked100k_bytes = -1, parked1m_bytes = -1;
 static void bench_parked100k(bench_b_t *b) { bench_parked(b, 100000, &parked100k_bytes); }
 static void bench_parked1m(bench_b_t *b) { bench_parked(b, 1000000, &parked1m_bytes); }
 
+#define STACKNEW_ROUND 1000
+
+/* b->n goroutines parked in rounds, each round on fresh stacks. */
+static void bench_stacknew(bench_b_t *b)
+{
+    static int64_t rounds;   /* across calls: sizes are never repeated */
+    int old = debug_set_max_stack(64 * 1024);
+    for (int64_t done = 0; done < b->n;) {
+        int64_t k = b->n - done;
+        if (k > STACKNEW_ROUND)
+            k = STACKNEW_ROUND;
+        debug_set_max_stack((int)(64 * 1024 + ++rounds * 4096));
+        park_round(k, -1);
+        done += k;
+    }
+    debug_set_max_stack(old);
+}
+
 /* The main goroutine: every benchmark valid at this GOMAXPROCS. */
 static int run(int argc, char **argv)
 {
@@ -184,6 +212,7 @@ static int run(int argc, char **argv)
         bench_run("BenchmarkYield", bench_yield);
     bench_run("BenchmarkParked100k", bench_parked100k);
     bench_run("BenchmarkParked1M", bench_parked1m);
+    bench_run("BenchmarkStackNew", bench_stacknew);
     return 0;
 }
 

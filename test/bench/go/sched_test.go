@@ -155,5 +155,18 @@ func benchParked(b *testing.B, count int) {
 	b.ReportMetric(parkedBytes[count], "B/goroutine")
 }
 
+// BenchmarkStackNew: b.N goroutines parked in rounds of 1,000 (the C
+// twin gives every round fresh stacks; Go reuses its dead goroutines').
+func BenchmarkStackNew(b *testing.B) {
+	for done := 0; done < b.N; {
+		k := b.N - done
+		if k > 1000 {
+			k = 1000
+		}
+		parkRound(k, nil)
+		done += k
+	}
+}
+
 func BenchmarkParked100k(b *testing.B) { benchParked(b, 100000) }
 func BenchmarkParked1M(b *testing.B)   { benchParked(b, 1000000) }
