@@ -201,8 +201,7 @@ static int mark_budget(void)
 
 /* The mark beside the program: this goroutine drains the grey objects a
  * budget at a time, shares what it holds with assists, and yields between
- * budgets, so that at GOMAXPROCS=1 the program keeps running too. Then
- * it wakes the assists that waited for the cycle. */
+ * budgets, so that at GOMAXPROCS=1 the program keeps running too. */
 static void mark_concurrent(gc__work_t *w, gc__trace_t *t)
 {
     atomic_store(&assist_phase, ASSIST_MARKING);
@@ -292,24 +291,28 @@ static double assist_ratio(void)
     return (double)(gc__state.heap_marked ? gc__state.heap_marked : room) / (double)room;
 }
 
+/* Marks up to budget grey objects of the global list with a grey set of
+ * its own, which goes back to the global list before returning (nothing
+ * stays private across the caller's next yield: the mark may terminate
+ * meanwhile). Adds the bytes marked to *marked; true if none was left. */
+static bool mark_side(int budget, uint64_t *marked)
+{
+    gc__work_t w;
+    gc__work_init(&w);
+    bool empty = gc__drain_some(&w, budget);
+    *marked += w.marked_bytes;
+    gc__work_dispose(&w);
+    return empty;
+}
+
 /* Marks about debt bytes' worth of grey objects (fewer if none are left),
- * a small budget at a time with a preemption point between. Its grey
- * objects go back to the global list before each yield: the mark may
- * terminate while this goroutine waits to run again. */
+ * a small budget at a time with a preemption point between. */
 static void assist_mark(uint64_t debt)
 {
     int64_t t0 = runtime__nanotime();
     uint64_t marked = 0;
-    for (;;) {
-        gc__work_t w;
-        gc__work_init(&w);
-        bool empty = gc__drain_some(&w, GC_ASSIST_BUDGET);
-        marked += w.marked_bytes;
-        gc__work_dispose(&w);
-        if (empty || marked >= debt)
-            break;
+    while (!mark_side(GC_ASSIST_BUDGET, &marked) && marked < debt)
         sched__checkpreempt();
-    }
     gc__note_marked(marked);
     atomic_fetch_add_explicit(&assist_ns, runtime__nanotime() - t0, memory_order_relaxed);
 }
@@ -346,11 +349,9 @@ bool gc__idle_mark(void)
         !gc__work_pending())
         return false;
     int64_t t0 = runtime__nanotime();
-    gc__work_t w;
-    gc__work_init(&w);
-    (void)gc__drain_some(&w, GC_IDLE_BUDGET);
-    gc__note_marked(w.marked_bytes);
-    gc__work_dispose(&w);   /* nothing grey stays here past the budget */
+    uint64_t marked = 0;
+    (void)mark_side(GC_IDLE_BUDGET, &marked);
+    gc__note_marked(marked);
     atomic_fetch_add_explicit(&idle_ns, runtime__nanotime() - t0, memory_order_relaxed);
     return true;
 }

@@ -104,18 +104,24 @@ static void park_n(int n)
     time_sleep(10000000);   /* the last ones reach their channel */
 }
 
+/* One op = one runtime_gc, timed after a first cycle; reports pauses. */
+static void forced_cycles(bench_b_t *b)
+{
+    runtime_gc();
+    runtime_read_mem_stats(&ms0);
+    bench_start_timer(b);
+    for (int64_t i = 0; i < b->n; i++)
+        runtime_gc();
+    bench_stop_timer(b);
+    report_pauses(b, false);
+}
+
 #define STW_BENCH(NAME, N)                                              \
     static void NAME(bench_b_t *b)                                      \
     {                                                                   \
         bench_stop_timer(b);                                            \
         park_n(N);                                                      \
-        runtime_gc();                                                   \
-        runtime_read_mem_stats(&ms0);                                   \
-        bench_start_timer(b);                                           \
-        for (int64_t i = 0; i < b->n; i++)                              \
-            runtime_gc();                                               \
-        bench_stop_timer(b);                                            \
-        report_pauses(b, false);                                        \
+        forced_cycles(b);                                               \
     }
 STW_BENCH(bench_stw1, 1)
 STW_BENCH(bench_stw10k, 10000)
@@ -141,13 +147,7 @@ static void bench_tree2(bench_b_t *b)
 {
     bench_stop_timer(b);
     build_live(32.0 * (1 << 20));
-    runtime_gc();
-    runtime_read_mem_stats(&ms0);
-    bench_start_timer(b);
-    for (int64_t i = 0; i < b->n; i++)
-        runtime_gc();
-    bench_stop_timer(b);
-    report_pauses(b, false);
+    forced_cycles(b);
 }
 
 static _Atomic int64_t sleep_late_max;

@@ -79,9 +79,9 @@ func parkN(n int) {
 	time.Sleep(10 * time.Millisecond) // the last ones reach their channel
 }
 
-func benchSTW(b *testing.B, n int) {
-	b.StopTimer()
-	parkN(n)
+// forcedCycles times b.N runtime.GC calls after a first one and reports
+// the pauses.
+func forcedCycles(b *testing.B) {
 	runtime.GC()
 	runtime.ReadMemStats(&pms0)
 	b.StartTimer()
@@ -90,6 +90,12 @@ func benchSTW(b *testing.B, n int) {
 	}
 	b.StopTimer()
 	reportPauses(b, false)
+}
+
+func benchSTW(b *testing.B, n int) {
+	b.StopTimer()
+	parkN(n)
+	forcedCycles(b)
 }
 
 func BenchmarkSTWGoroutines1(b *testing.B)    { benchSTW(b, 1) }
@@ -113,14 +119,7 @@ func buildLive(bytes float64) {
 func BenchmarkTree2(b *testing.B) {
 	b.StopTimer()
 	buildLive(32 << 20)
-	runtime.GC()
-	runtime.ReadMemStats(&pms0)
-	b.StartTimer()
-	for i := 0; i < b.N; i++ {
-		runtime.GC()
-	}
-	b.StopTimer()
-	reportPauses(b, false)
+	forcedCycles(b)
 }
 
 type pnode struct {
