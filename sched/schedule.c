@@ -176,10 +176,22 @@ static bool recheck_after_spinning(m_t *m)
     return false;
 }
 
+/* Whether the non-blocking poll before stealing is worth its system
+ * call: not while every other P is idle (nothing to steal, and the
+ * blocking poll after the P is released follows at once and returns the
+ * same events), but always once this search has marked for the
+ * collector, so that idle marking keeps no ready network G waiting. */
+static bool poll_before_steal(bool marked)
+{
+    return marked || atomic_load_explicit(&sched__sched.npidle, memory_order_relaxed) <
+                         atomic_load_explicit(&sched__gomaxprocs, memory_order_relaxed) - 1;
+}
+
 /* Finds a runnable G, stealing if needed; blocks the M until there is one.
  * Returns with the M holding a P. */
 static g_t *findrunnable(bool *inherit)
 {
+    bool marked = false;
     for (;;) {
         m_t *m = sched__getm();
         if (sched__stopping(m))
@@ -187,14 +199,16 @@ static g_t *findrunnable(bool *inherit)
         p_t *p = m->p;
         (void)checktimers_all();
         g_t *gp = find_queued(p, inherit);
-        if (gp == NULL && (gp = sched__netpoll_check()) != NULL)
+        if (gp == NULL && poll_before_steal(marked) && (gp = sched__netpoll_check()) != NULL)
             *inherit = false;
         if (gp == NULL)
             gp = find_steal(m, p, inherit);
         if (gp)
             return gp;
-        if (gc__idle_mark())
+        if (gc__idle_mark()) {
+            marked = true;
             continue;   /* an idle P marks, then looks for work again */
+        }
         bool retry = false;
         gp = release_p(p, &retry);
         if (gp) {
