@@ -178,9 +178,11 @@ endif
 # Under TSan, races whose access lies in the runtime's own code are not
 # reported (tools/tsan.supp): its lock-free reads of scheduler state are
 # deliberate, as in Go, whose runtime -race does not instrument. Races
-# between the program's own accesses are.
+# between the program's own accesses are, and halt_on_error makes each
+# report end the test's process, so that the test fails (Criterion does
+# not look at the exit status TSan gives a process that reported).
 ifeq ($(SANITIZE),thread)
-SAN_ENV := TSAN_OPTIONS="suppressions=$(abspath tools/tsan.supp) die_after_fork=0 $(TSAN_OPTIONS)" \
+SAN_ENV := TSAN_OPTIONS="suppressions=$(abspath tools/tsan.supp) die_after_fork=0 halt_on_error=1 $(TSAN_OPTIONS)" \
            CRITERION_VERBOSITY_LEVEL=1
 endif
 

@@ -204,6 +204,14 @@ static inline void chan__bufget(chan_t *c, void *ep)
     __atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
 }
 
+/* Sets q's head, under the channel's lock. An atomic store: the fast
+ * paths read it without the lock (__atomic_load_n, as Go's chan reads
+ * recvq.first in its lock-free checks). */
+static inline void chan__waitq_set_first(chan__waitq_t *q, sudog_t *sg)
+{
+    __atomic_store_n(&q->first, sg, __ATOMIC_RELAXED);
+}
+
 /* Appends sg to q. */
 static inline void chan__waitq_enqueue(chan__waitq_t *q, sudog_t *sg)
 {
@@ -211,7 +219,8 @@ static inline void chan__waitq_enqueue(chan__waitq_t *q, sudog_t *sg)
     sudog_t *x = q->last;
     if (x == NULL) {
         sg->prev = NULL;
-        q->first = q->last = sg;
+        q->last = sg;
+        chan__waitq_set_first(q, sg);
         return;
     }
     sg->prev = x;
@@ -229,10 +238,11 @@ static inline sudog_t *chan__waitq_dequeue(chan__waitq_t *q)
             return NULL;
         sudog_t *y = sg->next;
         if (y == NULL) {
-            q->first = q->last = NULL;
+            q->last = NULL;
+            chan__waitq_set_first(q, NULL);
         } else {
             y->prev = NULL;
-            q->first = y;
+            chan__waitq_set_first(q, y);
             sg->next = NULL;
         }
         if (sg->isselect) {
@@ -263,9 +273,10 @@ static inline void chan__waitq_remove(chan__waitq_t *q, sudog_t *sg)
         }
     } else if (y != NULL) {
         y->prev = NULL;
-        q->first = y;
+        chan__waitq_set_first(q, y);
     } else if (q->first == sg) {
-        q->first = q->last = NULL;
+        q->last = NULL;
+        chan__waitq_set_first(q, NULL);
     } else {
         return;                    /* already dequeued by a waker */
     }

@@ -63,13 +63,14 @@ static void save_bits(gc__span_t *s, void *arg)
     spans[nspans++] = (ck_span_t){s, saved};
 }
 
-/* The second mark, from the roots, world stopped. */
-static void remark(void)
+/* The second mark, from the roots, world stopped; self_lo bounds the
+ * collector's own stack (gc__stackscan_recheck). */
+static void remark(uintptr_t self_lo)
 {
     gc__work_t w;
     gc__work_init(&w);
     gc__mark_roots(&w);
-    gc__stackscan_recheck(&w);
+    gc__stackscan_recheck(&w, self_lo);
     gc__finalizer_mark(&w);
     gc__drain(&w);
     gc__work_dispose(&w);
@@ -134,11 +135,15 @@ static int compare(ck_span_t *e)
     return missed;
 }
 
-void gc__checkmark(void)
+GORT_NOINLINE void gc__checkmark(void)
 {
+    /* The caller's stack pointer at the call (the frame pointer is kept,
+     * -fno-omit-frame-pointer): above it, the cycle's frames that were
+     * live when the concurrent mark scanned this stack. */
+    uintptr_t self_lo = (uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *);
     nspans = 0;
     for_each_span(save_bits, NULL);
-    remark();
+    remark(self_lo);
     int missed = 0;
     for (size_t i = 0; i < nspans; i++)
         missed += compare(&spans[i]);

@@ -124,9 +124,14 @@ static GORT_NOINLINE void clear_dead_stack(void)
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
     if (!g || sp < g->stack_lo + 2 * GC_STACK_CLEAR)
         return;
-    char *lo = (char *)(sp - GC_STACK_CLEAR);
-    __builtin_memset(lo, 0, GC_STACK_CLEAR - 256);   /* below this frame */
-    __asm__ volatile("" : : "r"(lo) : "memory");
+    /* rep stos, not memset: no call builds a frame in the memory being
+     * cleared (a sanitizer's memset is an interceptor with frames of its
+     * own), so the clearing reaches this frame's red zone. */
+    uintptr_t rsp;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(rsp));
+    uintptr_t lo = sp - GC_STACK_CLEAR;
+    uintptr_t n = (rsp - 128 - lo) / sizeof(uintptr_t);
+    __asm__ volatile("rep stosq" : "+D"(lo), "+c"(n) : "a"((uintptr_t)0) : "memory");
 }
 
 /* Sweeps what the last cycle left unswept, yielding every few spans so

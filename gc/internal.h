@@ -349,10 +349,11 @@ GORT_HIDDEN void gc__checkmark(void);
  * and scans the calling G's stack into w; the walk (collecting G) scans
  * every other G of the snapshot and ends them; the recheck is
  * checkmark's look at the stacks (world stopped), each only from where
- * this cycle's scan of it began. */
+ * this cycle's scan of it began; the calling G's own only from self_lo up
+ * (the frames that were live at its scan). */
 GORT_HIDDEN void gc__stackscan_setup(gc__work_t *w);
 GORT_HIDDEN void gc__stackscan_walk(gc__work_t *w, bool world_runs);
-GORT_HIDDEN void gc__stackscan_recheck(gc__work_t *w);
+GORT_HIDDEN void gc__stackscan_recheck(gc__work_t *w, uintptr_t self_lo);
 /* Bytes greyed by markers outside the cycle's own (stack scans on the way
  * to run, the barrier), added to the cycle's marked total. */
 GORT_HIDDEN void gc__note_marked(uint64_t bytes);

@@ -3,8 +3,9 @@
  *
  * Owns: the data and bss segments of the program and of every shared
  * object loaded at start-up (found once with dl_iterate_phdr; the
- * runtime's own dependencies jemalloc, libunwind, liblzma and libgcc_s
- * are skipped: they never hold pointers to GC objects), ranges
+ * runtime's own dependencies jemalloc, libunwind, liblzma and libgcc_s,
+ * and a sanitizer's runtime, are skipped: they never hold pointers to GC
+ * objects), ranges
  * registered with gc_add_roots, and the runtime timers on every P
  * (goroutine stacks are stackscan.c's).
  * May call: mark.c, the Ps' timer heaps under their locks.
@@ -33,9 +34,12 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size; (void)arg;
     /* The vDSO, and the runtime's own dependencies, which never hold
-     * pointers to GC objects (jemalloc alone has 2 MB of bss). */
+     * pointers to GC objects (jemalloc alone has 2 MB of bss); in a
+     * sanitizer build the sanitizer's runtime is the allocator in
+     * jemalloc's place (TSan's has 48 MB of bss, which would also count
+     * in the heap goal as globals). */
     static const char *const skip[] = {"linux-vdso", "libjemalloc", "libunwind",
-                                       "liblzma", "libgcc_s", NULL};
+                                       "liblzma", "libgcc_s", "libtsan", "libasan", NULL};
     for (int k = 0; info->dlpi_name && skip[k]; k++)
         if (strstr(info->dlpi_name, skip[k]))
             return 0;

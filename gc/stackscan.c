@@ -185,13 +185,22 @@ void gc__stackscan_walk(gc__work_t *w, bool world_runs)
     atomic_store(&gc__stackscan_on, false);
 }
 
+typedef struct {
+    gc__work_t *w;
+    uintptr_t self_lo;   /* the calling G's frames live since its scan */
+} recheck_t;
+
 /* Checkmark's second look at one stack, world stopped: only where this
  * cycle's scan looked and the frames still live (frames made since hold
  * only what that mark covers, and may hold stale words a precise mark
- * would not see); goroutines started since are skipped. */
+ * would not see); goroutines started since are skipped. The calling G
+ * (the collector's) is running: below its caller's frames lie
+ * checkmark's own, made since, whose unwritten slots keep what the
+ * cycle's earlier calls left there (span bases, objects being scanned). */
 static void recheck_g(g_t *g, void *arg)
 {
-    gc__work_t *w = arg;
+    recheck_t *rc = arg;
+    gc__work_t *w = rc->w;
     uint32_t st = atomic_load(&g->status);
     if (st == G_DEAD || st == G_IDLE)
         return;
@@ -205,7 +214,7 @@ static void recheck_g(g_t *g, void *arg)
     gc__mark_ptr(w, (uintptr_t)g->param);
     gc__mark_ptr(w, (uintptr_t)g->frame);
     gc__mark_ptr(w, (uintptr_t)g->panic);
-    uintptr_t lo = g == sched__getg() ? 0 : g->sp;
+    uintptr_t lo = g == sched__getg() ? rc->self_lo : g->sp;
     if (st == G_SYSCALL) {
         lo = g->syscallsp;
         gc__scan_range(w, (uintptr_t)g->syscallregs, (uintptr_t)(g->syscallregs + 8));
@@ -215,7 +224,8 @@ static void recheck_g(g_t *g, void *arg)
     gc__scan_range(w, lo, g->stack_hi);
 }
 
-void gc__stackscan_recheck(gc__work_t *w)
+void gc__stackscan_recheck(gc__work_t *w, uintptr_t self_lo)
 {
-    sched__for_each_g(recheck_g, w);
+    recheck_t rc = {w, self_lo};
+    sched__for_each_g(recheck_g, &rc);
 }

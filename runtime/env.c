@@ -229,8 +229,10 @@ void runtime__parse_env(void)
     if ((s = getenv("GORT_STACK_GUARD")) && *s) {
         if (strcmp(s, "mprotect") == 0)
             runtime__debug.stack_guard_mprotect = 1;
+        else if (strcmp(s, "none") == 0)
+            runtime__debug.stack_guard_none = 1;
         else if (strcmp(s, "madvise") != 0)
-            runtime__printf("gort: GORT_STACK_GUARD=%s: want madvise or mprotect, ignored\n", s);
+            runtime__printf("gort: GORT_STACK_GUARD=%s: want madvise, mprotect or none, ignored\n", s);
     }
 }
 

@@ -148,6 +148,7 @@ typedef struct {
     int     traceback;        /* GOTRACEBACK level, see below */
     size_t  stack_size;       /* GORT_STACK_SIZE */
     int     stack_guard_mprotect; /* GORT_STACK_GUARD=mprotect: no MADV_GUARD_INSTALL */
+    int     stack_guard_none;     /* GORT_STACK_GUARD=none: canaries only (benchmarks) */
     int     gc_mark_budget;   /* GORT_GC_MARK_BUDGET: objects marked between yields */
 } runtime_debug_t;
 

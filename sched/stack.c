@@ -84,10 +84,10 @@ static int guard_install = -1;         /* 1: MADV_GUARD_INSTALL, 0: mprotect */
 _Atomic uint64_t sched__stack_guards;  /* stacks made with a guard page */
 
 /* Whether the kernel installs guard regions inside a mapping, unless
- * GORT_STACK_GUARD=mprotect asks for the fallback. */
+ * GORT_STACK_GUARD=mprotect asks for the fallback (or =none for no guard). */
 static bool probe_guard_install(void)
 {
-    if (runtime__debug.stack_guard_mprotect)
+    if (runtime__debug.stack_guard_mprotect || runtime__debug.stack_guard_none)
         return false;
     void *p = mmap(NULL, 2 * STACK_PAGE, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -148,8 +148,8 @@ static void chunk_new(size_t size)
 {
     if (guard_install < 0)
         guard_install = probe_guard_install();
-    if (guard_budget < 0)
-        guard_budget = initial_guard_budget();
+    if (guard_budget < 0)   /* GORT_STACK_GUARD=none: every chunk as past the budget */
+        guard_budget = runtime__debug.stack_guard_none ? 0 : initial_guard_budget();
     bool guarded = guard_install || guard_budget >= STACK_GUARDED_CHUNK;
     size_t stride = size + (guarded ? STACK_PAGE : 0);
     size_t n = guard_install ? STACK_INSTALLED_CHUNK

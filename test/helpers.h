@@ -207,9 +207,18 @@ static inline gt_result_t *gt_child_new(int (*fn)(int, char **), const char *con
 static inline void *gt_on_foreign_thread(void *(*fn)(void *), void *arg)
 {
     pthread_t t;
+    pthread_attr_t attr;
     void *ret = NULL;
+    /* A stack size of its own: in a child forked from a process with
+     * threads, glibc reuses a dead parent thread's cached stack, and so its
+     * pthread_t, for a default-sized thread, which gcc 12's TSan (whose
+     * registry still holds the parent's threads after fork) aborts on as a
+     * "dup thread with used id". */
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 1 << 20);
     runtime_entersyscall();
-    int err = pthread_create(&t, NULL, fn, arg);
+    int err = pthread_create(&t, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
     if (err == 0)
         pthread_join(t, &ret);
     runtime_exitsyscall();

@@ -20,7 +20,7 @@
 /* ------------------------------------------------------------------ */
 
 /* Waits (yielding) until gp is parked with reason; false after 15 s. */
-static bool wait_parked(g_t *volatile *gpp, const char *reason)
+static bool wait_parked(_Atomic(g_t *) *gpp, const char *reason)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -28,7 +28,7 @@ static bool wait_parked(g_t *volatile *gpp, const char *reason)
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (t1.tv_sec - t0.tv_sec >= 15)
             break;
-        g_t *gp = *gpp;
+        g_t *gp = atomic_load(gpp);
         if (gp && atomic_load(&gp->status) == G_WAITING && gp->waitreason &&
             strcmp(gp->waitreason, reason) == 0)
             return true;
@@ -36,7 +36,7 @@ static bool wait_parked(g_t *volatile *gpp, const char *reason)
             usleep(10);
         runtime_gosched();
     }
-    g_t *gp = *gpp;
+    g_t *gp = atomic_load(gpp);
     fprintf(stderr, "not parked with \"%s\": status %u reason \"%s\"\n", reason,
             gp ? atomic_load(&gp->status) : 99u,
             gp && gp->waitreason ? gp->waitreason : "(null)");
@@ -277,26 +277,28 @@ Test(chan_panic, select_send_on_closed)
 /* wait reasons                                                        */
 /* ------------------------------------------------------------------ */
 
-static g_t *volatile parked_g;
+/* Set by the goroutine about to park, read by the one waiting for it to
+ * park: atomic, as two goroutines on two threads share it. */
+static _Atomic(g_t *) parked_g;
 static chan_t *rc_chan;
 
-static void park_recv(void *a) { parked_g = sched__getg(); chan_recv(rc_chan, NULL); }
-static void park_send(void *a) { int x = 0; parked_g = sched__getg(); chan_send(rc_chan, &x); }
-static void park_recv_nil(void *a) { parked_g = sched__getg(); chan_recv(NULL, NULL); }
-static void park_send_nil(void *a) { int x = 0; parked_g = sched__getg(); chan_send(NULL, &x); }
+static void park_recv(void *a) { atomic_store(&parked_g, sched__getg()); chan_recv(rc_chan, NULL); }
+static void park_send(void *a) { int x = 0; atomic_store(&parked_g, sched__getg()); chan_send(rc_chan, &x); }
+static void park_recv_nil(void *a) { atomic_store(&parked_g, sched__getg()); chan_recv(NULL, NULL); }
+static void park_send_nil(void *a) { int x = 0; atomic_store(&parked_g, sched__getg()); chan_send(NULL, &x); }
 static void park_select(void *a)
 {
-    parked_g = sched__getg();
+    atomic_store(&parked_g, sched__getg());
     select_case_t cs[2] = {{rc_chan, SELECT_RECV, NULL, false}, {NULL, SELECT_SEND, NULL, false}};
     chan_select(cs, 2, true);
 }
 static void park_select_nil(void *a)
 {
-    parked_g = sched__getg();
+    atomic_store(&parked_g, sched__getg());
     select_case_t cs[2] = {{NULL, SELECT_RECV, NULL, false}, {NULL, SELECT_SEND, NULL, false}};
     chan_select(cs, 2, true);
 }
-static void park_select_none(void *a) { parked_g = sched__getg(); chan_select(NULL, 0, true); }
+static void park_select_none(void *a) { atomic_store(&parked_g, sched__getg()); chan_select(NULL, 0, true); }
 
 static int main_wait_reasons(int argc, char **argv)
 {
@@ -311,7 +313,7 @@ static int main_wait_reasons(int argc, char **argv)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         GC_STORE(rc_chan, chan_make(sizeof(int), 0));
-        parked_g = NULL;
+        atomic_store(&parked_g, NULL);
         go(cases[i].fn, NULL);
         GT_CHECK(wait_parked(&parked_g, cases[i].reason), "case %zu", i);
     }

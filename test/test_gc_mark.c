@@ -51,8 +51,16 @@ static int spin_main(int procs)
 static int spin_p1(int argc, char **argv) { (void)argc; (void)argv; return spin_main(1); }
 static int spin_p2(int argc, char **argv) { (void)argc; (void)argv; return spin_main(2); }
 
-Test(gc_mark, spinner_does_not_block_cycle_gomaxprocs1, .timeout = 60) { gt_run(spin_p1); }
-Test(gc_mark, spinner_does_not_block_cycle_gomaxprocs2, .timeout = 60) { gt_run(spin_p2); }
+Test(gc_mark, spinner_does_not_block_cycle_gomaxprocs1, .timeout = 60)
+{
+    GT_SKIP_UNDER("thread", "it needs asynchronous preemption, off under TSan");
+    gt_run(spin_p1);
+}
+Test(gc_mark, spinner_does_not_block_cycle_gomaxprocs2, .timeout = 60)
+{
+    GT_SKIP_UNDER("thread", "it needs asynchronous preemption, off under TSan");
+    gt_run(spin_p2);
+}
 
 /* ---- many parked stacks ------------------------------------------- */
 
@@ -115,7 +123,12 @@ static int parked_main(int argc, char **argv)
     return 0;
 }
 
-Test(gc_mark, parked_stacks_keep_their_objects, .timeout = 120) { gt_run(parked_main); }
+Test(gc_mark, parked_stacks_keep_their_objects, .timeout = 120)
+{
+    GT_SKIP_UNDER("thread", "TSan counts each live goroutine as a thread, at most 8128 at once, "
+                  "and this test parks 20,000");
+    gt_run(parked_main);
+}
 
 /* ---- assists ---------------------------------------------------------- */
 

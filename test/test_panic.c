@@ -764,8 +764,6 @@ static int foreign_main(int argc, char **argv)
 
 Test(panic, panic_outside_goroutine_is_misuse)
 {
-    GT_SKIP_UNDER("thread", "gcc 12's TSan aborts with \"dup thread with used id\" when a thread the "
-                  "runtime did not create starts beside goroutine fibers");
     struct rlimit nocore = {0, 0};
     setrlimit(RLIMIT_CORE, &nocore);
     gt_result_t *r = gt_child_new(foreign_main, NULL);

@@ -156,8 +156,6 @@ static void run_main_foreign_go(void)
 
 Test(sched_misuse, go_from_foreign_thread, .timeout = 30)
 {
-    GT_SKIP_UNDER("thread", "gcc 12's TSan aborts with \"dup thread with used id\" when a thread the "
-                  "runtime did not create starts beside goroutine fibers");
     gt_result_t *r = malloc(sizeof *r);
     fork_capture(r, run_main_foreign_go);
     expect_works_or_clear_abort(r, "go() from a foreign pthread");
@@ -189,8 +187,6 @@ static void run_main_foreign_gosched(void)
 
 Test(sched_misuse, gosched_from_foreign_thread, .timeout = 30)
 {
-    GT_SKIP_UNDER("thread", "gcc 12's TSan aborts with \"dup thread with used id\" when a thread the "
-                  "runtime did not create starts beside goroutine fibers");
     gt_result_t *r = malloc(sizeof *r);
     fork_capture(r, run_main_foreign_gosched);
     expect_works_or_clear_abort(r, "runtime_gosched() from a foreign pthread");

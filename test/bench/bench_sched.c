@@ -25,7 +25,8 @@
  *                            (debug_set_max_stack), so no dead stack fits
  *                            and every go() maps a slot and installs its
  *                            guard. Run it with GORT_STACK_GUARD=mprotect
- *                            for the fallback's cost. The Go twin parks the
+ *                            for the fallback's cost, =none for the cost
+ *                            without a guard page. The Go twin parks the
  *                            same rounds (Go reuses its dead goroutines'
  *                            stacks: the ratio is the price of a fresh,
  *                            guarded stack over Go's recycled one).
