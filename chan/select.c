@@ -356,9 +356,10 @@ static void sel_orders_small(sel_t *s, int ncases)
  * nothing ready) returns -1 for the full algorithm, which decides under
  * every lock, so the select still acts on one instant's state; *held is
  * then the channel of a failed try, still locked, or NULL. */
-static int sel_fast(sel_t *s, chan_t **held, int *r)
+static int sel_fast(sel_t *s, chan_t **held, const select_case_t **tried, int *r)
 {
     *held = NULL;
+    *tried = NULL;
     for (int k = 0; k < s->n; k++) {
         select_case_t *cs = &s->cases[s->pollorder[k]];
         if (!looks_ready(cs))
@@ -367,6 +368,7 @@ static int sel_fast(sel_t *s, chan_t **held, int *r)
         *r = try_case(cs, &s->wake);
         if (*r == CASE_WAIT) {
             *held = cs->c;
+            *tried = cs;
             return -1;
         }
         chan__unlock(cs->c);
@@ -376,8 +378,9 @@ static int sel_fast(sel_t *s, chan_t **held, int *r)
 }
 
 /* Sorts the lock order and locks every channel in it, keeping held's lock
- * if the order allows. */
-static void sel_lockall(sel_t *s, chan_t *held)
+ * if the order allows. Returns held if its lock was kept throughout (its
+ * cases' outcome is then still the one sel_fast saw), else NULL. */
+static chan_t *sel_lockall(sel_t *s, chan_t *held)
 {
     if (!s->sorted)
         sort_lockorder(s->cases, s->lockorder, s->pollorder, s->n);
@@ -386,15 +389,20 @@ static void sel_lockall(sel_t *s, chan_t *held)
     } else if (!sellock_holding(s->cases, s->lockorder, s->n, held)) {
         chan__unlock(held);
         sellock(s->cases, s->lockorder, s->n, NULL);
+        return NULL;
     }
+    return held;
 }
 
 /* Pass 1, every channel locked: the first case in poll order that can
- * proceed now, with its outcome in *r, or -1. */
-static int sel_poll(sel_t *s, int *r)
+ * proceed now, with its outcome in *r, or -1. A case sel_fast found
+ * waiting, its channel locked ever since, is not tried again. */
+static int sel_poll(sel_t *s, int *r, const select_case_t *tried)
 {
     for (int k = 0; k < s->n; k++) {
         int casi = s->pollorder[k];
+        if (&s->cases[casi] == tried)
+            continue;
         *r = try_case(&s->cases[casi], &s->wake);
         if (*r != CASE_WAIT)
             return casi;
@@ -513,11 +521,13 @@ int chan_select(select_case_t *cases, int n, bool block)
         sel_pollorder(&s, n);
 
     chan_t *held;
+    const select_case_t *tried;
     int r = CASE_WAIT;
-    int casi = sel_fast(&s, &held, &r);
+    int casi = sel_fast(&s, &held, &tried, &r);
     if (casi < 0) {
-        sel_lockall(&s, held);
-        casi = sel_poll(&s, &r);
+        if (sel_lockall(&s, held) == NULL)
+            tried = NULL;
+        casi = sel_poll(&s, &r, tried);
         if (casi >= 0 || !block) {
             selunlock(cases, s.lockorder, s.n, NULL);
         } else {
