@@ -394,8 +394,9 @@ static void mark_termination(gc__trace_t *t, uint64_t marked, uint64_t live0, bo
     t->heap1 = live;
     atomic_fetch_add(&gc__heap.sweepgen, 2);
     gc__state.heap_marked = marked;
-    atomic_store(&gc__state.heap_live, marked + (live > live0 ? live - live0 : 0));
-    gc__pacer_set(marked);
+    gc__state.heap_black = live > live0 ? live - live0 : 0;
+    atomic_store(&gc__state.heap_live, marked + gc__state.heap_black);
+    gc__pacer_set(marked + gc__state.heap_black);
     gc__sweep_setup();
     if (runtime__debug.gcstoptheworld == 2)
         gc__finish_sweep();   /* as Go: the sweep too with the world stopped */
@@ -504,7 +505,7 @@ int runtime_set_gc_percent(int percent)
     if (percent < 0)
         percent = -1;
     int old = atomic_exchange(&gc__state.gcpercent, percent);
-    gc__pacer_set(gc__state.heap_marked);
+    gc__pacer_set(gc__state.heap_marked + gc__state.heap_black);
     if (atomic_load(&gc__state.heap_live) >= atomic_load(&gc__state.trigger) && sched__getg())
         gc__maybe_start(0);
     return old;

@@ -431,7 +431,8 @@ typedef struct {
     _Atomic uint64_t heap_live;     /* bytes in cached spans + marked */
     _Atomic uint64_t trigger;       /* start a cycle at heap_live >= trigger */
     _Atomic uint64_t next_gc;
-    uint64_t heap_marked;
+    uint64_t heap_marked;   /* bytes the last mark scanned: the next mark's work */
+    uint64_t heap_black;    /* and those allocated black beside it: the goal counts both, as Go */
     _Atomic int32_t gcpercent;
     _Atomic uint32_t cycle_lock;    /* a cycle is running */
     _Atomic uint32_t num_gc;

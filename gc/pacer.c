@@ -106,7 +106,7 @@ int64_t debug_set_memory_limit(int64_t limit)
     if (limit < 0)
         return atomic_load(&memlimit);
     int64_t old = atomic_exchange(&memlimit, limit);
-    gc__pacer_set(gc__state.heap_marked);
+    gc__pacer_set(gc__state.heap_marked + gc__state.heap_black);
     if (sched__getg())
         gc__maybe_start(0);
     return old;
