@@ -40,6 +40,7 @@ static _Atomic uint64_t side_marked;  /* bytes marked beside the cycle's own mar
 static uint64_t assist_live0;          /* heap_live at mark setup */
 static _Atomic int64_t assist_ns;      /* time mutators spent marking, this cycle */
 static _Atomic int64_t idle_ns;        /* time idle Ps spent marking, this cycle */
+static int64_t worker_ns;              /* time the mark workers spent, this cycle */
 static void clear_dead_stack(void);
 
 /* Starts the helper and sweeper goroutines once, from a goroutine. */
@@ -186,6 +187,7 @@ static void mark_setup(gc__work_t *w)
     gc__wb_enabled = true;
     atomic_store(&gc__black_alloc, true);
     gc__stackscan_setup(w);
+    gc__workers_start(atomic_load(&sched__gomaxprocs));
 }
 
 /* The root jobs, stacks first: every other goroutine's stack (yielding
@@ -370,6 +372,7 @@ static uint64_t mark_finish(gc__work_t *w)
     gc__drain(w);
     gc__finalizer_collect(w);
     gc__drain(w);
+    worker_ns = gc__workers_stop();
     gc__wb_enabled = false;
     atomic_store(&gc__black_alloc, false);
     atomic_store(&gc__phase, GC_PHASE_OFF);
@@ -400,7 +403,7 @@ static void mark_termination(gc__trace_t *t, uint64_t marked, uint64_t live0, bo
     gc__sweep_setup();
     if (runtime__debug.gcstoptheworld == 2)
         gc__finish_sweep();   /* as Go: the sweep too with the world stopped */
-    t->heap2 = marked;
+    t->heap2 = marked + gc__state.heap_black;
     t->goal = atomic_load(&gc__state.next_gc);
     t->procs = procs;
     uint32_t n = atomic_fetch_add(&gc__state.num_gc, 1) + 1;
@@ -414,6 +417,7 @@ static void mark_termination(gc__trace_t *t, uint64_t marked, uint64_t live0, bo
     gc__state.pause_ns[(n + 255) % 256] = pause;
     t->assist_ns = atomic_load(&assist_ns);
     t->idle_ns = atomic_load(&idle_ns);
+    t->bg_ns += worker_ns;
     gc__state.gc_cpu_ns += pause * (uint64_t)procs + (uint64_t)(t->bg_ns + t->assist_ns + t->idle_ns);
     /* checkmark's second mark is a debugging aid, not collection work:
      * the limiter does not count it (the cycle counts from after it). */

@@ -5,7 +5,7 @@
  * (sizeclass.c), the page heap and scavenger (mheap.c), central span lists
  * (mcentral.c), per-P and shared caches (mcache.c), allocation (alloc.c),
  * marking and work buffers (mark.c), roots (roots.c), the write barrier
- * (barrier.c), sweeping (sweep.c), the cycle and pacer (cycle.c),
+ * (barrier.c), sweeping (sweep.c), the cycle and pacer (cycle.c, pacer.c), the mark workers (worker.c),
  * finalizers (finalizer.c), statistics and gctrace (stats.c), scheduler
  * hooks (hooks.c).
  *
@@ -366,6 +366,10 @@ GORT_HIDDEN bool gc__work_pending(void);
  * marks a budget of the cycle's grey objects; past the heap goal, parks
  * ("GC assist wait") until the mark is over. */
 GORT_HIDDEN void gc__assist(uint64_t allocated);
+/* The mark workers (worker.c), world stopped: on for a mark at procs Ps;
+ * off, returning the time they marked. */
+GORT_HIDDEN void gc__workers_start(int32_t procs);
+GORT_HIDDEN int64_t gc__workers_stop(void);
 /* Objects are allocated black (a mark is running beside the program). */
 GORT_HIDDEN extern _Atomic bool gc__black_alloc;
 /* gc__wb_enabled, the barrier's switch, is declared in gort.h (its test is inline). */

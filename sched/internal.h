@@ -208,6 +208,8 @@ struct p {
     uint32_t sysmontick_sched;
     uint32_t sysmontick_syscall;
     int64_t syscallwhen;
+    int64_t gcmarkns;              /* gc/worker.c: marking time this cycle */
+    uint32_t gcmarkcycle;          /* the cycle gcmarkns counts */
     m_t *m;                        /* back-link to M (NULL if idle) */
 
     /* local run queue: lock-free single producer, multi-consumer. The
@@ -285,6 +287,7 @@ typedef struct {
 } sched_t;
 
 GORT_HIDDEN extern sched_t sched__sched;
+GORT_HIDDEN extern _Atomic bool gc__workers_on;   /* gc/worker.c: a mark wants its workers */
 GORT_HIDDEN extern p_t **sched__allp;   /* [gomaxprocs] */
 GORT_HIDDEN extern _Atomic int32_t sched__gomaxprocs;
 GORT_HIDDEN extern _Atomic(m_t *) sched__allm;
@@ -377,6 +380,7 @@ static inline bool sched__direct_ok(m_t *m, p_t *p)
     return m->lockedg == NULL &&
            !atomic_load_explicit(&sched__sched.gcwaiting, memory_order_relaxed) &&
            !atomic_load_explicit(&sched__sched.exiting, memory_order_relaxed) &&
+           !atomic_load_explicit(&gc__workers_on, memory_order_relaxed) &&
            atomic_load_explicit(&p->timer0when, memory_order_relaxed) == 0;
 }
 /* Whether gp's stack has room below its saved context for a hook. */
@@ -612,6 +616,7 @@ GORT_HIDDEN void gc__p_init(p_t *p);          /* P created (world stopped or boo
 GORT_HIDDEN void gc__p_destroy(p_t *p);       /* P removed by procresize */
 GORT_HIDDEN void gc__sysmon(int64_t now);     /* sysmon tick: forced GC */
 GORT_HIDDEN bool gc__idle_mark(void);         /* idle P, g0: marks a budget; false if none */
+GORT_HIDDEN bool gc__mark_worker(p_t *p);     /* schedule(), g0: marks p's CPU share; false if not due */
 /* While a cycle scans stacks (gc/stackscan.c), a G about to run has its
  * stack scanned first, unless this cycle already did: no G runs with an
  * unscanned stack, so the scanner never meets a running one. */

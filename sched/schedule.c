@@ -267,6 +267,9 @@ top:
             sched__timers_run(p, now);
     }
 
+    if (unlikely(atomic_load_explicit(&gc__workers_on, memory_order_relaxed)) &&
+        gc__mark_worker(p))
+        goto top;   /* this P owed the collector its share of the mark */
     g_t *gp = NULL;
     bool inherit = false;
     if (p->schedtick % SCHED_GLOBAL_TICK == 0)
