@@ -5,9 +5,9 @@
  * (sizeclass.c), the page heap and scavenger (mheap.c), central span lists
  * (mcentral.c), per-P and shared caches (mcache.c), allocation (alloc.c),
  * marking and work buffers (mark.c), roots (roots.c), the write barrier
- * (barrier.c), sweeping (sweep.c), the cycle and pacer (cycle.c, pacer.c), the mark workers (worker.c),
- * finalizers (finalizer.c), statistics and gctrace (stats.c), scheduler
- * hooks (hooks.c).
+ * (barrier.c), sweeping (sweep.c), the cycle and pacer (cycle.c,
+ * pacer.c), the mark workers (worker.c), finalizers (finalizer.c),
+ * statistics and gctrace (stats.c), scheduler hooks (hooks.c).
  *
  * May call: runtime/internal.h (locks, throw, jemalloc), sched/internal.h
  * (stop/start the world, enumerate Gs, park/ready, system goroutines).
