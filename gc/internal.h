@@ -368,6 +368,9 @@ GORT_HIDDEN bool gc__work_pending(void);
 GORT_HIDDEN void gc__assist(uint64_t allocated);
 /* The mark workers (worker.c), world stopped: on for a mark at procs Ps;
  * off, returning the time they marked. */
+/* The split of 25% of procs: whole dedicated workers and each P's
+ * fractional share of its time. */
+GORT_HIDDEN void gc__workers_split(int32_t procs, int32_t *dedicated, double *fractional);
 GORT_HIDDEN void gc__workers_start(int32_t procs);
 GORT_HIDDEN int64_t gc__workers_stop(void);
 /* Objects are allocated black (a mark is running beside the program). */

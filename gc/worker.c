@@ -33,17 +33,24 @@ static int64_t mark_start;
 static uint32_t worker_cycle;            /* stamps each P's per-cycle clock */
 static _Atomic int64_t worker_ns;
 
-void gc__workers_start(int32_t procs)
+void gc__workers_split(int32_t procs, int32_t *dedicated, double *fractional)
 {
     double total = procs * GC_BG_UTILIZATION;
-    int32_t dedicated = (int32_t)(total + 0.5);
-    double err = dedicated / total - 1;
-    frac_goal = 0;
+    int32_t d = (int32_t)(total + 0.5);
+    double err = d / total - 1;
+    *fractional = 0;
     if (err < -GC_MAX_UTIL_ERROR || err > GC_MAX_UTIL_ERROR) {
-        if (dedicated > total)
-            dedicated--;
-        frac_goal = (total - dedicated) / procs;
+        if (d > total)
+            d--;
+        *fractional = (total - d) / procs;
     }
+    *dedicated = d;
+}
+
+void gc__workers_start(int32_t procs)
+{
+    int32_t dedicated;
+    gc__workers_split(procs, &dedicated, &frac_goal);
     atomic_store(&dedicated_left, dedicated);
     atomic_store(&worker_ns, 0);
     worker_cycle++;

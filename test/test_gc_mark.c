@@ -9,7 +9,9 @@
  *  - assists: a goroutine that allocates much faster than the collector's
  *    own goroutine can mark keeps the heap near its goal;
  *  - stack shrinking: goroutines parked after a burst of deep calls give
- *    those pages back to the kernel when cycles run.
+ *    those pages back to the kernel when cycles run;
+ *  - the mark workers' split of 25% of GOMAXPROCS into dedicated Ps and
+ *    fractional shares is Go's gcController's.
  * make check runs this suite a second time with GODEBUG=gccheckmark=1.
  */
 #include "helpers.h"
@@ -227,3 +229,25 @@ static int shrink_main(int argc, char **argv)
 }
 
 Test(gc_mark, parked_stacks_give_back_deep_pages, .timeout = 60) { gt_run(shrink_main); }
+
+/* ---- the mark workers' split ------------------------------------------ */
+
+void gc__workers_split(int32_t procs, int32_t *dedicated, double *fractional);
+
+/* Go 1.19's startCycle: dedicated = round(procs/4) unless that is more
+ * than 30% off, then one fewer and the rest as a fractional share. */
+Test(gc_mark, workers_split_as_go)
+{
+    static const struct { int32_t procs, dedicated; double fractional; } want[] = {
+        {1, 0, 0.25}, {2, 0, 0.25}, {3, 0, 0.25}, {4, 1, 0},
+        {5, 1, 0}, {6, 1, 0.5 / 6}, {8, 2, 0}, {10, 3, 0}, {64, 16, 0},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        int32_t d;
+        double f;
+        gc__workers_split(want[i].procs, &d, &f);
+        cr_expect_eq(d, want[i].dedicated, "procs %d: %d dedicated", want[i].procs, d);
+        cr_expect(f > want[i].fractional - 1e-9 && f < want[i].fractional + 1e-9,
+                  "procs %d: fractional %f, want %f", want[i].procs, f, want[i].fractional);
+    }
+}
