@@ -219,6 +219,8 @@ static void mark_concurrent(gc__work_t *w, gc__trace_t *t)
         if (done)
             break;
         gc__work_share(w);
+        if (gc__work_pending())
+            sched__wakep();   /* an idle P marks what was shared */
         sched__gosched();
     }
     atomic_store(&assist_phase, ASSIST_DONE);

@@ -68,6 +68,7 @@
 #define GC_WBBUF_N        256          /* pointers a P's barrier buffer holds */
 #define GC_ASSIST_BUDGET  256          /* objects an assist scans between preemption points */
 #define GC_IDLE_BUDGET    1024         /* objects an idle P scans before looking for work again */
+#define GC_SHARE_EVERY    64           /* objects a concurrent marker scans between offers of work */
 #define GC_ASSIST_MIN_ROOM (1u << 20)  /* smallest heap room an assist ratio assumes */
 #define GC_MARK_ROUNDS    3            /* concurrent rounds before termination drains the rest */
 #define GC_RETAIN_PCT     10           /* scavenger keeps goal + 10% */

@@ -255,6 +255,9 @@ bool gc__drain_some(gc__work_t *w, int budget)
         if (!size)
             size = gc__span_elemsize(gc__span_lookup(obj));
         scan_block(w, obj, obj + size);
+        if ((i & (GC_SHARE_EVERY - 1)) == 0 &&
+            atomic_load_explicit(&sched__gomaxprocs, memory_order_relaxed) > 1)
+            gc__work_share(w);   /* keep the global list fed for other markers */
     }
     return false;
 }
