@@ -40,6 +40,13 @@ static _Atomic uint64_t side_marked;  /* bytes marked beside the cycle's own mar
 static uint64_t assist_live0;          /* heap_live at mark setup */
 static _Atomic int64_t assist_ns;      /* time mutators spent marking, this cycle */
 static _Atomic int64_t idle_ns;        /* time idle Ps spent marking, this cycle */
+/* Allocators waiting past the goal, under assist_lock: their number and
+ * the sum of (end - start) of their waits, counting `end` for those still
+ * waiting at mark termination. The wait is the collector's time as much as
+ * an assist's marking is: the pacer counts it so (a trigger too late shows
+ * as waits, not as allocation). */
+static int assist_waiting;
+static int64_t assist_wait_ns;
 static int64_t worker_ns;              /* time the mark workers spent, this cycle */
 static void clear_dead_stack(void);
 
@@ -182,6 +189,8 @@ static void mark_setup(gc__work_t *w)
     assist_live0 = atomic_load(&gc__state.heap_live);
     atomic_store(&assist_ns, 0);
     atomic_store(&idle_ns, 0);
+    assist_waiting = 0;
+    assist_wait_ns = 0;
     gc__work_init(w);
     atomic_store(&gc__phase, GC_PHASE_MARK);
     gc__wb_enabled = true;
@@ -221,7 +230,14 @@ static void mark_concurrent(gc__work_t *w, gc__trace_t *t)
         gc__work_share(w);
         if (gc__work_pending())
             sched__wakep();   /* an idle P marks what was shared */
-        sched__gosched();
+        /* Past the background's share the program runs; a set marking
+         * budget (GORT_GC_MARK_BUDGET, for tests of interleavings) asks
+         * for a yield after every budget instead. */
+        int64_t wait = runtime__debug.gc_mark_budget > 0 ? 0 : gc__background_excess(t->bg_ns);
+        if (wait > 0)
+            time_sleep(wait);
+        else
+            sched__gosched();
     }
     atomic_store(&assist_phase, ASSIST_DONE);
 }
@@ -271,8 +287,19 @@ static bool assist_park_commit(g_t *gp, void *arg)
     }
     gp->schedlink = assist_waiters;
     assist_waiters = gp;
+    assist_waiting++;
+    assist_wait_ns -= runtime__nanotime();   /* the wait ends at mark termination */
     runtime__unlock(&assist_lock);
     return true;
+}
+
+/* What allocators waited past the goal this cycle, until end. */
+static int64_t assist_waited(int64_t end)
+{
+    runtime__lock(&assist_lock);
+    int64_t ns = assist_wait_ns + assist_waiting * end;
+    runtime__unlock(&assist_lock);
+    return ns;
 }
 
 /* Readies every assist waiting for the cycle (mark over). */
@@ -401,6 +428,16 @@ static void mark_termination(gc__trace_t *t, uint64_t marked, uint64_t live0, bo
     gc__state.heap_marked = marked;
     gc__state.heap_black = live > live0 ? live - live0 : 0;
     atomic_store(&gc__state.heap_live, marked + gc__state.heap_black);
+    t->assist_ns = atomic_load(&assist_ns);
+    t->idle_ns = atomic_load(&idle_ns);
+    t->bg_ns += worker_ns;
+    if (!stw)
+        gc__pacer_observe(&(gc__pacer_obs_t){
+            .triggered = t->heap0, .live = live, .heap_work = marked,
+            .stack_work = gc__stack_scan_bytes, .globals_work = gc__globals_bytes,
+            .mark_ns = t->t2 - t->t1, .bg_ns = t->bg_ns,
+            .assist_ns = t->assist_ns + assist_waited(t->t2), .idle_ns = t->idle_ns,
+            .procs = procs});
     gc__pacer_set(marked + gc__state.heap_black);
     gc__sweep_setup();
     if (runtime__debug.gcstoptheworld == 2)
@@ -417,9 +454,6 @@ static void mark_termination(gc__trace_t *t, uint64_t marked, uint64_t live0, bo
                                (uint64_t)t->reround_ns;
     gc__state.pause_total += pause;
     gc__state.pause_ns[(n + 255) % 256] = pause;
-    t->assist_ns = atomic_load(&assist_ns);
-    t->idle_ns = atomic_load(&idle_ns);
-    t->bg_ns += worker_ns;
     gc__state.gc_cpu_ns += pause * (uint64_t)procs + (uint64_t)(t->bg_ns + t->assist_ns + t->idle_ns);
     /* checkmark's second mark is a debugging aid, not collection work:
      * the limiter does not count it (the cycle counts from after it). */

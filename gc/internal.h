@@ -60,7 +60,6 @@
 #define GC_FREE_LISTS     128          /* exact-size free lists, in pages */
 #define GC_HEAP_MIN       (4u << 20)   /* smallest heap goal (GOGC=100) */
 #define GC_MARK_BUDGET    4096         /* objects a concurrent marker scans between yields */
-#define GC_TRIGGER_HEADROOM 8          /* a cycle starts 1/8 of the growth before the goal */
 #define GC_WORKBUF_N      509          /* pointers per work buffer */
 #define GC_PREFETCH_DEPTH 8            /* objects prefetched ahead of scanning */
 #define GC_MAX_MARK_HELPERS 63         /* mark threads besides the collector */
@@ -374,6 +373,10 @@ GORT_HIDDEN void gc__assist(uint64_t allocated);
 GORT_HIDDEN void gc__workers_split(int32_t procs, int32_t *dedicated, double *fractional);
 GORT_HIDDEN void gc__workers_start(int32_t procs);
 GORT_HIDDEN int64_t gc__workers_stop(void);
+/* worker.c: how long the cycle's goroutine, having marked own_ns, should
+ * wait for the background's marking (its own and the workers') to fall
+ * back to 25% of the CPU since mark start (0: it is within). */
+GORT_HIDDEN int64_t gc__background_excess(int64_t own_ns);
 /* Objects are allocated black (a mark is running beside the program). */
 GORT_HIDDEN extern _Atomic bool gc__black_alloc;
 /* gc__wb_enabled, the barrier's switch, is declared in gort.h (its test is inline). */
@@ -464,6 +467,19 @@ GORT_HIDDEN void gc__maybe_start(uint64_t allocated);
 /* Runs one full stop-the-world cycle; forced by the user when user. */
 GORT_HIDDEN bool gc__cycle(bool user);   /* false: another cycle runs (user: waits for it) */
 GORT_HIDDEN void gc__pacer_set(uint64_t marked);
+/* What one mark beside the program saw, for the pacer's cons/mark. */
+typedef struct {
+    uint64_t triggered, live;   /* heap_live when the cycle started and when its mark ended */
+    uint64_t heap_work, stack_work, globals_work;   /* bytes scanned */
+    int64_t mark_ns, bg_ns, assist_ns, idle_ns;     /* the mark's clock; its CPU by kind */
+    int procs;
+} gc__pacer_obs_t;
+/* pacer.c: learns the cons/mark ratio from a finished mark. World stopped. */
+GORT_HIDDEN void gc__pacer_observe(const gc__pacer_obs_t *o);
+/* pacer.c: the trigger for a cycle that marked `marked` and aims at goal. */
+GORT_HIDDEN uint64_t gc__pacer_trigger(uint64_t marked, uint64_t goal);
+/* pacer.c: the controller's cons/mark estimate. */
+GORT_HIDDEN double gc__pacer_consmark(void);
 /* pacer.c: the heap goal the memory limit allows (UINT64_MAX: none). */
 GORT_HIDDEN uint64_t gc__pacer_limit_goal(void);
 /* pacer.c: reads GOMEMLIMIT's value at boot. */

@@ -9,10 +9,21 @@
  *          least GC_HEAP_MIN * GOGC/100; none with GOGC=off;
  *   limit: the memory limit less what the runtime holds outside heap
  *          objects (goroutine stacks), less GC_LIMIT_HEADROOM_PCT.
- * The trigger is 1/8 of the growth before the goal, so that a mark that
- * runs beside the program ends near the goal (with GODEBUG=gcstoptheworld
- * the trigger is the goal: the whole mark stops the world). Allocators
- * past the trigger while a mark runs help it (gc__assist).
+ * The trigger adapts cycle by cycle, as Go 1.18's pacer: each mark
+ * measures the cons/mark ratio -- bytes the program allocated per CPU
+ * second over bytes the collector scanned per CPU second -- and a
+ * proportional-integral controller smooths it. The next mark, at the goal
+ * utilization of 25% of the CPU, needs a runway of
+ *   cons/mark * (1 - 0.25) / 0.25 * (marked + stacks + globals)
+ * bytes of allocation to scan what this one found, so it starts that far
+ * before the goal, kept between 45/64 and 61/64 of the growth from the
+ * marked heap to the goal (and no later than GC_HEAP_MIN before a large
+ * goal): a program that allocates fast while marking starts early and is
+ * not left to assists, one that allocates little starts late and collects
+ * less often. With GODEBUG=gcstoptheworld the trigger is the goal: the
+ * whole mark stops the world. Allocators past the trigger while a mark
+ * runs help it (gc__assist). GODEBUG=gcpacertrace=1 prints the
+ * controller's inputs at the end of each cycle, in Go's format.
  *
  * A limit below the live heap cannot be met: each cycle would free
  * nothing and the next would start at once. So, as Go's gcCPULimiter
@@ -31,10 +42,26 @@
 
 #define GC_LIMIT_HEADROOM_PCT 3           /* of the limit, as Go's */
 #define GC_LIMIT_MIN_GROWTH   (256u << 10) /* room above marked when over the limit */
+#define GC_GOAL_UTIL          0.25        /* the CPU share a mark is paced for */
+#define GC_UTIL_MAX           0.95        /* the most of the CPU a mark is counted to take */
+#define GC_TRIGGER_DEN        64          /* the trigger's bounds, in 64ths of the growth: */
+#define GC_TRIGGER_MIN_NUM    45          /*   no earlier than ~0.70 of the way to the goal */
+#define GC_TRIGGER_MAX_NUM    61          /*   no later than ~0.95 (small heaps) */
+#define GC_PI_KP              0.9         /* cons/mark controller: proportional gain, */
+#define GC_PI_TI              4.0         /*   integral time (cycles), */
+#define GC_PI_TT              1000.0      /*   anti-windup reset time (cycles), */
+#define GC_PI_LIMIT           1000.0      /*   and output bound */
 
 static _Atomic int64_t memlimit = INT64_MAX;
 static _Atomic int64_t limiter_until;     /* no limit-paced cycle before this */
 static _Atomic bool limit_unmet;          /* the limit's goal was below the live heap */
+
+/* The cons/mark estimate and its controller's integral: written at mark
+ * termination (world stopped), read when the trigger is set. */
+static struct {
+    double consmark, integral;
+    uint64_t last_goal, last_scan;        /* for gcpacertrace */
+} pacer;
 
 /* The heap goal the memory limit allows (UINT64_MAX without a limit). */
 uint64_t gc__pacer_limit_goal(void)
@@ -72,12 +99,107 @@ void gc__pacer_set(uint64_t marked)
     }
     atomic_store(&limit_unmet, unmet);
     atomic_store(&gc__state.next_gc, goal);
-    /* A mark beside the program starts before the goal, so that it ends
-     * near it while the program allocates on (Go's first trigger). */
-    uint64_t trigger = goal;
-    if (runtime__debug.gcstoptheworld == 0 && goal != UINT64_MAX && goal > marked)
-        trigger = goal - (goal - marked) / GC_TRIGGER_HEADROOM;
-    atomic_store(&gc__state.trigger, trigger);
+    atomic_store(&gc__state.trigger, gc__pacer_trigger(marked, goal));
+    pacer.last_goal = goal;
+    pacer.last_scan = marked + gc__stack_scan_bytes + gc__globals_bytes;
+}
+
+/* ------------------------------------------------------------------ */
+/* the adaptive trigger                                                */
+/* ------------------------------------------------------------------ */
+
+uint64_t gc__pacer_trigger(uint64_t marked, uint64_t goal)
+{
+    if (runtime__debug.gcstoptheworld > 0 || goal == UINT64_MAX || goal <= marked)
+        return goal;
+    uint64_t growth = goal - marked;
+    uint64_t lo = marked + growth / GC_TRIGGER_DEN * GC_TRIGGER_MIN_NUM;
+    uint64_t hi = marked + growth / GC_TRIGGER_DEN * GC_TRIGGER_MAX_NUM;
+    if (goal > GC_HEAP_MIN && goal - GC_HEAP_MIN > hi)
+        hi = goal - GC_HEAP_MIN;   /* a large heap needs no more room than a small one */
+    double scan = (double)(marked + gc__stack_scan_bytes + gc__globals_bytes);
+    double runway = pacer.consmark * (1 - GC_GOAL_UTIL) / GC_GOAL_UTIL * scan;
+    uint64_t trigger = runway >= (double)goal ? lo : goal - (uint64_t)runway;
+    return trigger < lo ? lo : trigger > hi ? hi : trigger;
+}
+
+/* One step of the cons/mark controller towards what the last cycle
+ * measured; false (and the estimate reset) if it overflowed. */
+static bool consmark_step(double measured)
+{
+    double err = measured - pacer.consmark;
+    double raw = GC_PI_KP * err + pacer.integral;
+    double out = raw < -GC_PI_LIMIT ? -GC_PI_LIMIT : raw > GC_PI_LIMIT ? GC_PI_LIMIT : raw;
+    pacer.integral += GC_PI_KP / GC_PI_TI * err + (out - raw) / GC_PI_TT;
+    if (!__builtin_isfinite(raw) || !__builtin_isfinite(pacer.integral)) {
+        pacer.consmark = pacer.integral = 0;
+        return false;
+    }
+    pacer.consmark = out;
+    return true;
+}
+
+/* Writes v as Go's runtime prints a float64 (+d.dddddde+ddd) into b[16]. */
+static void fmt_float(char b[16], double v)
+{
+    int e = 0;
+    b[0] = v < 0 ? '-' : '+';
+    v = v < 0 ? -v : v;
+    if (v != 0) {
+        for (; v >= 10; v /= 10) e++;
+        for (; v < 1; v *= 10) e--;
+        v += 5e-7;             /* round to 7 digits */
+        if (v >= 10) { e++; v /= 10; }
+    }
+    for (int i = 0; i < 7; i++) {
+        int d = (int)v;
+        b[i == 0 ? 1 : i + 2] = (char)('0' + d);
+        v = (v - d) * 10;
+    }
+    b[2] = '.';
+    b[9] = 'e';
+    b[10] = e < 0 ? '-' : '+';
+    e = e < 0 ? -e : e;
+    b[11] = (char)('0' + e / 100);
+    b[12] = (char)('0' + e / 10 % 10);
+    b[13] = (char)('0' + e % 10);
+    b[14] = 0;
+}
+
+void gc__pacer_observe(const gc__pacer_obs_t *o)
+{
+    if (o->live <= o->triggered || o->mark_ns <= 0 || o->procs <= 0)
+        return;   /* nothing allocated beside the mark: nothing learnt */
+    double cpu = (double)o->mark_ns * o->procs;
+    double util = GC_GOAL_UTIL + (double)o->assist_ns / cpu;   /* workers assumed on target */
+    if (runtime__debug.gcpacertrace > 1)
+        runtime__printf("pacer: measured bg %d%% assist %d%% idle %d%%\n", (int)(o->bg_ns * 100 / cpu),
+                        (int)(o->assist_ns * 100 / cpu), (int)(o->idle_ns * 100 / cpu));
+    double idle = (double)o->idle_ns / cpu;
+    if (util > GC_UTIL_MAX)
+        util = GC_UTIL_MAX;   /* allocators waited more than the mark ran */
+    uint64_t work = o->heap_work + o->stack_work + o->globals_work;
+    if (work == 0)
+        return;
+    double measured = (double)(o->live - o->triggered) * (util + idle) / ((double)work * (1 - util));
+    double old = pacer.consmark;
+    bool ok = consmark_step(measured);
+    if (runtime__debug.gcpacertrace <= 0)
+        return;
+    char f[16];
+    fmt_float(f, old);
+    runtime__printf("pacer: %d%% CPU (%d exp.) for %llu+%llu+%llu B work (%llu B exp.) in %llu B -> "
+                    "%llu B (\xe2\x88\x86goal %lld, cons/mark %s)%s\n",
+                    (int)(util * 100), (int)(GC_GOAL_UTIL * 100), (unsigned long long)o->heap_work,
+                    (unsigned long long)o->stack_work, (unsigned long long)o->globals_work,
+                    (unsigned long long)pacer.last_scan, (unsigned long long)o->triggered,
+                    (unsigned long long)o->live, (long long)(o->live - pacer.last_goal), f,
+                    ok ? "" : "[controller reset]");
+}
+
+double gc__pacer_consmark(void)
+{
+    return pacer.consmark;
 }
 
 void gc__limiter_note(int64_t start, int64_t end)

@@ -111,6 +111,7 @@ static void godebug_pair(const char *key, const char *val)
         {"gccheckmark", &runtime__debug.gccheckmark, 1},
         {"asyncpreemptoff", &runtime__debug.asyncpreemptoff, 1},
         {"gcstoptheworld", &runtime__debug.gcstoptheworld, 2},
+        {"gcpacertrace", &runtime__debug.gcpacertrace, 2},
     };
     for (size_t i = 0; i < sizeof knobs / sizeof knobs[0]; i++) {
         if (strcmp(key, knobs[i].name) != 0)

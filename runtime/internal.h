@@ -142,6 +142,7 @@ typedef struct {
     int     gccheckmark;
     int     asyncpreemptoff;
     int     gcstoptheworld;
+    int     gcpacertrace;     /* the pacer's cons/mark inputs each cycle */
     int     gomaxprocs_env;   /* 0 if unset */
     int     gogc;             /* GOGC, 100 default, -1 = off */
     int64_t gomemlimit;       /* bytes; INT64_MAX if unset */

@@ -147,10 +147,12 @@ static tnode_t *tree(int depth)
     return t;
 }
 
-/* With 32 MiB live and GOGC=100 the goal is about 64 MiB; 1 GiB of
- * garbage later the heap has never been far past it. The collector's own
- * goroutine gets a small share of the one P, so without assists the heap
- * would grow by the whole mark's worth of allocation. */
+/* With 32 MiB live and GOGC=100 the goal is about 64 MiB (more as
+ * objects allocated during a mark count as marked, as Go's accounting
+ * does); 1 GiB of garbage later the heap has never been far past the goal
+ * of its cycle. The collector's background marking gets a quarter of the
+ * one P, so without assists the heap would grow by the whole mark's worth
+ * of allocation. */
 static int assist_main(int argc, char **argv)
 {
     (void)argc; (void)argv;
@@ -159,18 +161,18 @@ static int assist_main(int argc, char **argv)
     runtime_gc();
     runtime_mem_stats_t ms;
     runtime_read_mem_stats(&ms);
-    uint64_t live_bytes = ms.heap_alloc, peak = 0;
+    uint64_t live_bytes = ms.heap_alloc;
+    double worst = 0;
     for (int i = 0; i < (int)((1LL << 30) / 64); i++) {
         churn_sink = gc_alloc(64);
         if (i % (1 << 18) == 0) {   /* every 16 MiB */
             runtime_read_mem_stats(&ms);
-            if (ms.heap_alloc > peak)
-                peak = ms.heap_alloc;
+            double over = (double)ms.heap_alloc / (double)ms.next_gc;
+            worst = over > worst ? over : worst;
         }
     }
-    GT_CHECK(peak < live_bytes * 2 + live_bytes / 2,
-             "heap peaked at %llu MB with %llu MB live (goal about twice that)",
-             (unsigned long long)(peak >> 20), (unsigned long long)(live_bytes >> 20));
+    GT_CHECK(worst < 1.1, "heap at %.2fx its goal with %llu MB live", worst,
+             (unsigned long long)(live_bytes >> 20));
     return 0;
 }
 
