@@ -265,11 +265,15 @@ typedef struct {
     _Atomic int32_t npidle;
     _Atomic int32_t nmspinning;
 
-    g_t **runq;                    /* global run queue: a ring of G pointers, */
-    uint32_t runqfirst, runqcap;   /* so moving Gs touches no G descriptor */
+    /* global run queue: a ring of G pointers, so moving Gs touches no G
+     * descriptor; on a line of its own, away from the lock and the
+     * spinning count, so that a thief's look at an empty queue reads a
+     * line nobody writes */
+    _Alignas(64) g_t **runq;
+    uint32_t runqfirst, runqcap;
     int32_t runqsize;
 
-    runtime_lock_t gflock;         /* global free Gs */
+    _Alignas(64) runtime_lock_t gflock;   /* global free Gs */
     g_t *gfree;
     int32_t ngfree;
 
