@@ -327,7 +327,7 @@ static g_t *uget(p_t *p)
     /* The next ones were likely last written by the core that started
      * them: fetch ahead, so that go() stores into a line already here. */
     if (p->nucache > SCHED_PREFETCH)
-        __builtin_prefetch(p->ucache[p->nucache - 1 - SCHED_PREFETCH], 1);
+        sched__prefetchw(p->ucache[p->nucache - 1 - SCHED_PREFETCH]);
     return p->ucache[--p->nucache];
 }
 

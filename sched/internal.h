@@ -265,11 +265,15 @@ typedef struct {
     _Atomic int32_t npidle;
     _Atomic int32_t nmspinning;
 
-    g_t **runq;                    /* global run queue: a ring of G pointers, */
-    uint32_t runqfirst, runqcap;   /* so moving Gs touches no G descriptor */
+    /* global run queue: a ring of G pointers, so moving Gs touches no G
+     * descriptor; on a line of its own, away from the lock and the
+     * spinning count, so that a thief's look at an empty queue reads a
+     * line nobody writes */
+    _Alignas(64) g_t **runq;
+    uint32_t runqfirst, runqcap;
     int32_t runqsize;
 
-    runtime_lock_t gflock;         /* global free Gs */
+    _Alignas(64) runtime_lock_t gflock;   /* global free Gs */
     g_t *gfree;
     int32_t ngfree;
 
@@ -304,6 +308,15 @@ GORT_HIDDEN extern _Atomic size_t sched__allglen;
 /* ------------------------------------------------------------------ */
 
 _Static_assert(offsetof(m_t, locks) == 0, "runtime__mlocks_add needs m->locks first");
+
+/* Fetches the line at a for writing (PREFETCHW, a no-op on a CPU without
+ * it): a G last written by another core then arrives owned, and the
+ * stores into it wait for no second transfer after the loads. gcc's
+ * write-intent __builtin_prefetch is a read prefetch on baseline x86-64. */
+static inline void sched__prefetchw(const void *a)
+{
+    __asm__ volatile("prefetchw %0" : : "m"(*(const char *)a));
+}
 
 /* The current M (runtime__tls_m), read in a way the compiler cannot cache
  * across calls: a goroutine may resume on another thread after any. */

@@ -113,7 +113,7 @@ g_t *sched__runqget(p_t *p, bool *inherit)
         /* The Gs queued next were written long ago or by another core:
          * start fetching them while this one runs. */
         if (t - h > SCHED_PREFETCH)
-            __builtin_prefetch(p->runq[(h + SCHED_PREFETCH) % SCHED_RUNQ_SIZE], 1);
+            sched__prefetchw(p->runq[(h + SCHED_PREFETCH) % SCHED_RUNQ_SIZE]);
         return gp;
     }
 }
@@ -267,9 +267,9 @@ uint32_t sched__runqsteal(p_t *p, p_t *victim, bool stealnext, g_t **out)
         return 0;
     *out = batch[n - 1];
     /* The victim's core wrote these: start fetching the first ones. */
-    __builtin_prefetch(batch[n - 1], 1);
+    sched__prefetchw(batch[n - 1]);
     for (uint32_t i = 0; i + 1 < n && i < SCHED_PREFETCH; i++)
-        __builtin_prefetch(batch[i], 1);
+        sched__prefetchw(batch[i]);
     if (n > 1) {
         uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
         for (uint32_t i = 0; i < n - 1; i++)
@@ -347,11 +347,11 @@ g_t *sched__globrunqget(p_t *p, int32_t max)
     if (n > SCHED_RUNQ_SIZE / 2)
         n = SCHED_RUNQ_SIZE / 2;
     g_t *gp = globrunqpop();
-    __builtin_prefetch(gp, 1);
+    sched__prefetchw(gp);
     for (int32_t i = 1; i < n; i++) {
         g_t *q = globrunqpop();
         if (i <= SCHED_PREFETCH)
-            __builtin_prefetch(q, 1);
+            sched__prefetchw(q);
         sched__runqput(p, q, false);
     }
     return gp;
