@@ -319,9 +319,14 @@ GORT_HIDDEN void gc__bgsweep(void *arg);
 /* marking (mark.c)                                                    */
 /* ------------------------------------------------------------------ */
 
-/* A work buffer entry: object base, with its size in the top 16 bits
- * for small objects (0: look the span up). */
+/* A work buffer entry: a small object's base with its size in the top
+ * 16 bits; or, with 0 there, the start of a GC_OBLET_BYTES piece of a
+ * large object (its base for the first piece, which queues the others:
+ * Go's oblets). A piece costs GC_OBLET_COST objects of a marker's budget
+ * (its words as 64-byte objects). */
 #define GC_WORK_SIZE_SHIFT 48
+#define GC_OBLET_BYTES     ((uintptr_t)128 << 10)
+#define GC_OBLET_COST      ((int)(GC_OBLET_BYTES / 64))
 
 typedef struct gc_workbuf {
     struct gc_workbuf *next;
@@ -336,6 +341,9 @@ typedef struct {
 } gc__work_t;
 
 GORT_HIDDEN extern _Atomic uint32_t gc__phase;     /* GC_PHASE_* */
+/* Pieces of large objects queued beside their first piece, ever (a count
+ * for tests). */
+GORT_HIDDEN extern _Atomic uint64_t gc__oblets;
 enum { GC_PHASE_OFF = 0, GC_PHASE_MARK = 1, GC_PHASE_MARKTERM = 2 };
 
 /* Marks with the world running: scans at most budget grey objects of w

@@ -19,6 +19,7 @@
 #include "internal.h"
 
 _Atomic uint32_t gc__phase;
+_Atomic uint64_t gc__oblets;
 
 static runtime_lock_t work_lock;
 static gc__workbuf_t *work_full, *work_empty;
@@ -179,6 +180,38 @@ scan_block(gc__work_t *w, uintptr_t lo, uintptr_t hi)
     }
 }
 
+/* Scans the piece of a large object that starts at p: the whole object
+ * is GC_OBLET_BYTES pieces, of which the one at its base queues the
+ * others, so that markers and assists share it and stop between pieces.
+ * Returns the piece's cost in budget units. */
+static GORT_NOINLINE GORT_NO_SANITIZE int scan_large(gc__work_t *w, uintptr_t p)
+{
+    gc__span_t *s = gc__span_in_arena(gc__arenas[p >> GC_ARENA_SHIFT], p);
+    uintptr_t end = s->base + gc__span_elemsize(s);
+    uintptr_t hi = end - p > GC_OBLET_BYTES ? p + GC_OBLET_BYTES : end;
+    if (p == s->base && hi < end) {
+        uint64_t n = 0;
+        for (uintptr_t q = hi; q < end; q += GC_OBLET_BYTES, n++)
+            push(w, q);
+        atomic_fetch_add_explicit(&gc__oblets, n, memory_order_relaxed);
+    }
+    scan_block(w, p, hi);
+    return GC_OBLET_COST;
+}
+
+/* Scans a work buffer entry: a small object with its size in the top
+ * bits, else a piece of a large object. Returns its cost in budget units
+ * (1 for a small object). */
+static inline __attribute__((always_inline)) int scan_entry(gc__work_t *w, uintptr_t obj)
+{
+    uintptr_t size = obj >> GC_WORK_SIZE_SHIFT;
+    if (unlikely(!size))
+        return scan_large(w, obj);
+    obj &= ((uintptr_t)1 << GC_WORK_SIZE_SHIFT) - 1;
+    scan_block(w, obj, obj + size);
+    return 1;
+}
+
 GORT_NO_SANITIZE void gc__scan_range(gc__work_t *w, uintptr_t lo, uintptr_t hi)
 {
     scan_block(w, lo, hi);
@@ -222,11 +255,7 @@ static void drain_local(gc__work_t *w)
         obj = q[head];
         head = (head + 1) % GC_PREFETCH_DEPTH;
         n--;
-        uintptr_t size = obj >> GC_WORK_SIZE_SHIFT;
-        obj &= ((uintptr_t)1 << GC_WORK_SIZE_SHIFT) - 1;
-        if (!size)
-            size = gc__span_elemsize(gc__span_lookup(obj));
-        scan_block(w, obj, obj + size);
+        scan_entry(w, obj);
         if (mark_nproc > 1 && !__atomic_load_n(&work_full, __ATOMIC_RELAXED) &&
             atomic_load_explicit(&mark_nwait, memory_order_relaxed) > 0)
             balance(w);
@@ -247,14 +276,10 @@ bool gc__work_pending(void)
 bool gc__drain_some(gc__work_t *w, int budget)
 {
     uintptr_t obj;
-    for (int i = 0; i < budget; i++) {
+    for (int i = 0, done = 0; done < budget; i++) {
         if (!pop(w, &obj))
             return true;
-        uintptr_t size = obj >> GC_WORK_SIZE_SHIFT;
-        obj &= ((uintptr_t)1 << GC_WORK_SIZE_SHIFT) - 1;
-        if (!size)
-            size = gc__span_elemsize(gc__span_lookup(obj));
-        scan_block(w, obj, obj + size);
+        done += scan_entry(w, obj);
         if ((i & (GC_SHARE_EVERY - 1)) == 0 &&
             atomic_load_explicit(&sched__gomaxprocs, memory_order_relaxed) > 1)
             gc__work_share(w);   /* keep the global list fed for other markers */
