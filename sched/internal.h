@@ -265,10 +265,9 @@ typedef struct {
     _Atomic int32_t npidle;
     _Atomic int32_t nmspinning;
 
-    /* global run queue: a ring of G pointers, so moving Gs touches no G
-     * descriptor; on a line of its own, away from the lock and the
-     * spinning count, so that a thief's look at an empty queue reads a
-     * line nobody writes */
+    /* global run queue: a ring of G pointers (moving Gs touches no G), on a
+     * line of its own so that a thief's look at an empty one reads a line
+     * nobody writes (not the lock's or the spinning count's) */
     _Alignas(64) g_t **runq;
     uint32_t runqfirst, runqcap;
     int32_t runqsize;
