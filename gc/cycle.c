@@ -230,14 +230,7 @@ static void mark_concurrent(gc__work_t *w, gc__trace_t *t)
         gc__work_share(w);
         if (gc__work_pending())
             sched__wakep();   /* an idle P marks what was shared */
-        /* Past the background's share the program runs; a set marking
-         * budget (GORT_GC_MARK_BUDGET, for tests of interleavings) asks
-         * for a yield after every budget instead. */
-        int64_t wait = runtime__debug.gc_mark_budget > 0 ? 0 : gc__background_excess(t->bg_ns);
-        if (wait > 0)
-            time_sleep(wait);
-        else
-            sched__gosched();
+        sched__gosched();
     }
     atomic_store(&assist_phase, ASSIST_DONE);
 }

@@ -381,10 +381,6 @@ GORT_HIDDEN void gc__assist(uint64_t allocated);
 GORT_HIDDEN void gc__workers_split(int32_t procs, int32_t *dedicated, double *fractional);
 GORT_HIDDEN void gc__workers_start(int32_t procs);
 GORT_HIDDEN int64_t gc__workers_stop(void);
-/* worker.c: how long the cycle's goroutine, having marked own_ns, should
- * wait for the background's marking (its own and the workers') to fall
- * back to 25% of the CPU since mark start (0: it is within). */
-GORT_HIDDEN int64_t gc__background_excess(int64_t own_ns);
 /* Objects are allocated black (a mark is running beside the program). */
 GORT_HIDDEN extern _Atomic bool gc__black_alloc;
 /* gc__wb_enabled, the barrier's switch, is declared in gort.h (its test is inline). */

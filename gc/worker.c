@@ -15,11 +15,7 @@
  * an idle P's does: nothing stays private across the phase flips.
  * While workers are on, direct G-to-G switches go through schedule(), so
  * that a program that only hands off between goroutines still gives the
- * collector its share. The cycle's own goroutine marks too, but only while
- * it and the workers together stay within the 25%: past it, it sleeps off
- * the excess (gc__background_excess), so that the program keeps 75% of the
- * CPU during a mark, as the pacer assumes, and assists pay for what it
- * allocates faster than that share marks.
+ * collector its share.
  *
  * May call: mark.c's drain, the cycle's byte count. Context: g0 holding a
  * P; start and stop with the world stopped.
@@ -29,13 +25,11 @@
 #define GC_BG_UTILIZATION  0.25   /* of GOMAXPROCS, as Go's gcBackgroundUtilization */
 #define GC_MAX_UTIL_ERROR  0.30   /* dedicated workers only within this of the goal */
 #define GC_FRACTIONAL_SLACK 1.2   /* a fractional turn ends past 1.2x its share */
-#define GC_BG_WAIT_MAX     1000000 /* ns: the longest the cycle's marker waits at once */
 
 _Atomic bool gc__workers_on;
 static _Atomic int32_t dedicated_left;   /* dedicated workers not running */
 static double frac_goal;                 /* of one P's time, per P */
 static int64_t mark_start;
-static int32_t mark_procs;
 static uint32_t worker_cycle;            /* stamps each P's per-cycle clock */
 static _Atomic int64_t worker_ns;
 
@@ -61,7 +55,6 @@ void gc__workers_start(int32_t procs)
     atomic_store(&worker_ns, 0);
     worker_cycle++;
     mark_start = runtime__nanotime();
-    mark_procs = procs;
     atomic_store(&gc__workers_on, true);
 }
 
@@ -120,13 +113,4 @@ bool gc__mark_worker(p_t *p)
         atomic_fetch_add(&dedicated_left, 1);
     atomic_fetch_add_explicit(&worker_ns, t - start, memory_order_relaxed);
     return true;
-}
-
-int64_t gc__background_excess(int64_t own_ns)
-{
-    double total = (double)(own_ns + atomic_load_explicit(&worker_ns, memory_order_relaxed));
-    double share = GC_BG_UTILIZATION * mark_procs;
-    int64_t elapsed = runtime__nanotime() - mark_start;
-    int64_t wait = (int64_t)(total / share) - elapsed;
-    return wait <= 0 ? 0 : wait > GC_BG_WAIT_MAX ? GC_BG_WAIT_MAX : wait;
 }

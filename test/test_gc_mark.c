@@ -150,9 +150,9 @@ static tnode_t *tree(int depth)
 /* With 32 MiB live and GOGC=100 the goal is about 64 MiB (more as
  * objects allocated during a mark count as marked, as Go's accounting
  * does); 1 GiB of garbage later the heap has never been far past the goal
- * of its cycle. The collector's background marking gets a quarter of the
- * one P, so without assists the heap would grow by the whole mark's worth
- * of allocation. */
+ * of its cycle. The collector's goroutine shares the one P with the
+ * program, so without assists the heap would grow by the whole mark's
+ * worth of allocation. */
 static int assist_main(int argc, char **argv)
 {
     (void)argc; (void)argv;
