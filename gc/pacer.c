@@ -168,19 +168,17 @@ static void fmt_float(char b[16], double v)
 
 void gc__pacer_observe(const gc__pacer_obs_t *o)
 {
-    if (o->live <= o->triggered || o->mark_ns <= 0 || o->procs <= 0)
-        return;   /* nothing allocated beside the mark: nothing learnt */
+    uint64_t work = o->heap_work + o->stack_work + o->globals_work;
+    if (o->live <= o->triggered || o->mark_ns <= 0 || o->procs <= 0 || work == 0)
+        return;   /* nothing allocated or scanned beside the mark: nothing learnt */
     double cpu = (double)o->mark_ns * o->procs;
-    double util = GC_GOAL_UTIL + (double)o->assist_ns / cpu;   /* workers assumed on target */
     if (runtime__debug.gcpacertrace > 1)
         runtime__printf("pacer: measured bg %d%% assist %d%% idle %d%%\n", (int)(o->bg_ns * 100 / cpu),
                         (int)(o->assist_ns * 100 / cpu), (int)(o->idle_ns * 100 / cpu));
-    double idle = (double)o->idle_ns / cpu;
+    double util = GC_GOAL_UTIL + (double)o->assist_ns / cpu;   /* workers assumed on target */
     if (util > GC_UTIL_MAX)
         util = GC_UTIL_MAX;   /* allocators waited more than the mark ran */
-    uint64_t work = o->heap_work + o->stack_work + o->globals_work;
-    if (work == 0)
-        return;
+    double idle = (double)o->idle_ns / cpu;
     double measured = (double)(o->live - o->triggered) * (util + idle) / ((double)work * (1 - util));
     double old = pacer.consmark;
     bool ok = consmark_step(measured);

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <regex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -89,6 +90,17 @@ static inline void gt_run(int (*fn)(int, char **))
     cr_assert_eq(atomic_load(&gt_failures), 0, "%d GT_CHECK failures",
                  atomic_load(&gt_failures));
     cr_assert_eq(rc, 0, "main goroutine returned %d", rc);
+}
+
+/* Asserts that out holds a match of the extended regular expression re
+ * (what a child printed: a trace line, say), naming what it looked for. */
+static inline void gt_assert_match(const char *out, const char *re, const char *what)
+{
+    regex_t rx;
+    cr_assert_eq(regcomp(&rx, re, REG_EXTENDED | REG_NOSUB), 0, "bad regex %s", re);
+    int found = regexec(&rx, out, 0, NULL, 0) == 0;
+    regfree(&rx);
+    cr_assert(found, "no %s in:\n%s", what, out);
 }
 
 typedef struct {

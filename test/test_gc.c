@@ -516,14 +516,11 @@ Test(gc, gctrace_line)
     const char *env[] = {"GODEBUG=gctrace=1", NULL};
     gt_child(&r, t_gctrace, env, 10000);
     cr_assert_eq(r.status, 0, "%s", r.out);
-    regex_t re;
-    cr_assert(regcomp(&re,
-                      "gc 1 @[0-9]+\\.[0-9]{3}s [0-9]+%: [0-9.]+\\+[0-9.]+\\+[0-9.]+ ms clock, "
-                      "[0-9.]+\\+0/[0-9.]+/0\\+[0-9.]+ ms cpu, [0-9]+->[0-9]+->[0-9]+ MB, "
-                      "[0-9]+ MB goal, [0-9]+ MB stacks, [0-9]+ MB globals, [0-9]+ P \\(forced\\)\n",
-                      REG_EXTENDED) == 0);
-    cr_assert(regexec(&re, r.out, 0, NULL, 0) == 0, "no gctrace line in:\n%s", r.out);
-    regfree(&re);
+    gt_assert_match(r.out,
+                    "gc 1 @[0-9]+\\.[0-9]{3}s [0-9]+%: [0-9.]+\\+[0-9.]+\\+[0-9.]+ ms clock, "
+                    "[0-9.]+\\+0/[0-9.]+/0\\+[0-9.]+ ms cpu, [0-9]+->[0-9]+->[0-9]+ MB, "
+                    "[0-9]+ MB goal, [0-9]+ MB stacks, [0-9]+ MB globals, [0-9]+ P \\(forced\\)\n",
+                    "gctrace line");
 }
 
 static int t_gogc_off(int argc, char **argv)
