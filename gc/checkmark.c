@@ -157,4 +157,5 @@ GORT_NOINLINE void gc__checkmark(void)
             atomic_fetch_or_explicit(&s->markbits[k], spans[i].saved[k], memory_order_relaxed);
         runtime__free(spans[i].saved, s->nbitwords * sizeof(uint64_t));
     }
+    gc__stackcopy_clear();
 }

@@ -362,6 +362,14 @@ GORT_HIDDEN void gc__checkmark(void);
 GORT_HIDDEN void gc__stackscan_setup(gc__work_t *w);
 GORT_HIDDEN void gc__stackscan_walk(gc__work_t *w, bool world_runs);
 GORT_HIDDEN void gc__stackscan_recheck(gc__work_t *w, uintptr_t self_lo);
+/* stackcopy.c: under TSan with gccheckmark, each scan keeps a copy of
+ * the range it read (any M) and the recheck reads the copies (world
+ * stopped); scan returns false if g has none; clear empties the table
+ * (world stopped). */
+GORT_HIDDEN bool gc__stackcopy_enabled(void);
+GORT_HIDDEN void gc__stackcopy_save(const g_t *g, uintptr_t lo, uintptr_t hi);
+GORT_HIDDEN bool gc__stackcopy_scan(gc__work_t *w, const g_t *g);
+GORT_HIDDEN void gc__stackcopy_clear(void);
 /* Bytes greyed by markers outside the cycle's own (stack scans on the way
  * to run, the barrier), added to the cycle's marked total. */
 GORT_HIDDEN void gc__note_marked(uint64_t bytes);

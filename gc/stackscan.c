@@ -72,6 +72,8 @@ static void scan_stack(gc__work_t *w, g_t *g, uintptr_t lo)
     if (lo < g->stack_lo || lo > g->stack_hi)
         lo = g->stack_lo;   /* unknown: the whole stack, conservatively */
     gc__scan_range(w, lo, g->stack_hi);
+    if (gc__stackcopy_enabled())
+        gc__stackcopy_save(g, lo, g->stack_hi);
     atomic_fetch_add_explicit(&scan_bytes, g->stack_hi - lo, memory_order_relaxed);
     g->gcscansp = lo;
 }
@@ -91,6 +93,8 @@ static void scan_stopped(gc__work_t *w, g_t *g, bool shrink)
         if (st == G_SYSCALL) {
             lo = g->syscallsp;
             gc__scan_range(w, (uintptr_t)g->syscallregs, (uintptr_t)(g->syscallregs + 8));
+            if (gc__stackcopy_enabled())
+                gc__stackcopy_save(g, (uintptr_t)g->syscallregs, (uintptr_t)(g->syscallregs + 8));
         }
         scan_stack(w, g, lo);
         if (shrink && st == G_WAITING && !g->stackshrunk && g->waitsince < scan_start) {
@@ -139,6 +143,7 @@ void gc__stackscan_self(void)
 void gc__stackscan_setup(gc__work_t *w)
 {
     scan_token = 2 * (atomic_load(&gc__state.num_gc) + 1);
+    gc__stackcopy_clear();
     atomic_store(&scan_bytes, 0);
     scan_nallg = atomic_load(&sched__allglen);
     scan_start = atomic_load_explicit(&sched__coarsenow, memory_order_relaxed);
@@ -214,6 +219,8 @@ static void recheck_g(g_t *g, void *arg)
     gc__mark_ptr(w, (uintptr_t)g->param);
     gc__mark_ptr(w, (uintptr_t)g->frame);
     gc__mark_ptr(w, (uintptr_t)g->panic);
+    if (g != sched__getg() && gc__stackcopy_scan(w, g))
+        return;
     uintptr_t lo = g == sched__getg() ? rc->self_lo : g->sp;
     if (st == G_SYSCALL) {
         lo = g->syscallsp;
