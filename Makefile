@@ -151,8 +151,17 @@ $(BUILD)/guide/%: docs/guide/%.c runtime/gort.h $(BUILD)/libgort.so
 	$(Q)$(CC) -std=c11 -O2 -g -Wall -Wextra -pedantic -Werror -pthread -fno-optimize-sibling-calls $(SANFLAGS) \
 	  -Iruntime $< -o $@ -L$(BUILD) -lgort -Wl,-rpath,$(abspath $(BUILD))
 
+# The program test_sanitize runs, a user's program built as a user builds
+# it (with the build's sanitizer: under TSan, the data race it has on
+# purpose must be reported).
+$(BUILD)/test/race_program: test/race_program.c runtime/gort.h $(BUILD)/libgort.a
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -std=c11 -O2 -g -Wall -Wextra -pedantic -Werror -pthread $(SANFLAGS) -Iruntime $< -o $@ \
+	  $(BUILD)/libgort.a $(LIBS)
+
 HELPER_PROGS := $(BUILD)/test/static_spin $(BUILD)/test/cxx_gxx $(BUILD)/test/cxx_clang \
-                $(GUIDE_PROGS)
+                $(BUILD)/test/race_program $(GUIDE_PROGS)
 # A fully static program cannot carry a sanitizer's runtime: its test is
 # skipped in those builds (test/test_sched_preempt.c).
 ifneq ($(SANITIZE),)
