@@ -389,6 +389,9 @@ GORT_HIDDEN void gc__assist(uint64_t allocated);
 GORT_HIDDEN void gc__workers_split(int32_t procs, int32_t *dedicated, double *fractional);
 GORT_HIDDEN void gc__workers_start(int32_t procs);
 GORT_HIDDEN int64_t gc__workers_stop(void);
+/* Bytes the mark workers marked, ever: [0] fractional, [1] dedicated (a
+ * count for tests). */
+GORT_HIDDEN extern _Atomic uint64_t gc__worker_marked[2];
 /* Objects are allocated black (a mark is running beside the program). */
 GORT_HIDDEN extern _Atomic bool gc__black_alloc;
 /* gc__wb_enabled, the barrier's switch, is declared in gort.h (its test is inline). */

@@ -13,9 +13,10 @@
  * turns are not a budget long). Either stops at once for a stop of the
  * world. Its grey set goes back to the global list before it returns, as
  * an idle P's does: nothing stays private across the phase flips.
- * While workers are on, direct G-to-G switches go through schedule(), so
- * that a program that only hands off between goroutines still gives the
- * collector its share.
+ * While workers are on, direct G-to-G switches and a yield's shortcut to
+ * the oldest yielded G go through schedule(), so that a program that only
+ * hands off between goroutines, and the cycle's goroutine yielding between
+ * budgets, still give the collector its share.
  *
  * May call: mark.c's drain, the cycle's byte count. Context: g0 holding a
  * P; start and stop with the world stopped.
@@ -32,6 +33,7 @@ static double frac_goal;                 /* of one P's time, per P */
 static int64_t mark_start;
 static uint32_t worker_cycle;            /* stamps each P's per-cycle clock */
 static _Atomic int64_t worker_ns;
+_Atomic uint64_t gc__worker_marked[2];
 
 void gc__workers_split(int32_t procs, int32_t *dedicated, double *fractional)
 {
@@ -108,6 +110,7 @@ bool gc__mark_worker(p_t *p)
     }
     p->gcmarkns += t - t0;
     gc__note_marked(w.marked_bytes);
+    atomic_fetch_add_explicit(&gc__worker_marked[dedicated], w.marked_bytes, memory_order_relaxed);
     gc__work_dispose(&w);
     if (dedicated)
         atomic_fetch_add(&dedicated_left, 1);

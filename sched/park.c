@@ -196,9 +196,9 @@ static void wake_for_yielded(void)
  * what lets a yielding G give way to Gs waiting globally (and what the
  * 61-tick fairness rule is measured against). Here gp goes to this P's
  * yield queue, its share of the global queue (sched/runq.c); with no
- * local work, nothing queued globally and no timer on this P (schedule
- * runs those), the oldest yielded G runs at once (often gp itself), with
- * no lock taken. */
+ * local work, nothing queued globally, no timer on this P and no mark
+ * worker on (schedule runs those), the oldest yielded G runs at once
+ * (often gp itself), with no lock taken. */
 static _Noreturn void gosched_m(g_t *gp)
 {
     m_t *m = sched__getm();
@@ -212,13 +212,10 @@ static _Noreturn void gosched_m(g_t *gp)
         if (atomic_load_explicit(&p->yieldtail, memory_order_relaxed) -
                 atomic_load_explicit(&p->yieldhead, memory_order_relaxed) > 1)
             wake_for_yielded();
-        if (sched__sched.runqsize == 0 &&
-            atomic_load_explicit(&p->timer0when, memory_order_relaxed) == 0 &&
+        if (sched__direct_ok(m, p) && sched__sched.runqsize == 0 &&
             atomic_load_explicit(&p->runnext, memory_order_relaxed) == NULL &&
             atomic_load_explicit(&p->runqhead, memory_order_relaxed) ==
-                atomic_load_explicit(&p->runqtail, memory_order_relaxed) &&
-            !atomic_load_explicit(&sched__sched.gcwaiting, memory_order_relaxed) &&
-            !atomic_load_explicit(&sched__sched.exiting, memory_order_relaxed)) {
+                atomic_load_explicit(&p->runqtail, memory_order_relaxed)) {
             g_t *next = sched__yieldget(p);
             if (next)   /* never a locked G: those take the global path */
                 sched__execute(next, false);

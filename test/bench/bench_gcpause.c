@@ -16,6 +16,9 @@
  *                          metrics: longest and 99th-percentile pause, the
  *                          sleeper's worst lateness, cycles per op
  *   BenchmarkLargeHeap1G   the same with 1 GiB live (GORT_BENCH_LONG=1)
+ *   BenchmarkLargeArray64M the same with one 64 MiB pointer array live
+ *                          (8M slots, each to a 16-byte object: 192 MiB),
+ *                          which the mark scans in 128 KiB pieces
  *   BenchmarkStoreOff      gc_store of a pointer into a heap object, no
  *                          mark running; one op = one store
  *   BenchmarkStoreMarking  the same while another goroutine runs cycles
@@ -180,11 +183,10 @@ static void churn(int64_t n)
         }
 }
 
-/* The large-heap latency run with live bytes of live tree. */
-static void large_heap(bench_b_t *b, double live)
+/* The latency run over whatever is live: b->n ops of churn beside the
+ * sleeper; reports pauses, p99, the sleeper's worst lateness. */
+static void churn_beside_sleeper(bench_b_t *b)
 {
-    bench_stop_timer(b);
-    build_live(live);
     runtime_gc();
     atomic_store(&sleep_late_max, 0);
     atomic_store(&sleeper_on, true);
@@ -197,6 +199,32 @@ static void large_heap(bench_b_t *b, double live)
     report_pauses(b, true);
     bench_report_metric(b, (double)atomic_load(&sleep_late_max) / 1e6, "ms-sleep-late");
     time_sleep(5000000);   /* the sleeper ends before the next run */
+}
+
+/* The large-heap latency run with live bytes of live tree. */
+static void large_heap(bench_b_t *b, double live)
+{
+    bench_stop_timer(b);
+    build_live(live);
+    churn_beside_sleeper(b);
+}
+
+typedef struct { uint64_t a, b; } item16_t;
+#define LARGE_ARRAY_SLOTS ((size_t)8 << 20)   /* 64 MiB of pointers */
+
+static item16_t **large_array;
+
+/* One 64 MiB pointer array, every slot pointing to a 16-byte object of
+ * its own, marked in 128 KiB pieces; the latency run beside it. */
+static void bench_large_array(bench_b_t *b)
+{
+    bench_stop_timer(b);
+    if (!large_array) {
+        GC_STORE(large_array, gc_alloc(LARGE_ARRAY_SLOTS * sizeof(item16_t *)));
+        for (size_t i = 0; i < LARGE_ARRAY_SLOTS; i++)
+            GC_STORE(large_array[i], gc_alloc_noscan(sizeof(item16_t)));
+    }
+    churn_beside_sleeper(b);
 }
 
 static void bench_large256(bench_b_t *b) { large_heap(b, 256.0 * (1 << 20)); }
@@ -270,6 +298,7 @@ static int run(int argc, char **argv)
     bench_run("BenchmarkStoreMarking", bench_store_marking);
     bench_run("BenchmarkTree2", bench_tree2);
     bench_run("BenchmarkLargeHeap256M", bench_large256);
+    bench_run("BenchmarkLargeArray64M", bench_large_array);
     if (long_runs)
         bench_run("BenchmarkLargeHeap1G", bench_large1g);
     bench_run("BenchmarkSTWGoroutines1", bench_stw1);

@@ -143,9 +143,9 @@ func churn(n int) {
 	}
 }
 
-func largeHeap(b *testing.B, live float64) {
-	b.StopTimer()
-	buildLive(live)
+// churnBesideSleeper is the latency run over whatever is live: b.N ops of
+// churn beside a 1 ms sleeper; reports pauses, p99, its worst lateness.
+func churnBesideSleeper(b *testing.B) {
 	runtime.GC()
 	var lateMax int64
 	var on int32 = 1
@@ -169,6 +169,29 @@ func largeHeap(b *testing.B, live float64) {
 	<-done
 	reportPauses(b, true)
 	b.ReportMetric(float64(atomic.LoadInt64(&lateMax))/1e6, "ms-sleep-late")
+}
+
+func largeHeap(b *testing.B, live float64) {
+	b.StopTimer()
+	buildLive(live)
+	churnBesideSleeper(b)
+}
+
+type item16 struct{ a, b uint64 }
+
+var largeArray []*item16
+
+// BenchmarkLargeArray64M: one 64 MiB pointer array, every slot pointing to
+// a 16-byte object of its own; the latency run beside it.
+func BenchmarkLargeArray64M(b *testing.B) {
+	b.StopTimer()
+	if largeArray == nil {
+		largeArray = make([]*item16, 8<<20)
+		for i := range largeArray {
+			largeArray[i] = &item16{}
+		}
+	}
+	churnBesideSleeper(b)
 }
 
 func BenchmarkLargeHeap256M(b *testing.B) { largeHeap(b, 256<<20) }
