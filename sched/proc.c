@@ -60,11 +60,7 @@ void sched__newproc(void (*fn)(void *), void *arg, bool system, uintptr_t pc)
     if (!system)
         sched__gcount_add(p, 1);
     if (p) {
-        /* With other Ps about, a taken runnext stays as it is and the new G
-         * goes to the tail: no exchange with a thief watching runnext. */
-        bool next = sched__single_p() ||
-                    atomic_load_explicit(&p->runnext, memory_order_relaxed) == NULL;
-        sched__runqput(p, gp, next);
+        sched__runqput(p, gp, true);
         m->locks--;
         sched__wakep();
     } else {

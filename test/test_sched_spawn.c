@@ -2,9 +2,8 @@
  * test/test_sched_spawn.c -- goroutine creation: 100,000 goroutines all run
  * exactly once (from one spawner, which overflows the local run queue into
  * the global one, and from many spawners at GOMAXPROCS=2), goroutine ids
- * (main is 1, ids stay distinct when G descriptors are reused),
- * runtime_num_goroutine, and where go() puts the new goroutine (runnext
- * or the queue's tail).
+ * (main is 1, ids stay distinct when G descriptors are reused) and
+ * runtime_num_goroutine.
  */
 #include "helpers.h"
 #include "sched_helpers.h"
@@ -306,55 +305,4 @@ Test(sched_spawn, unstarted_goroutine_in_traceback, .timeout = 30)
     cr_assert_not_null(strstr(r->out, " [runnable]:\nnever_started(...)\n"), "%s", r->out);
     cr_assert_not_null(strstr(r->out, "created by main_dump_unstarted\n\t"), "%s", r->out);
     free(r);
-}
-
-/* Where go() puts the new goroutine. At one P, in runnext (the one there
- * moves to the queue), as Go. With other Ps, a taken runnext is left as
- * it is and the new one goes to the tail of the local queue (no
- * exchange on the slot a thief watches). The other P is kept busy, so no
- * thief moves anything while the slot is read. */
-static _Atomic int busy_running, busy_stop;
-static gt_count_t placed_left;
-
-static void busy_spin(void *arg)
-{
-    (void)arg;
-    atomic_store(&busy_running, 1);
-    while (!atomic_load(&busy_stop))
-        __builtin_ia32_pause();
-    gt_count_done(&placed_left);
-}
-static void first_child(void *arg) { (void)arg; gt_count_done(&placed_left); }
-static void second_child(void *arg) { (void)arg; gt_count_done(&placed_left); }
-
-/* Starts first_child then second_child; returns the entry of the G left
- * in this P's runnext. */
-static void (*spawn_two(void))(void *)
-{
-    go(first_child, NULL);
-    go(second_child, NULL);
-    g_t *next = atomic_load(&sched__getm()->p->runnext);
-    return next ? next->fn : NULL;
-}
-
-static int main_runnext_placement(int argc, char **argv)
-{
-    runtime_gomaxprocs(1);
-    gt_count_init(&placed_left, 2);
-    GT_CHECK(spawn_two() == second_child, "one P: the newest goroutine takes runnext");
-    gt_count_wait(&placed_left);
-
-    runtime_gomaxprocs(2);
-    gt_count_init(&placed_left, 3);
-    go(busy_spin, NULL);
-    GT_CHECK(gt_yield_until(&busy_running, 10000), "the spinner never ran");
-    GT_CHECK(spawn_two() == first_child, "two Ps: runnext keeps the first goroutine");
-    atomic_store(&busy_stop, 1);
-    gt_count_wait(&placed_left);
-    return 0;
-}
-
-Test(sched_spawn, runnext_placement, .timeout = 30)
-{
-    gt_run(main_runnext_placement);
 }
