@@ -5,7 +5,9 @@
  * first case that looks ready with only its channel locked); if none can
  * proceed and the select blocks, enqueues one sudog per case on every
  * channel (locked in address order), parks with "select", and on wake-up
- * dequeues itself from the channels whose case did not fire.
+ * dequeues itself from the channels whose case did not fire. A select of
+ * two non-nil cases on two channels goes to chan/select2.c, the same
+ * algorithm written out for two; what both share is in chan/select.h.
  *
  * May call: chan/chan.c's element moves (chan__sendto, chan__recvfrom,
  * chan__bufput, chan__bufget), the channel lock, go_panic,
@@ -24,7 +26,7 @@
  */
 #include <alloca.h>
 
-#include "internal.h"
+#include "select.h"
 
 /* Selects of at most this many cases take the small path: their orders
  * from one random number and a sorting network, fixed scratch. */
@@ -177,61 +179,6 @@ static bool selparkcommit(g_t *gp, void *arg)
     return true;
 }
 
-/* Outcome of trying one case with its channel locked. */
-enum { CASE_WAIT = 0, CASE_DONE, CASE_CLOSED_RECV, CASE_CLOSED_SEND };
-
-/* Tries case cs now (cs->c locked): moves the data if a peer or the ring
- * allows; *wake gets a peer to ready once the locks are released. */
-static inline __attribute__((always_inline)) int try_case(select_case_t *cs, g_t **wake)
-{
-    chan_t *c = cs->c;
-    if (cs->dir == SELECT_RECV) {
-        sudog_t *sg = chan__waitq_dequeue(&c->sendq);
-        if (sg) {
-            *wake = chan__recvfrom(c, sg, cs->elem);
-            cs->ok = true;
-            return CASE_DONE;
-        }
-        if (c->qcount > 0) {
-            chan__bufget(c, cs->elem);
-            cs->ok = true;
-            return CASE_DONE;
-        }
-        if (c->closed) {
-            if (cs->elem && c->elemsize)
-                gc_memclr(cs->elem, c->elemsize);
-            cs->ok = false;
-            return CASE_CLOSED_RECV;
-        }
-    } else {
-        if (c->closed)
-            return CASE_CLOSED_SEND;
-        sudog_t *sg = chan__waitq_dequeue(&c->recvq);
-        if (sg) {
-            *wake = chan__sendto(c, sg, cs->elem);
-            return CASE_DONE;
-        }
-        if (c->qcount < c->dataqsiz) {
-            chan__bufput(c, cs->elem);
-            return CASE_DONE;
-        }
-    }
-    return CASE_WAIT;
-}
-
-/* Lock-free guess whether case cs could proceed now (may be stale). */
-static bool looks_ready(const select_case_t *cs)
-{
-    chan_t *c = cs->c;
-    if (__atomic_load_n(&c->closed, __ATOMIC_RELAXED))
-        return true;
-    if (cs->dir == SELECT_RECV)
-        return __atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED) != NULL ||
-               chan__load(&c->qcount) > 0;
-    return __atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED) != NULL ||
-           chan__load(&c->qcount) < c->dataqsiz;
-}
-
 /* One-case select: the plain channel operation, as Go's compiler does. */
 static int select_one(select_case_t *cs, bool block)
 {
@@ -304,22 +251,7 @@ again:
     s->sorted = true;
 }
 
-/* The calling thread's state for small selects' random numbers. */
-static __thread __attribute__((tls_model("initial-exec"))) uint64_t sel_rand_state;
-
-/* A random number for a small select's poll order: the generator of
- * runtime__fastrand (wyrand), inline, on a per-thread state seeded from
- * it, so a select makes no call for it. */
-static inline uint32_t sel_rand(void)
-{
-    uint64_t x = sel_rand_state;
-    if (unlikely(x == 0))
-        x = (uint64_t)runtime__fastrand() << 32 | runtime__fastrand();
-    x += 0xa0761d6478bd642fULL;
-    sel_rand_state = x;
-    __uint128_t r = (__uint128_t)x * (x ^ 0xe7037ed1a0b428dbULL);
-    return (uint32_t)((uint64_t)(r >> 64) ^ (uint64_t)r);
-}
+__thread __attribute__((tls_model("initial-exec"))) uint64_t chan__sel_rand_state;
 
 /* Poll and lock orders of a select of at most SELECT_SMALL cases: the
  * non-nil cases in a uniformly random order drawn with one random number,
@@ -335,12 +267,12 @@ static void sel_orders_small(sel_t *s, int ncases)
             live[k++] = (uint16_t)i;
     uint16_t *po = s->pollorder;
     if (k == 3) {
-        const uint8_t *p = perm3[((uint64_t)sel_rand() * 6) >> 32];
+        const uint8_t *p = perm3[((uint64_t)chan__sel_rand() * 6) >> 32];
         po[0] = live[p[0]];
         po[1] = live[p[1]];
         po[2] = live[p[2]];
     } else if (k == 2) {
-        uint32_t r = sel_rand() >> 31;
+        uint32_t r = chan__sel_rand() >> 31;
         po[0] = live[r];
         po[1] = live[r ^ 1];
     } else if (k == 1) {
@@ -362,10 +294,10 @@ static int sel_fast(sel_t *s, chan_t **held, const select_case_t **tried, int *r
     *tried = NULL;
     for (int k = 0; k < s->n; k++) {
         select_case_t *cs = &s->cases[s->pollorder[k]];
-        if (!looks_ready(cs))
+        if (!chan__sel_looks_ready(cs))
             continue;
         chan__lock(cs->c);
-        *r = try_case(cs, &s->wake);
+        *r = chan__sel_try(cs, &s->wake);
         if (*r == CASE_WAIT) {
             *held = cs->c;
             *tried = cs;
@@ -403,7 +335,7 @@ static int sel_poll(sel_t *s, int *r, const select_case_t *tried)
         int casi = s->pollorder[k];
         if (&s->cases[casi] == tried)
             continue;
-        *r = try_case(&s->cases[casi], &s->wake);
+        *r = chan__sel_try(&s->cases[casi], &s->wake);
         if (*r != CASE_WAIT)
             return casi;
     }
@@ -415,15 +347,8 @@ static int sel_poll(sel_t *s, int *r, const select_case_t *tried)
  * switched out (selparkcommit). */
 static void sel_enqueue_park(sel_t *s, g_t *gp)
 {
-    for (int k = 0; k < s->n; k++) {
-        select_case_t *cs = &s->cases[s->lockorder[k]];
-        sudog_t *sg = &s->sgs[k];
-        *sg = (sudog_t){.g = gp, .elem = cs->elem, .c = cs->c, .isselect = true};
-        if (cs->dir == SELECT_SEND)
-            chan__waitq_enqueue(&cs->c->sendq, sg);
-        else
-            chan__waitq_enqueue(&cs->c->recvq, sg);
-    }
+    for (int k = 0; k < s->n; k++)
+        chan__sel_enqueue(&s->sgs[k], &s->cases[s->lockorder[k]], gp);
     gp->param = NULL;
     sched__park(selparkcommit, s, WAIT_SELECT);
 }
@@ -445,7 +370,7 @@ static chan_t *sel_unlocked_winner(const sel_t *s, const sudog_t *won)
 static bool sel_losers_queued(const sel_t *s, const sudog_t *won)
 {
     for (int k = 0; k < s->n; k++)
-        if (&s->sgs[k] != won && !__atomic_load_n(&s->sgs[k].gone, __ATOMIC_ACQUIRE))
+        if (&s->sgs[k] != won && chan__sel_queued(&s->sgs[k]))
             return true;
     return false;
 }
@@ -463,8 +388,6 @@ static int sel_dequeue(sel_t *s, g_t *gp, int *r)
     bool relock = sel_losers_queued(s, won);
     if (relock)
         sellock(s->cases, s->lockorder, s->n, skip);
-    atomic_store_explicit(&gp->selectdone, 0, memory_order_relaxed);
-    gp->param = NULL;
     int casi = -1;
     for (int k = 0; k < s->n; k++) {
         select_case_t *cs = &s->cases[s->lockorder[k]];
@@ -472,16 +395,13 @@ static int sel_dequeue(sel_t *s, g_t *gp, int *r)
         if (sg == won)
             casi = s->lockorder[k];
         else if (relock)
-            chan__waitq_remove(cs->dir == SELECT_SEND ? &cs->c->sendq : &cs->c->recvq, sg);
+            chan__waitq_remove(chan__sel_queue(cs), sg);
     }
     if (casi < 0)
         runtime__throw("selectgo: bad wakeup");
     if (relock)
         selunlock(s->cases, s->lockorder, s->n, skip);
-    select_case_t *cs = &s->cases[casi];
-    if (cs->dir == SELECT_RECV)
-        cs->ok = won->success;
-    *r = cs->dir == SELECT_SEND && !won->success ? CASE_CLOSED_SEND : CASE_DONE;
+    *r = chan__sel_woken(gp, &s->cases[casi], won);
     return casi;
 }
 
@@ -495,6 +415,8 @@ int chan_select(select_case_t *cases, int n, bool block)
     }
     if (n == 1)
         return select_one(cases, block);
+    if (n == 2 && cases[0].c != cases[1].c && cases[0].c && cases[1].c)
+        return chan__select2(cases, block);
     if (n > SELECT_MAX_CASES)
         go_panic("select: too many cases");
 
@@ -538,11 +460,8 @@ int chan_select(select_case_t *cases, int n, bool block)
             casi = sel_dequeue(&s, gp, &r);
         }
     }
-    if (s.wake)
-        sched__ready(s.wake, true);
     if (heap)
         runtime__free(heap, heapsize);
-    if (r == CASE_CLOSED_SEND)
-        go_panic("send on closed channel");
+    chan__sel_finish(s.wake, r);
     return casi;
 }
