@@ -259,8 +259,7 @@ void sched__handoffp(p_t *p)
     if (atomic_load(&sched__sched.gcwaiting)) {
         atomic_store(&p->status, P_GCSTOP);
         p->m = NULL;
-        if (--sched__sched.stopwait == 0)
-            runtime__notewakeup(&sched__sched.stopnote);
+        sched__stopwait_done(p);
         runtime__unlock(&sched__sched.lock);
         return;
     }
@@ -311,8 +310,7 @@ static void gcstopm(m_t *m)
     p_t *p = sched__releasep();
     runtime__lock(&sched__sched.lock);
     atomic_store(&p->status, P_GCSTOP);
-    if (--sched__sched.stopwait == 0)
-        runtime__notewakeup(&sched__sched.stopnote);
+    sched__stopwait_done(p);
     runtime__unlock(&sched__sched.lock);
     sched__stopm();
 }
