@@ -30,7 +30,7 @@ static int32_t newprocs;    /* procresize request, world stopped */
 enum { STW_WAS_IDLE, STW_WAS_USER, STW_WAS_SYSTEM_G, STW_WAS_G0, STW_WAS_SYSCALL, STW_WAS_STOPPED };
 static const char *const stw_was[] = {
     "idle or handed to a waking M", "running a user goroutine", "running a runtime goroutine",
-    "on g0 (scheduling, a mark worker, idle marking)", "in a system call", "stopped"};
+    "on g0: scheduling, a mark worker or idle marking", "in a system call", "stopped"};
 
 /* The current stop's timeline (GODEBUG=stwtrace), the stopper's. */
 static struct {
