@@ -189,6 +189,7 @@ enum {
     P_SYSCALL,
     P_GCSTOP,
     P_DEAD,
+    P_HANDED,   /* given to an M (m) that has not woken yet; a stop takes it back */
 };
 
 struct p {
@@ -210,7 +211,7 @@ struct p {
     int64_t syscallwhen;
     int64_t gcmarkns;              /* gc/worker.c: marking time this cycle */
     uint32_t gcmarkcycle;          /* the cycle gcmarkns counts */
-    m_t *m;                        /* back-link to M (NULL if idle) */
+    m_t *m;                        /* its M (NULL if idle; P_HANDED: the M woken for it) */
 
     /* local run queue: lock-free single producer, multi-consumer. The
      * words thieves poll get cache lines of their own, away from what the
@@ -433,8 +434,7 @@ GORT_HIDDEN void sched__leave_if_exiting(void);
 GORT_HIDDEN void sched__newproc(void (*fn)(void *), void *arg, bool system, uintptr_t pc);
 /* Counts a user goroutine born (+1) or dead (-1), per P when there is one. */
 GORT_HIDDEN void sched__gcount_add(p_t *p, int d);
-/* g0. The M found work: stops spinning, waking another M if it was the
- * last spinner. */
+/* g0. The M found work: stops spinning, waking another if it was the last. */
 GORT_HIDDEN void sched__resetspinning(m_t *m);
 /* g0. Leaves for good if the program is ending; gives up the P and
  * returns true if the world is stopping. */

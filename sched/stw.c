@@ -27,10 +27,12 @@ static int32_t newprocs;    /* procresize request, world stopped */
 #define STW_SPIN_NS (20 * 1000)
 
 /* What a P was doing when a stop was requested (GODEBUG=stwtrace). */
-enum { STW_WAS_IDLE, STW_WAS_USER, STW_WAS_SYSTEM_G, STW_WAS_G0, STW_WAS_SYSCALL, STW_WAS_STOPPED };
+enum { STW_WAS_IDLE, STW_WAS_USER, STW_WAS_SYSTEM_G, STW_WAS_G0, STW_WAS_SYSCALL, STW_WAS_STOPPED,
+       STW_WAS_HANDED };
 static const char *const stw_was[] = {
-    "idle or handed to a waking M", "running a user goroutine", "running a runtime goroutine",
-    "on g0: scheduling, a mark worker or idle marking", "in a system call", "stopped"};
+    "idle", "running a user goroutine", "running a runtime goroutine",
+    "on g0: scheduling, a mark worker or idle marking", "in a system call", "stopped",
+    "handed to a waking M"};
 
 /* The current stop's timeline (GODEBUG=stwtrace), the stopper's. */
 static struct {
@@ -38,6 +40,7 @@ static struct {
     int64_t request, stopped, restart;
     int64_t last_at;       /* when the last P stopped; sched.lock */
     int32_t last;          /* which P that was (-1: none waited for) */
+    int32_t taken;         /* Ps taken back from Ms not yet awake */
     uint8_t *was;          /* per P, at the request */
     int32_t wascap;
 } stw;
@@ -57,6 +60,7 @@ static void stw_snapshot(int32_t n)
         g_t *g = m ? m->curg : NULL;
         stw.was[i] = s == P_SYSCALL ? STW_WAS_SYSCALL
                    : s == P_IDLE    ? STW_WAS_IDLE
+                   : s == P_HANDED  ? STW_WAS_HANDED
                    : s != P_RUNNING ? STW_WAS_STOPPED
                    : m && !g        ? STW_WAS_G0
                    : g && g->system ? STW_WAS_SYSTEM_G
@@ -74,6 +78,8 @@ static void stw_print(int64_t end)
     if (stw.last >= 0)
         runtime__printf(" (last P%d, %s at the request, stopped at %lld us)", stw.last,
                         stw_was[stw.was[stw.last]], (long long)((stw.last_at - stw.request) / 1000));
+    if (stw.taken)
+        runtime__printf(", %d taken from waking Ms", stw.taken);
     runtime__printf(", stopped %lld us, restart %lld us\n",
                     (long long)((stw.restart - stw.stopped) / 1000),
                     (long long)((end - stw.restart) / 1000));
@@ -168,6 +174,16 @@ void sched__stop_the_world(const char *reason)
     while ((p = sched__pidleget()) != NULL) {
         atomic_store(&p->status, P_GCSTOP);
         sched__sched.stopwait--;
+    }
+    stw.taken = 0;
+    for (int32_t i = 0; i < n; i++) {
+        p = sched__allp[i];
+        if (atomic_load(&p->status) == P_HANDED) {   /* its M sleeps again when it wakes */
+            p->m = NULL;
+            atomic_store(&p->status, P_GCSTOP);
+            sched__sched.stopwait--;
+            stw.taken++;
+        }
     }
     bool wait = sched__sched.stopwait > 0;
     runtime__unlock(&sched__sched.lock);

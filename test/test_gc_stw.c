@@ -5,6 +5,9 @@
  *  - an allocating goroutine asked to stop yields within 64 allocations,
  *    whatever the state of its span;
  *  - a marker ends its turn within 64 objects once a stop is pending;
+ *  - a P just handed to an M whose thread has not woken yet is taken back
+ *    by the stop (which then waits for no thread wake-up), and the
+ *    goroutines it was woken for still run;
  *  - GODEBUG=stwtrace=1 prints one line per stop: time to stop, the P
  *    that came last and what it was doing, time stopped, time to restart.
  * Counted in objects, never timed.
@@ -88,6 +91,49 @@ Test(gc_stw, marker_ends_its_turn_on_pending_stop)
     static const char *const env[] = {"GOMAXPROCS=2", "GOGC=off", "GODEBUG=", NULL};
     gt_result_t *r = gt_child_new(drain_main, env);
     cr_assert_eq(r->status, 0, "status %d:\n%s", r->status, r->out);
+    free(r);
+}
+
+/* ---- a P handed to a waking M ---------------------------------------- */
+
+#define HANDOFFS 200
+
+static _Atomic int ran;
+
+static void noop(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&ran, 1);
+}
+
+/* Each round: go() readies a goroutine and wakes an idle M for the idle
+ * P, and the world is stopped at once, before that M's thread runs. */
+static int handed_main(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    runtime_mem_stats_t ms;
+    for (int i = 0; i < HANDOFFS; i++) {
+        go(noop, NULL);
+        runtime_read_mem_stats(&ms);
+    }
+    for (int i = 0; i < 100000 && atomic_load(&ran) < HANDOFFS; i++)
+        runtime_gosched();
+    GT_CHECK(atomic_load(&ran) == HANDOFFS, "%d of %d goroutines ran", atomic_load(&ran),
+             HANDOFFS);
+    return atomic_load(&gt_failures) ? 1 : 0;
+}
+
+Test(gc_stw, stop_takes_back_a_p_handed_to_a_waking_m)
+{
+    static const char *const env[] = {"GOMAXPROCS=2", "GODEBUG=stwtrace=1", NULL};
+    gt_result_t *r = malloc(sizeof *r);
+    gt_child(r, handed_main, env, 60000);
+    cr_assert_eq(r->status, 0, "status %d:\n%s", r->status, r->out);
+    int taken = 0;
+    for (const char *q = r->out; (q = strstr(q, " taken from waking Ms")) != NULL; q++)
+        taken++;
+    cr_assert_gt(taken, 0, "no stop of %d took a P back from a waking M:\n%.2000s", HANDOFFS,
+                 r->out);
     free(r);
 }
 
