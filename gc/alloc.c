@@ -56,15 +56,20 @@ static uint32_t span_next_free(gc__span_t *s)
 /* A slot of class spc from cache c, refilling c when its span is full. */
 static void *cache_alloc_slow(gc__mcache_t *c, int spc, bool maystart)
 {
+    if (maystart) {
+        /* A preemption point at least every 64 objects: the allocator's
+         * code is never stopped by the signal, and a loop that allocates
+         * spends much of its time there; a stop of the world then waits
+         * for no signal. The G may resume on another P: re-read its cache. */
+        sched__checkpreempt();
+        c = sched__getm()->p->mcache;
+    }
     gc__span_t *s = c->alloc[spc];
     uint32_t idx = span_next_free(s);
     if (idx >= s->nelems) {
         if (maystart) {
             gc__maybe_start(s->npages << GC_PAGE_SHIFT);
-            /* A preemption point: the allocator's code is never stopped by
-             * the signal, and a loop that allocates spends much of its
-             * time here (and in assists). */
-            sched__checkpreempt();
+            sched__checkpreempt();   /* a cycle may have asked; so may a full span's long loop */
             /* A cycle (or another P) emptied our cache; re-read it. */
             c = sched__getm()->p->mcache;
         }

@@ -347,7 +347,8 @@ GORT_HIDDEN extern _Atomic uint64_t gc__oblets;
 enum { GC_PHASE_OFF = 0, GC_PHASE_MARK = 1, GC_PHASE_MARKTERM = 2 };
 
 /* Marks with the world running: scans at most budget grey objects of w
- * and the global list; true when none was left. */
+ * and the global list (fewer once a stop of the world is pending); true
+ * when none was left. */
 GORT_HIDDEN bool gc__drain_some(gc__work_t *w, int budget);
 /* checkmark.c (GODEBUG=gccheckmark=1): world stopped after a concurrent
  * mark, marks again from the roots and ends the program with Go's fatal

@@ -281,8 +281,13 @@ bool gc__drain_some(gc__work_t *w, int budget)
             return true;
         done += scan_entry(w, obj);
         if ((i & (GC_SHARE_EVERY - 1)) == 0 &&
-            atomic_load_explicit(&sched__gomaxprocs, memory_order_relaxed) > 1)
+            atomic_load_explicit(&sched__gomaxprocs, memory_order_relaxed) > 1) {
             gc__work_share(w);   /* keep the global list fed for other markers */
+            /* A stop of the world waits for this P: the marker (on g0 or
+             * in runtime code, where no signal stops it) ends its turn. */
+            if (atomic_load_explicit(&sched__sched.gcwaiting, memory_order_relaxed))
+                return false;
+        }
     }
     return false;
 }

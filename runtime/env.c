@@ -112,6 +112,7 @@ static void godebug_pair(const char *key, const char *val)
         {"asyncpreemptoff", &runtime__debug.asyncpreemptoff, 1},
         {"gcstoptheworld", &runtime__debug.gcstoptheworld, 2},
         {"gcpacertrace", &runtime__debug.gcpacertrace, 2},
+        {"stwtrace", &runtime__debug.stwtrace, 1},
     };
     for (size_t i = 0; i < sizeof knobs / sizeof knobs[0]; i++) {
         if (strcmp(key, knobs[i].name) != 0)

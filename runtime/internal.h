@@ -58,6 +58,8 @@ GORT_HIDDEN void runtime__notewakeup(runtime_note_t *n);
 GORT_HIDDEN void runtime__notesleep(runtime_note_t *n);
 /* Sleeps at most ns (ns < 0: forever); returns true if woken. */
 GORT_HIDDEN bool runtime__notetsleep(runtime_note_t *n, int64_t ns);
+/* Spins on the CPU (no system call) at most ns; returns true if woken. */
+GORT_HIDDEN bool runtime__notespin(runtime_note_t *n, int64_t ns);
 
 /* ------------------------------------------------------------------ */
 /* the current M, as far as the ground floor sees it                  */
@@ -143,6 +145,7 @@ typedef struct {
     int     asyncpreemptoff;
     int     gcstoptheworld;
     int     gcpacertrace;     /* the pacer's cons/mark inputs each cycle */
+    int     stwtrace;         /* one line per stop of the world: where its time went */
     int     gomaxprocs_env;   /* 0 if unset */
     int     gogc;             /* GOGC, 100 default, -1 = off */
     int64_t gomemlimit;       /* bytes; INT64_MAX if unset */

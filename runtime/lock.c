@@ -137,6 +137,20 @@ void runtime__notesleep(runtime_note_t *n)
         futexsleep(&n->key, 0, -1);
 }
 
+bool runtime__notespin(runtime_note_t *n, int64_t ns)
+{
+    int64_t deadline = runtime__nanotime() + ns;
+    for (;;) {
+        for (int i = 0; i < LOCK_SPIN_PAUSES; i++) {
+            if (atomic_load_explicit(&n->key, memory_order_acquire) != 0)
+                return true;
+            __builtin_ia32_pause();
+        }
+        if (runtime__nanotime() >= deadline)
+            return atomic_load(&n->key) != 0;
+    }
+}
+
 bool runtime__notetsleep(runtime_note_t *n, int64_t ns)
 {
     if (ns < 0) {

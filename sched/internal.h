@@ -189,6 +189,7 @@ enum {
     P_SYSCALL,
     P_GCSTOP,
     P_DEAD,
+    P_HANDED,   /* given to an M (m) that has not woken yet; a stop takes it back */
 };
 
 struct p {
@@ -210,7 +211,7 @@ struct p {
     int64_t syscallwhen;
     int64_t gcmarkns;              /* gc/worker.c: marking time this cycle */
     uint32_t gcmarkcycle;          /* the cycle gcmarkns counts */
-    m_t *m;                        /* back-link to M (NULL if idle) */
+    m_t *m;                        /* its M (NULL if idle; P_HANDED: the M woken for it) */
 
     /* local run queue: lock-free single producer, multi-consumer. The
      * words thieves poll get cache lines of their own, away from what the
@@ -283,7 +284,6 @@ typedef struct {
     runtime_note_t sysmonnote;
     int32_t ntimersleep;           /* Ms asleep until the next timer (0 or 1) */
     int32_t npollsleep;            /* Ms blocked in epoll_wait (0 or 1) */
-
 
     _Atomic bool exiting;          /* main returned */
     _Atomic int32_t nforeign;      /* foreign threads that used the API */
@@ -434,8 +434,7 @@ GORT_HIDDEN void sched__leave_if_exiting(void);
 GORT_HIDDEN void sched__newproc(void (*fn)(void *), void *arg, bool system, uintptr_t pc);
 /* Counts a user goroutine born (+1) or dead (-1), per P when there is one. */
 GORT_HIDDEN void sched__gcount_add(p_t *p, int d);
-/* g0. The M found work: stops spinning, waking another M if it was the
- * last spinner. */
+/* g0. The M found work: stops spinning, waking another if it was the last. */
 GORT_HIDDEN void sched__resetspinning(m_t *m);
 /* g0. Leaves for good if the program is ending; gives up the P and
  * returns true if the world is stopping. */
@@ -443,8 +442,7 @@ GORT_HIDDEN bool sched__stopping(m_t *m);
 /* g0, no P: sleeps until the earliest timer (next) as the one timer
  * sleeper, or parks idle; returns holding a P. */
 GORT_HIDDEN void sched__sleep_for_timers(m_t *m, int64_t next);
-/* Runs a new goroutine's entry function as its implicit outermost frame
- * (sched/panic.c). */
+/* Runs a new goroutine's entry function as its outermost frame (panic.c). */
 GORT_HIDDEN void sched__call_entry(void (*fn)(void *), void *arg);
 /* The tracebacks a fatal report owes the user (GOTRACEBACK): the
  * reporting goroutine, and every other one if all. The ground floor's
@@ -533,6 +531,8 @@ GORT_HIDDEN extern _Atomic int32_t sched__ngoroutines;
  * G context. Returns with the caller holding its P. */
 GORT_HIDDEN void sched__stop_the_world(const char *reason);
 GORT_HIDDEN void sched__start_the_world(void);
+/* p stopped for the pending stop (sched.lock held); the last wakes the stopper. */
+GORT_HIDDEN void sched__stopwait_done(p_t *p);
 /* Calls fn(g, arg) for every G ever created (dead ones included; check
  * status). Takes sched__allglock. */
 GORT_HIDDEN void sched__for_each_g(void (*fn)(g_t *, void *), void *arg);

@@ -180,6 +180,23 @@ void sched__newm_sysmon(void (*fn)(void))
     newm(fn, NULL, false);
 }
 
+/* Takes the P startm handed to m, unless a stop of the world took it back
+ * while m was waking (then the P is no longer P_HANDED to m). */
+static bool take_handed(m_t *m)
+{
+    p_t *p = m->nextp;
+    m->nextp = NULL;
+    runtime__lock(&sched__sched.lock);
+    bool mine = atomic_load(&p->status) == P_HANDED && p->m == m;
+    if (mine) {
+        p->m = NULL;
+        atomic_store(&p->status, P_IDLE);
+        sched__acquirep(p);
+    }
+    runtime__unlock(&sched__sched.lock);
+    return mine;
+}
+
 /* Parks the current M until another M hands it a P (m->nextp). */
 void sched__stopm(void)
 {
@@ -187,18 +204,22 @@ void sched__stopm(void)
     runtime__assert(m->locks == 0 || m->curg == NULL);
     runtime__assert(m->p == NULL);
     runtime__assert(!m->spinning);
-    runtime__lock(&sched__sched.lock);
-    mput(m);
-    runtime__unlock(&sched__sched.lock);
-    m->blocked = true;
-    runtime__notesleep(&m->park);
-    m->blocked = false;
-    runtime__noteclear(&m->park);
-    if (atomic_load(&sched__sched.exiting) && m->nextp == NULL)
-        sched__mexit_forever();
-    runtime__assert(m->nextp != NULL);
-    sched__acquirep(m->nextp);
-    m->nextp = NULL;
+    do {
+        if (m->spinning) {   /* woken to spin, for a P taken back */
+            m->spinning = false;
+            atomic_fetch_sub(&sched__sched.nmspinning, 1);
+        }
+        runtime__lock(&sched__sched.lock);
+        mput(m);
+        runtime__unlock(&sched__sched.lock);
+        m->blocked = true;
+        runtime__notesleep(&m->park);
+        m->blocked = false;
+        runtime__noteclear(&m->park);
+        if (atomic_load(&sched__sched.exiting) && m->nextp == NULL)
+            sched__mexit_forever();
+        runtime__assert(m->nextp != NULL);
+    } while (!take_handed(m));
 }
 
 /* Runs p on an idle M, or a new one. With p NULL, takes an idle P (and
@@ -232,8 +253,11 @@ void sched__startm(p_t *p, bool spinning)
         newm(NULL, p, spinning);
         return;
     }
-    runtime__unlock(&sched__sched.lock);
     runtime__assert(!nm->spinning && nm->nextp == NULL);
+    /* Until nm runs, a stop of the world need not wait for its thread. */
+    p->m = nm;
+    atomic_store(&p->status, P_HANDED);
+    runtime__unlock(&sched__sched.lock);
     nm->spinning = spinning;
     nm->nextp = p;
     runtime__notewakeup(&nm->park);
@@ -259,8 +283,7 @@ void sched__handoffp(p_t *p)
     if (atomic_load(&sched__sched.gcwaiting)) {
         atomic_store(&p->status, P_GCSTOP);
         p->m = NULL;
-        if (--sched__sched.stopwait == 0)
-            runtime__notewakeup(&sched__sched.stopnote);
+        sched__stopwait_done(p);
         runtime__unlock(&sched__sched.lock);
         return;
     }
@@ -311,8 +334,7 @@ static void gcstopm(m_t *m)
     p_t *p = sched__releasep();
     runtime__lock(&sched__sched.lock);
     atomic_store(&p->status, P_GCSTOP);
-    if (--sched__sched.stopwait == 0)
-        runtime__notewakeup(&sched__sched.stopnote);
+    sched__stopwait_done(p);
     runtime__unlock(&sched__sched.lock);
     sched__stopm();
 }

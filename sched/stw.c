@@ -1,12 +1,15 @@
 /*
  * sched/stw.c -- stopping the world, and resizing the P set (GOMAXPROCS).
  *
- * sched__stop_the_world sets gcwaiting, asks every running G to stop,
- * takes idle and syscall Ps directly and waits until each running M has
- * given up its P in schedule(). One stop at a time: a second caller parks
- * on worldsema (blocking its M would keep its P from ever stopping).
- * While the world is stopped the caller holds m->locks, so it is never
- * preempted, and it alone may run procresize.
+ * sched__stop_the_world sets gcwaiting, takes idle and syscall Ps
+ * directly, asks every running G to stop (after dropping sched.lock, which
+ * a stopping M may need) and waits until each running M has given up its P
+ * in schedule(): spinning a short while first (a futex sleep on a
+ * virtual machine can cost tens of microseconds to wake from), then
+ * sleeping. One stop at a time: a second caller parks on worldsema
+ * (blocking its M would keep its P from ever stopping). While the world is stopped the caller holds
+ * m->locks, so it is never preempted, and it alone may run procresize.
+ * GODEBUG=stwtrace=1 prints where each stop's time went.
  *
  * Context: G (stop/start, GOMAXPROCS); procresize on the stopping G or at
  * boot, with sched.lock held.
@@ -17,6 +20,79 @@
 
 static int32_t allpcap;     /* capacity of sched__allp */
 static int32_t newprocs;    /* procresize request, world stopped */
+
+/* The stopper spins this long before sleeping: a P that stops at once
+ * (a cooperative point) is seen without a futex wake-up; longer would
+ * starve a P whose thread shares the stopper's CPU (a loaded machine). */
+#define STW_SPIN_NS (20 * 1000)
+
+/* What a P was doing when a stop was requested (GODEBUG=stwtrace). */
+enum { STW_WAS_IDLE, STW_WAS_USER, STW_WAS_SYSTEM_G, STW_WAS_G0, STW_WAS_SYSCALL, STW_WAS_STOPPED,
+       STW_WAS_HANDED };
+static const char *const stw_was[] = {
+    "idle", "running a user goroutine", "running a runtime goroutine",
+    "on g0: scheduling, a mark worker or idle marking", "in a system call", "stopped",
+    "handed to a waking M"};
+
+/* The current stop's timeline (GODEBUG=stwtrace), the stopper's. */
+static struct {
+    const char *reason;
+    int64_t request, stopped, restart;
+    int64_t last_at;       /* when the last P stopped; sched.lock */
+    int32_t last;          /* which P that was (-1: none waited for) */
+    int32_t taken;         /* Ps taken back from Ms not yet awake */
+    uint8_t *was;          /* per P, at the request */
+    int32_t wascap;
+} stw;
+
+/* Records what each P is doing as the stop is requested. sched.lock. */
+static void stw_snapshot(int32_t n)
+{
+    if (n > stw.wascap) {
+        runtime__free(stw.was, (size_t)stw.wascap);
+        stw.was = runtime__malloc((size_t)n);
+        stw.wascap = n;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        p_t *p = sched__allp[i];
+        uint32_t s = atomic_load(&p->status);
+        m_t *m = p->m;
+        g_t *g = m ? m->curg : NULL;
+        stw.was[i] = s == P_SYSCALL ? STW_WAS_SYSCALL
+                   : s == P_IDLE    ? STW_WAS_IDLE
+                   : s == P_HANDED  ? STW_WAS_HANDED
+                   : s != P_RUNNING ? STW_WAS_STOPPED
+                   : m && !g        ? STW_WAS_G0
+                   : g && g->system ? STW_WAS_SYSTEM_G
+                                    : STW_WAS_USER;
+    }
+    stw.last = -1;
+}
+
+/* Prints the stop that just ended: time to stop (and who came last),
+ * time stopped, time to restart. */
+static void stw_print(int64_t end)
+{
+    int64_t stop = stw.stopped - stw.request;
+    runtime__printf("stw %s: stop %lld us", stw.reason, (long long)(stop / 1000));
+    if (stw.last >= 0)
+        runtime__printf(" (last P%d, %s at the request, stopped at %lld us)", stw.last,
+                        stw_was[stw.was[stw.last]], (long long)((stw.last_at - stw.request) / 1000));
+    if (stw.taken)
+        runtime__printf(", %d taken from waking Ms", stw.taken);
+    runtime__printf(", stopped %lld us, restart %lld us\n",
+                    (long long)((stw.restart - stw.stopped) / 1000),
+                    (long long)((end - stw.restart) / 1000));
+}
+
+void sched__stopwait_done(p_t *p)
+{
+    stw.last = p->id;
+    if (runtime__debug.stwtrace)
+        stw.last_at = runtime__nanotime();
+    if (--sched__sched.stopwait == 0)
+        runtime__notewakeup(&sched__sched.stopnote);
+}
 
 /* Asks every running G to stop at its next safe point. */
 void sched__preemptall(void)
@@ -72,16 +148,18 @@ static void worldsema_release(void)
 
 void sched__stop_the_world(const char *reason)
 {
-    (void)reason;
     g_t *g = sched__needg("stop the world");
     worldsema_acquire(g);
     m_t *m = sched__getm();
     m->locks++;
+    stw.reason = reason;
+    stw.request = runtime__debug.stwtrace ? runtime__nanotime() : 0;
     runtime__lock(&sched__sched.lock);
     int32_t n = atomic_load(&sched__gomaxprocs);
+    if (runtime__debug.stwtrace)
+        stw_snapshot(n);
     sched__sched.stopwait = n;
     atomic_store(&sched__sched.gcwaiting, 1);
-    sched__preemptall();
     atomic_store(&m->p->status, P_GCSTOP);
     sched__sched.stopwait--;
     for (int32_t i = 0; i < n; i++) {
@@ -97,15 +175,29 @@ void sched__stop_the_world(const char *reason)
         atomic_store(&p->status, P_GCSTOP);
         sched__sched.stopwait--;
     }
+    stw.taken = 0;
+    for (int32_t i = 0; i < n; i++) {
+        p = sched__allp[i];
+        if (atomic_load(&p->status) == P_HANDED) {   /* its M sleeps again when it wakes */
+            p->m = NULL;
+            atomic_store(&p->status, P_GCSTOP);
+            sched__sched.stopwait--;
+            stw.taken++;
+        }
+    }
     bool wait = sched__sched.stopwait > 0;
     runtime__unlock(&sched__sched.lock);
     if (wait) {
-        while (!runtime__notetsleep(&sched__sched.stopnote, 100 * 1000))
-            sched__preemptall();
+        sched__preemptall();
+        if (!runtime__notespin(&sched__sched.stopnote, STW_SPIN_NS))
+            while (!runtime__notetsleep(&sched__sched.stopnote, 100 * 1000))
+                sched__preemptall();
         runtime__noteclear(&sched__sched.stopnote);
     }
     for (int32_t i = 0; i < n; i++)
         runtime__assert(atomic_load(&sched__allp[i]->status) == P_GCSTOP);
+    if (runtime__debug.stwtrace)
+        stw.stopped = runtime__nanotime();
 }
 
 /* Creates/destroys Ps to match nprocs. World stopped, sched.lock held.
@@ -189,6 +281,8 @@ p_t *sched__procresize(int32_t nprocs)
 void sched__start_the_world(void)
 {
     m_t *m = sched__getm();
+    if (runtime__debug.stwtrace)
+        stw.restart = runtime__nanotime();
     runtime__lock(&sched__sched.lock);
     int32_t n = newprocs ? newprocs : atomic_load(&sched__gomaxprocs);
     newprocs = 0;
@@ -200,6 +294,8 @@ void sched__start_the_world(void)
         runnable = p->link;
         sched__startm(p, false);
     }
+    if (runtime__debug.stwtrace)
+        stw_print(runtime__nanotime());
     m->locks--;
     worldsema_release();
     sched__wakep();

@@ -53,10 +53,8 @@ void runtime_entersyscall(void)
         uint32_t s = P_SYSCALL;
         runtime__lock(&sched__sched.lock);
         if (sched__sched.stopwait > 0 &&
-            atomic_compare_exchange_strong(&p->status, &s, P_GCSTOP)) {
-            if (--sched__sched.stopwait == 0)
-                runtime__notewakeup(&sched__sched.stopnote);
-        }
+            atomic_compare_exchange_strong(&p->status, &s, P_GCSTOP))
+            sched__stopwait_done(p);
         runtime__unlock(&sched__sched.lock);
     }
     m->locks--;

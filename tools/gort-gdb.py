@@ -59,7 +59,7 @@ G_STATUS = {
 }
 G_RUNNABLE, G_RUNNING, G_SYSCALL, G_WAITING, G_DEAD = 1, 2, 3, 4, 6
 
-P_STATUS = {0: "idle", 1: "running", 2: "syscall", 3: "gcstop", 4: "dead"}
+P_STATUS = {0: "idle", 1: "running", 2: "syscall", 3: "gcstop", 4: "dead", 5: "handed"}
 
 # Offsets into the context saved by sched__mcall (runtime/arch/amd64.S).
 CTX_REGS = (("r15", 8), ("r14", 16), ("r13", 24), ("r12", 32),
