@@ -52,10 +52,15 @@ void sched__schedtrace(bool detailed)
         p_t *p = sched__allp[i];
         m_t *pm = p->m;
         uint32_t h = atomic_load(&p->runqhead), t = atomic_load(&p->runqtail);
+        /* Go's numbers: a P handed to an M not yet awake is still idle
+         * there (_Pidle until the M acquires it). */
+        uint32_t st = atomic_load(&p->status);
+        if (st == P_HANDED)
+            st = P_IDLE;
         if (detailed)
             runtime__printf("  P%d: status=%u schedtick=%u syscalltick=%u m=%" PRId64
                             " runqsize=%u gfreecnt=%d timerslen=%d\n",
-                            i, atomic_load(&p->status), p->schedtick,
+                            i, st, p->schedtick,
                             atomic_load(&p->syscalltick), pm ? pm->id : -1,
                             t - h, p->gfreecnt, p->ntimers);
         else
